@@ -1,0 +1,85 @@
+/* params — every model and run parameter, its default, range and meaning.
+ *
+ * Owns the canonical key table: one row per sweep-file key (type, default,
+ * range, paper symbol, unit). The spec parser, the HDF5 store and the README
+ * parameter table are all driven by this table, so a key is added in exactly
+ * one place. Values are plain fields of ntas_params.
+ */
+#ifndef NTASWEEP_PARAMS_H
+#define NTASWEEP_PARAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { NTAS_MODEL_NTA = 0 } ntas_model_kind;
+typedef enum { NTAS_TEACHER_ORTHOGONAL = 0 } ntas_teacher_kind;
+typedef enum { NTAS_NORM_L1 = 0, NTAS_NORM_L2 = 1 } ntas_norm_kind;
+
+typedef struct {
+    int64_t model;          /* ntas_model_kind */
+    int64_t d_in, d_out;    /* input / output dimension */
+    int64_t paths;          /* P: student paths (gates) */
+    int64_t teachers;       /* M: number of base tasks */
+    int64_t teacher;        /* ntas_teacher_kind */
+    int64_t teacher_seed;   /* seed of the teacher stream, shared by all replicate seeds */
+    int64_t curriculum;     /* ntas_curriculum_kind */
+    int64_t batch;          /* B: fresh Gaussian inputs per Euler step */
+    double  dt;             /* Euler step, time units */
+    double  tau_w, tau_c;   /* time constants of weights and gates (inverse learning rates) */
+    double  block_len;      /* tau_B, time units */
+    int64_t n_blocks;
+    int64_t norm;           /* ntas_norm_kind: k of ||c||_k in L_norm */
+    double  lambda_nonneg, lambda_norm, lambda_w;
+    int64_t seed;           /* replicate seed */
+    int64_t record_every;   /* store metrics every this many steps */
+    double  init_sigma;     /* sigma of W init: W_ij ~ N(0, sigma^2/d_in) */
+} ntas_params;
+
+typedef enum { NTAS_PT_INT, NTAS_PT_REAL, NTAS_PT_CHOICE } ntas_ptype;
+
+typedef struct {
+    const char *key;
+    ntas_ptype  type;
+    size_t      offset;              /* into ntas_params */
+    const char *default_text;
+    double      min, max;            /* range (INT and REAL); max inclusive */
+    int         min_open;            /* 1: value must be > min, 0: >= min */
+    const char *const *choices;      /* CHOICE: NULL-terminated list */
+    const char *symbol;              /* paper symbol, for the README */
+    const char *unit;
+    const char *meaning;
+} ntas_param_desc;
+
+extern const ntas_param_desc ntas_param_table[];
+extern const int ntas_param_count;
+
+/* Index of key in ntas_param_table, or -1. */
+int ntas_param_find(const char *key);
+/* Closest known key by edit distance (for "did you mean"), or NULL if none is close. */
+const char *ntas_param_suggest(const char *key);
+
+void ntas_params_defaults(ntas_params *p);
+/* Parse text into the field of desc (type and range checked). 0, or -1 with err. */
+int  ntas_param_parse(const ntas_param_desc *desc, const char *text, ntas_params *p,
+                      char *err, size_t errlen);
+/* Canonical text of the value (shortest round-trip text for reals): equal
+ * values give equal text and distinct values distinct text. */
+void ntas_param_format(const ntas_param_desc *desc, const ntas_params *p, char *buf, size_t len);
+int64_t ntas_param_get_int(const ntas_param_desc *desc, const ntas_params *p);
+double  ntas_param_get_real(const ntas_param_desc *desc, const ntas_params *p);
+const char *ntas_param_get_choice(const ntas_param_desc *desc, const ntas_params *p);
+
+/* Cross-field validation (dt < tau_c, d_in >= teachers*d_out, ...). On error
+ * returns -1, fills err and sets *bad_key to the key to blame. */
+int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const char **bad_key);
+
+/* Derived sizes. */
+int64_t ntas_params_steps_per_block(const ntas_params *p);
+int64_t ntas_params_total_steps(const ntas_params *p);
+int64_t ntas_params_n_records(const ntas_params *p);
+
+/* Run key: hash of the canonical text of every parameter value. Identifies
+ * a run by what it computes, not by its position in a sweep. */
+uint64_t ntas_params_run_key(const ntas_params *p);
+
+#endif

@@ -1,0 +1,45 @@
+/* spec — a sweep file (INI) and its expansion into the run table.
+ *
+ * Owns the sweep-file language: [sweep] (name, replicates), [params] (fixed
+ * values), [grid] (comma-separated lists, Cartesian product) and [case.NAME]
+ * (named cases setting several keys together), plus --set overrides. Every
+ * value is checked before anything runs; errors name file:line:key. The run
+ * table is in a stable order: cases (file order) x grid (first key slowest)
+ * x replicate seeds.
+ */
+#ifndef NTASWEEP_SPEC_H
+#define NTASWEEP_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ntasweep/params.h"
+
+#define NTAS_NAME_LEN 64
+
+typedef struct {
+    char case_name[NTAS_NAME_LEN];   /* "" when the sweep has no cases */
+    ntas_params params;
+    uint64_t key;                    /* ntas_params_run_key(&params) */
+} ntas_run;
+
+typedef struct {
+    char *path;          /* as given on the command line */
+    char *text;          /* the file's bytes, NUL-terminated */
+    char *overrides;     /* "--set k=v" lines joined by '\n' ("" if none) */
+    uint64_t hash;       /* of text and overrides: identifies the sweep */
+    char name[NTAS_NAME_LEN];
+    ntas_run *runs;
+    int n_runs;
+} ntas_spec;
+
+/* Reads, checks and expands path with the given "key=value" overrides.
+ * Returns 0, or -1 with "FILE:LINE: key 'K': what is wrong" in err. */
+int  ntas_spec_load(ntas_spec *s, const char *path, const char *const *overrides, int n_overrides,
+                    char *err, size_t errlen);
+void ntas_spec_free(ntas_spec *s);
+
+/* 16 lowercase hex digits of a 64-bit key (buf of at least 17 bytes). */
+void ntas_hex64(uint64_t v, char *buf);
+
+#endif

@@ -1,0 +1,28 @@
+/* curriculum — block schedule (SPEC-NOTES §3, see curriculum.h). */
+#include "ntasweep/curriculum.h"
+
+#include <math.h>
+
+int64_t ntas_steps_per_block(double block_len, double dt)
+{
+    /* Reject what llround cannot represent (NaN, inf, beyond int64) instead
+     * of invoking its unspecified result. 0.3/0.1 = 2.9999999999999996 is why
+     * this rounds rather than truncates. */
+    if (!(dt > 0.0) || !(block_len >= 0.0) || !isfinite(block_len) || !isfinite(dt))
+        return -1;
+    double q = block_len / dt;
+    if (!(q < 9.2e18))
+        return -1;
+    return (int64_t)llround(q);
+}
+
+int ntas_curriculum_task(ntas_curriculum_kind kind, int n_teachers, int block)
+{
+    if (n_teachers <= 0 || block < 0)
+        return -1;
+    switch (kind) {
+    case NTAS_CURRICULUM_ALTERNATING:
+        return block % n_teachers;
+    }
+    return -1;
+}

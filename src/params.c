@@ -1,0 +1,308 @@
+/* params — the canonical key table and validation. See params.h. */
+#include "ntasweep/params.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ntasweep/curriculum.h"
+#include "ntasweep/rng.h"
+
+static const char *const model_choices[] = {"nta", NULL};
+static const char *const teacher_choices[] = {"orthogonal", NULL};
+static const char *const curriculum_choices[] = {"alternating", NULL};
+static const char *const norm_choices[] = {"l1", "l2", NULL};
+
+#define OFF(field) offsetof(ntas_params, field)
+#define BIG 1e15
+
+/* Defaults are the paper's Fig. 2 flexible setting (Table 2, SPEC-NOTES §9). */
+const ntas_param_desc ntas_param_table[] = {
+    {"model", NTAS_PT_CHOICE, OFF(model), "nta", 0, 0, 0, model_choices, "", "",
+     "model variant: nta = per-path scalar gates, Eq. (1)"},
+    {"d_in", NTAS_PT_INT, OFF(d_in), "20", 1, 100000, 0, NULL, "d_in", "",
+     "input dimension"},
+    {"d_out", NTAS_PT_INT, OFF(d_out), "10", 1, 100000, 0, NULL, "d_out", "",
+     "output dimension"},
+    {"paths", NTAS_PT_INT, OFF(paths), "2", 1, 4096, 0, NULL, "P", "",
+     "number of student paths, each with its gate c_p"},
+    {"teachers", NTAS_PT_INT, OFF(teachers), "2", 1, 4096, 0, NULL, "M", "",
+     "number of tasks (teachers W*^m)"},
+    {"teacher", NTAS_PT_CHOICE, OFF(teacher), "orthogonal", 0, 0, 0, teacher_choices, "W*^m", "",
+     "teacher family: orthogonal = rows of a Haar orthogonal matrix / sqrt(d_in)"},
+    {"teacher_seed", NTAS_PT_INT, OFF(teacher_seed), "0", 0, BIG, 0, NULL, "", "",
+     "seed of the teachers; one value shared by all replicate seeds"},
+    {"curriculum", NTAS_PT_CHOICE, OFF(curriculum), "alternating", 0, 0, 0, curriculum_choices, "", "",
+     "task order over blocks: alternating = A, B, A, B, ..."},
+    {"batch", NTAS_PT_INT, OFF(batch), "200", 1, 10000000, 0, NULL, "B", "samples",
+     "fresh Gaussian inputs x ~ N(0, I) per Euler step"},
+    {"dt", NTAS_PT_REAL, OFF(dt), "0.001", 0, BIG, 1, NULL, "dt", "time",
+     "explicit Euler step of the gradient flow"},
+    {"tau_w", NTAS_PT_REAL, OFF(tau_w), "1.3", 0, BIG, 1, NULL, "tau_w", "time",
+     "time constant of the weights W_p (inverse learning rate)"},
+    {"tau_c", NTAS_PT_REAL, OFF(tau_c), "0.03", 0, BIG, 1, NULL, "tau_c", "time",
+     "time constant of the gates c_p (inverse learning rate)"},
+    {"block_len", NTAS_PT_REAL, OFF(block_len), "1", 0, BIG, 1, NULL, "tau_B", "time",
+     "length of one task block"},
+    {"n_blocks", NTAS_PT_INT, OFF(n_blocks), "20", 1, 10000000, 0, NULL, "n", "blocks",
+     "number of blocks in the curriculum"},
+    {"norm", NTAS_PT_CHOICE, OFF(norm), "l1", 0, 0, 0, norm_choices, "k", "",
+     "norm of the gate vector in L_norm = (||c||_k - 1)^2"},
+    {"lambda_nonneg", NTAS_PT_REAL, OFF(lambda_nonneg), "0.091", 0, BIG, 0, NULL, "lambda_nonneg", "",
+     "weight of L_nonneg = sum_p max(0, -c_p)"},
+    {"lambda_norm", NTAS_PT_REAL, OFF(lambda_norm), "0.456", 0, BIG, 0, NULL, "lambda_norm", "",
+     "weight of L_norm = (||c||_k - 1)^2 (table value, factor 1/2 folded in)"},
+    {"lambda_w", NTAS_PT_REAL, OFF(lambda_w), "0", 0, BIG, 0, NULL, "lambda_W", "",
+     "weight cost lambda_W/(2 P d_in) sum W^2 (App. A.3); 0 = off"},
+    {"seed", NTAS_PT_INT, OFF(seed), "0", 0, BIG, 0, NULL, "", "",
+     "replicate seed (weight init and input stream)"},
+    {"record_every", NTAS_PT_INT, OFF(record_every), "10", 1, 100000000, 0, NULL, "", "steps",
+     "store loss, gates, cos_sim and update norms every this many steps"},
+    {"init_sigma", NTAS_PT_REAL, OFF(init_sigma), "0.01", 0, BIG, 0, NULL, "sigma", "",
+     "weight init W_ij ~ N(0, sigma^2 / d_in)"},
+};
+const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
+
+int ntas_param_find(const char *key)
+{
+    for (int i = 0; i < ntas_param_count; i++)
+        if (strcmp(ntas_param_table[i].key, key) == 0) return i;
+    return -1;
+}
+
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63) return 99;
+    int row[64];
+    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int sub = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            int best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+            row[j] = sub < best ? sub : best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *ntas_param_suggest(const char *key)
+{
+    const char *best = NULL;
+    int best_d = 1 << 30;
+    for (int i = 0; i < ntas_param_count; i++) {
+        int d = edit_distance(key, ntas_param_table[i].key);
+        if (d < best_d) { best_d = d; best = ntas_param_table[i].key; }
+    }
+    int allowed = (int)strlen(key) / 3 > 2 ? (int)strlen(key) / 3 : 2;
+    return best_d <= allowed ? best : NULL;
+}
+
+static int64_t *int_field(const ntas_param_desc *d, ntas_params *p)
+{
+    return (int64_t *)((char *)p + d->offset);
+}
+static double *real_field(const ntas_param_desc *d, ntas_params *p)
+{
+    return (double *)((char *)p + d->offset);
+}
+
+int64_t ntas_param_get_int(const ntas_param_desc *d, const ntas_params *p)
+{
+    return *(const int64_t *)((const char *)p + d->offset);
+}
+double ntas_param_get_real(const ntas_param_desc *d, const ntas_params *p)
+{
+    return *(const double *)((const char *)p + d->offset);
+}
+const char *ntas_param_get_choice(const ntas_param_desc *d, const ntas_params *p)
+{
+    return d->choices[ntas_param_get_int(d, p)];
+}
+
+static void range_text(const ntas_param_desc *d, char *buf, size_t len)
+{
+    if (d->max >= BIG)
+        snprintf(buf, len, "%s %g", d->min_open ? ">" : ">=", d->min);
+    else
+        snprintf(buf, len, "in %s%g, %g]", d->min_open ? "(" : "[", d->min, d->max);
+}
+
+int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
+                     char *err, size_t errlen)
+{
+    while (isspace((unsigned char)*text)) text++;
+    size_t n = strlen(text);
+    while (n > 0 && isspace((unsigned char)text[n - 1])) n--;
+    char buf[128];
+    if (n == 0) { snprintf(err, errlen, "empty value"); return -1; }
+    if (n >= sizeof buf) { snprintf(err, errlen, "value too long (%zu characters)", n); return -1; }
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+
+    char range[64];
+    range_text(d, range, sizeof range);
+    switch (d->type) {
+    case NTAS_PT_CHOICE:
+        for (int i = 0; d->choices[i]; i++)
+            if (strcasecmp(buf, d->choices[i]) == 0) { *int_field(d, p) = i; return 0; }
+        {
+            size_t used = (size_t)snprintf(err, errlen, "'%s' is not one of:", buf);
+            for (int i = 0; d->choices[i] && used < errlen; i++)
+                used += (size_t)snprintf(err + used, errlen - used, " %s", d->choices[i]);
+        }
+        return -1;
+    case NTAS_PT_INT: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(buf, &end, 10);
+        if (*end != '\0') {
+            /* Accept integral reals such as 1e3, reject 2.5. */
+            double r = strtod(buf, &end);
+            if (*end != '\0' || !isfinite(r) || r != floor(r) || fabs(r) > 9e15) {
+                snprintf(err, errlen, "'%s' is not an integer", buf);
+                return -1;
+            }
+            v = (long long)r;
+        } else if (errno == ERANGE) {
+            snprintf(err, errlen, "'%s' is out of range (must be %s)", buf, range);
+            return -1;
+        }
+        if ((double)v < d->min || (double)v > d->max || (d->min_open && (double)v <= d->min)) {
+            snprintf(err, errlen, "%lld is out of range (must be %s)", v, range);
+            return -1;
+        }
+        *int_field(d, p) = v;
+        return 0;
+    }
+    case NTAS_PT_REAL: {
+        char *end;
+        double v = strtod(buf, &end);
+        if (*end != '\0') { snprintf(err, errlen, "'%s' is not a number", buf); return -1; }
+        if (!isfinite(v)) { snprintf(err, errlen, "'%s' is not a finite number", buf); return -1; }
+        if (v < d->min || v > d->max || (d->min_open && v <= d->min)) {
+            snprintf(err, errlen, "%s is out of range (must be %s)", buf, range);
+            return -1;
+        }
+        *real_field(d, p) = v;
+        return 0;
+    }
+    }
+    snprintf(err, errlen, "internal: unknown parameter type");
+    return -1;
+}
+
+void ntas_param_format(const ntas_param_desc *d, const ntas_params *p, char *buf, size_t len)
+{
+    switch (d->type) {
+    case NTAS_PT_CHOICE: snprintf(buf, len, "%s", ntas_param_get_choice(d, p)); break;
+    case NTAS_PT_INT: snprintf(buf, len, "%lld", (long long)ntas_param_get_int(d, p)); break;
+    case NTAS_PT_REAL: {
+        /* Shortest text that reads back to the same double: canonical (one
+         * text per value, so run keys are stable) and readable. */
+        double v = ntas_param_get_real(d, p);
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(buf, len, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+        break;
+    }
+    }
+}
+
+void ntas_params_defaults(ntas_params *p)
+{
+    memset(p, 0, sizeof *p);
+    char err[256];
+    for (int i = 0; i < ntas_param_count; i++) {
+        int rc = ntas_param_parse(&ntas_param_table[i], ntas_param_table[i].default_text, p, err, sizeof err);
+        (void)rc; /* defaults are checked by tests/test_params.c */
+    }
+}
+
+int64_t ntas_params_steps_per_block(const ntas_params *p)
+{
+    return ntas_steps_per_block(p->block_len, p->dt);
+}
+int64_t ntas_params_total_steps(const ntas_params *p)
+{
+    return ntas_params_steps_per_block(p) * p->n_blocks;
+}
+int64_t ntas_params_n_records(const ntas_params *p)
+{
+    int64_t steps = ntas_params_total_steps(p);
+    return (steps + p->record_every - 1) / p->record_every;
+}
+
+/* Limits that keep one run's memory and the results file sane; a sweep
+ * beyond them is almost certainly a typo (e.g. dt = 1e-9). */
+#define MAX_TOTAL_STEPS 2000000000LL
+#define MAX_RECORDS 10000000LL
+
+int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
+{
+    if (p->dt >= p->tau_c) {
+        snprintf(err, errlen, "dt = %g must be smaller than tau_c = %g (explicit Euler is unstable otherwise)", p->dt, p->tau_c);
+        *bad_key = "dt";
+        return -1;
+    }
+    if (p->dt >= p->tau_w) {
+        snprintf(err, errlen, "dt = %g must be smaller than tau_w = %g (explicit Euler is unstable otherwise)", p->dt, p->tau_w);
+        *bad_key = "dt";
+        return -1;
+    }
+    if (p->teacher == NTAS_TEACHER_ORTHOGONAL && p->d_in < p->teachers * p->d_out) {
+        snprintf(err, errlen, "orthogonal teachers need d_in >= teachers * d_out, but d_in = %lld < %lld * %lld",
+                 (long long)p->d_in, (long long)p->teachers, (long long)p->d_out);
+        *bad_key = "d_in";
+        return -1;
+    }
+    if (p->block_len / p->dt < 0.5) {
+        snprintf(err, errlen, "block_len = %g is shorter than half a step dt = %g", p->block_len, p->dt);
+        *bad_key = "block_len";
+        return -1;
+    }
+    if (p->block_len / p->dt > (double)MAX_TOTAL_STEPS ||
+        ntas_params_total_steps(p) > MAX_TOTAL_STEPS) {
+        snprintf(err, errlen, "block_len / dt * n_blocks exceeds %lld Euler steps", MAX_TOTAL_STEPS);
+        *bad_key = "n_blocks";
+        return -1;
+    }
+    if (ntas_params_n_records(p) > MAX_RECORDS) {
+        snprintf(err, errlen, "%lld records per run exceed %lld: raise record_every",
+                 (long long)ntas_params_n_records(p), MAX_RECORDS);
+        *bad_key = "record_every";
+        return -1;
+    }
+    if ((double)p->paths * (double)p->d_out * (double)p->d_in > 1e8 ||
+        (double)p->batch * (double)(p->d_in + p->d_out) > 1e9) {
+        snprintf(err, errlen, "model or batch too large for one run (paths*d_out*d_in = %g)",
+                 (double)p->paths * (double)p->d_out * (double)p->d_in);
+        *bad_key = "d_in";
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t ntas_params_run_key(const ntas_params *p)
+{
+    /* "key=value\n" for every key in table order; the seed tags the format. */
+    uint64_t h = ntas_hash64("ntasweep-run-key-v1", 19, 0);
+    char buf[160];
+    for (int i = 0; i < ntas_param_count; i++) {
+        const ntas_param_desc *d = &ntas_param_table[i];
+        char val[128];
+        ntas_param_format(d, p, val, sizeof val);
+        int n = snprintf(buf, sizeof buf, "%s=%s\n", d->key, val);
+        h = ntas_hash64(buf, (size_t)n, h);
+    }
+    return h;
+}

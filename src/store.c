@@ -1,0 +1,396 @@
+/* store — HDF5 results file. See store.h and README "Output layout".
+ *
+ * Why creation is serial and writes are parallel: metadata changes in a
+ * parallel HDF5 file must be collective, and a kill in the middle of them can
+ * leave a file that does not open. Creating everything in one serial pass
+ * under a temporary name and renaming it means the parallel phase changes no
+ * metadata at all: ranks only write raw data into preallocated space. */
+#include "ntasweep/store.h"
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { DIM_RUN, DIM_TIME, DIM_BLOCK, DIM_GATE, DIM_TASK, DIM_PATH, DIM_OUTPUT, DIM_INPUT, DIM_COUNT };
+static const char *const dim_names[DIM_COUNT] = {"run", "time", "block", "gate", "task", "path", "output", "input"};
+
+enum { T_F64, T_I8, T_STR };
+
+enum {
+    DS_STATUS, DS_MESSAGE, DS_LOSS, DS_GATES, DS_COS_SIM, DS_UPDATE_W, DS_UPDATE_C, DS_TTT,
+    DS_SPECIALIZATION, DS_TOTAL_ALIGNMENT, DS_TEACHERS, DS_STUDENTS, DS_GATES_FINAL, DS_COUNT
+};
+
+typedef struct {
+    const char *name;
+    int type;
+    int ndims;
+    int dims[4];
+    const char *description;
+} ds_desc;
+
+static const ds_desc results[DS_COUNT] = {
+    {"status", T_I8, 1, {DIM_RUN}, "0 pending, 1 done, 2 failed; written after the run's data"},
+    {"message", T_STR, 1, {DIM_RUN}, "why a run failed (empty otherwise)"},
+    {"loss", T_F64, 2, {DIM_RUN, DIM_TIME}, "task loss 1/2 mean_batch sum_i (y*_i - y_i)^2 (no regulariser)"},
+    {"gates", T_F64, 3, {DIM_RUN, DIM_TIME, DIM_GATE}, "gates c_p before the recorded step's update"},
+    {"cos_sim", T_F64, 4, {DIM_RUN, DIM_TIME, DIM_TASK, DIM_PATH}, "mean row-wise cosine of teacher m and student p"},
+    {"update_norm_w", T_F64, 3, {DIM_RUN, DIM_TIME, DIM_PATH}, "Frobenius norm of the Euler update of W_p"},
+    {"update_norm_c", T_F64, 2, {DIM_RUN, DIM_TIME}, "norm of the Euler update of c"},
+    {"time_to_threshold", T_F64, 2, {DIM_RUN, DIM_BLOCK}, "time from block start until task loss < 0.1 (every step); NaN if never"},
+    {"specialization", T_F64, 1, {DIM_RUN}, "final mean over paths of the best-matching teacher's cos_sim"},
+    {"total_alignment", T_F64, 1, {DIM_RUN}, "final row-wise cosine of stacked teachers and their best students"},
+    {"teacher_weights", T_F64, 4, {DIM_RUN, DIM_TASK, DIM_OUTPUT, DIM_INPUT}, "teachers W*^m"},
+    {"student_weights", T_F64, 4, {DIM_RUN, DIM_PATH, DIM_OUTPUT, DIM_INPUT}, "final students W_p"},
+    {"gates_final", T_F64, 2, {DIM_RUN, DIM_GATE}, "final gates c_p"},
+};
+
+#define STR_CASE NTAS_NAME_LEN
+#define STR_KEY 17
+
+struct ntas_store {
+    hid_t file;
+    hid_t ds[DS_COUNT];
+    hid_t str_message;
+};
+
+static void silence_hdf5(void)
+{
+    /* We report errors ourselves, with the file and the dataset. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static hid_t str_type(size_t n)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, n);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    return t;
+}
+
+static int set_str_attr(hid_t obj, const char *name, const char *value)
+{
+    size_t n = strlen(value) + 1;
+    hid_t t = str_type(n), sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a >= 0 ? H5Awrite(a, t, value) : -1;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return rc < 0 ? -1 : 0;
+}
+
+static int set_i64_attr(hid_t obj, const char *name, int64_t value)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a >= 0 ? H5Awrite(a, H5T_NATIVE_INT64, &value) : -1;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Contiguous, allocated at creation, with a fill value: the parallel phase
+ * never has to allocate anything. */
+static hid_t create_ds(hid_t file, const char *name, hid_t ftype, int ndims, const hsize_t *shape,
+                       const void *fill)
+{
+    hid_t sp = H5Screate_simple(ndims, shape, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_layout(dcpl, H5D_CONTIGUOUS);
+    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+    if (fill) H5Pset_fill_value(dcpl, ftype, fill);
+    hid_t ds = H5Dcreate2(file, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    return ds;
+}
+
+static hid_t ftype_of(int t, size_t strlen_)
+{
+    return t == T_F64 ? H5Tcopy(H5T_IEEE_F64LE) : t == T_I8 ? H5Tcopy(H5T_STD_I8LE) : str_type(strlen_);
+}
+
+int ntas_store_create(const char *path, const ntas_spec *spec, char *err, size_t errlen)
+{
+    silence_hdf5();
+    const int n = spec->n_runs;
+    hsize_t size[DIM_COUNT] = {(hsize_t)n, 1, 1, 1, 1, 1, 1, 1};
+    double interval = spec->runs[0].params.dt * (double)spec->runs[0].params.record_every;
+    int uniform_time = 1;
+    for (int i = 0; i < n; i++) {
+        const ntas_params *p = &spec->runs[i].params;
+        hsize_t want[DIM_COUNT] = {0, (hsize_t)ntas_params_n_records(p), (hsize_t)p->n_blocks,
+                                   (hsize_t)p->paths, (hsize_t)p->teachers, (hsize_t)p->paths,
+                                   (hsize_t)p->d_out, (hsize_t)p->d_in};
+        for (int d = 1; d < DIM_COUNT; d++)
+            if (want[d] > size[d]) size[d] = want[d];
+        if (p->dt * (double)p->record_every != interval) uniform_time = 0;
+    }
+    double cells = 0;
+    for (int k = 0; k < DS_COUNT; k++) {
+        double c = 1;
+        for (int d = 0; d < results[k].ndims; d++) c *= (double)size[results[k].dims[d]];
+        cells += c;
+    }
+    if (cells * 8 > 2e12) {
+        snprintf(err, errlen, "%s: the results would need %.3g GB; raise record_every or split the sweep", path, cells * 8 / 1e9);
+        return -1;
+    }
+
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    /* The 1.8 format stores large attributes (spec_text) densely. */
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (file < 0) {
+        snprintf(err, errlen, "%s: cannot create the results file (directory missing or not writable?)", tmp);
+        return -1;
+    }
+    int ok = 1;
+    char hex[17];
+    ntas_hex64(spec->hash, hex);
+    ok &= set_str_attr(file, "ntasweep_version", NTASWEEP_VERSION) == 0;
+    ok &= set_i64_attr(file, "format_version", NTAS_FORMAT_VERSION) == 0;
+    ok &= set_str_attr(file, "spec_file", spec->path) == 0;
+    ok &= set_str_attr(file, "spec_name", spec->name) == 0;
+    ok &= set_str_attr(file, "spec_text", spec->text) == 0;
+    ok &= set_str_attr(file, "spec_overrides", spec->overrides) == 0;
+    ok &= set_str_attr(file, "spec_hash", hex) == 0;
+    ok &= set_i64_attr(file, "n_runs", n) == 0;
+
+    /* Dimension scales. */
+    hid_t scale[DIM_COUNT];
+    for (int d = 0; d < DIM_COUNT; d++) {
+        int is_time = d == DIM_TIME;
+        hid_t ft = is_time ? H5T_IEEE_F64LE : H5T_STD_I64LE;
+        scale[d] = create_ds(file, dim_names[d], ft, 1, &size[d], NULL);
+        double *v = malloc(size[d] * sizeof(double));
+        int64_t *iv = (int64_t *)v;
+        if (!v || scale[d] < 0) { ok = 0; free(v); continue; }
+        for (hsize_t i = 0; i < size[d]; i++) {
+            if (is_time) v[i] = uniform_time ? (double)i * interval : (double)i;
+            else iv[i] = (int64_t)i;
+        }
+        ok &= H5Dwrite(scale[d], is_time ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+        free(v);
+        ok &= H5DSset_scale(scale[d], dim_names[d]) >= 0;
+        if (is_time) ok &= set_str_attr(scale[d], "units", uniform_time ? "time (same units as dt, tau_w, tau_c)" : "record") == 0;
+    }
+
+    /* Parameters: one 1-D dataset per key along run, plus case and run_key. */
+    double *col = malloc((size_t)n * sizeof(double));
+    char *scol = malloc((size_t)n * STR_CASE);
+    if (!col || !scol) ok = 0;
+    for (int k = 0; ok && k < ntas_param_count + 3; k++) {
+        const ntas_param_desc *d = k < ntas_param_count ? &ntas_param_table[k] : NULL;
+        const char *name = d ? d->key : k == ntas_param_count ? "case" : k == ntas_param_count + 1 ? "run_key" : "record_interval";
+        hid_t ft, mt;
+        size_t slen = 0;
+        if (d && d->type == NTAS_PT_CHOICE) {
+            for (int c = 0; d->choices[c]; c++) if (strlen(d->choices[c]) + 1 > slen) slen = strlen(d->choices[c]) + 1;
+        } else if (!d && k == ntas_param_count) slen = STR_CASE;
+        else if (!d && k == ntas_param_count + 1) slen = STR_KEY;
+        if (slen) { ft = str_type(slen); mt = H5Tcopy(ft); }
+        else if ((d && d->type == NTAS_PT_REAL) || !d) { ft = H5Tcopy(H5T_IEEE_F64LE); mt = H5Tcopy(H5T_NATIVE_DOUBLE); }
+        else { ft = H5Tcopy(H5T_STD_I64LE); mt = H5Tcopy(H5T_NATIVE_INT64); }
+        for (int i = 0; i < n; i++) {
+            const ntas_params *p = &spec->runs[i].params;
+            if (slen) {
+                char *dst = scol + (size_t)i * slen;
+                if (d) snprintf(dst, slen, "%s", ntas_param_get_choice(d, p));
+                else if (k == ntas_param_count) snprintf(dst, slen, "%s", spec->runs[i].case_name);
+                else ntas_hex64(spec->runs[i].key, dst);
+            } else if (!d) col[i] = p->dt * (double)p->record_every;
+            else if (d->type == NTAS_PT_REAL) col[i] = ntas_param_get_real(d, p);
+            else ((int64_t *)col)[i] = ntas_param_get_int(d, p);
+        }
+        hsize_t nn = (hsize_t)n;
+        hid_t ds = create_ds(file, name, ft, 1, &nn, NULL);
+        ok &= ds >= 0 && H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, slen ? (void *)scol : (void *)col) >= 0;
+        if (ds >= 0) {
+            ok &= H5DSattach_scale(ds, scale[DIM_RUN], 0) >= 0;
+            if (d) ok &= set_str_attr(ds, "description", d->meaning) == 0;
+            if (d && d->unit[0]) ok &= set_str_attr(ds, "units", d->unit) == 0;
+            H5Dclose(ds);
+        }
+        H5Tclose(ft);
+        H5Tclose(mt);
+    }
+    free(col);
+    free(scol);
+
+    /* Results, NaN-filled (status 0 = pending, message empty). */
+    const double nan = NAN;
+    const int8_t zero = 0;
+    char empty[NTAS_MESSAGE_LEN] = "";
+    for (int k = 0; ok && k < DS_COUNT; k++) {
+        hsize_t shape[4];
+        for (int d = 0; d < results[k].ndims; d++) shape[d] = size[results[k].dims[d]];
+        hid_t ft = ftype_of(results[k].type, NTAS_MESSAGE_LEN);
+        const void *fill = results[k].type == T_F64 ? (const void *)&nan : results[k].type == T_I8 ? (const void *)&zero : (const void *)empty;
+        hid_t ds = create_ds(file, results[k].name, ft, results[k].ndims, shape, fill);
+        H5Tclose(ft);
+        if (ds < 0) { ok = 0; break; }
+        for (int d = 0; d < results[k].ndims; d++)
+            ok &= H5DSattach_scale(ds, scale[results[k].dims[d]], (unsigned)d) >= 0;
+        ok &= set_str_attr(ds, "description", results[k].description) == 0;
+        H5Dclose(ds);
+    }
+    for (int d = 0; d < DIM_COUNT; d++) if (scale[d] >= 0) H5Dclose(scale[d]);
+    if (H5Fclose(file) < 0) ok = 0;
+    if (!ok) {
+        remove(tmp);
+        snprintf(err, errlen, "%s: writing the results file layout failed (disk full?)", tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        snprintf(err, errlen, "%s: cannot rename %s into place", path, tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int ntas_store_read_status(const char *path, const ntas_spec *spec, int8_t *status, char *err, size_t errlen)
+{
+    silence_hdf5();
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        snprintf(err, errlen, "%s: exists but is not a readable HDF5 file; move it away or choose another -o", path);
+        return -1;
+    }
+    int rc = -1;
+    hid_t keys = H5Dopen2(file, "run_key", H5P_DEFAULT), st = H5Dopen2(file, "status", H5P_DEFAULT);
+    char *buf = NULL;
+    if (keys < 0 || st < 0) {
+        snprintf(err, errlen, "%s: not an ntasweep results file (no run_key/status)", path);
+        goto out;
+    }
+    hid_t sp = H5Dget_space(keys);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    if (n != spec->n_runs) {
+        snprintf(err, errlen, "%s holds %lld runs, the sweep has %d: it is another sweep", path, (long long)n, spec->n_runs);
+        rc = 1;
+        goto out;
+    }
+    hid_t t = str_type(STR_KEY);
+    buf = malloc((size_t)n * STR_KEY);
+    herr_t r1 = buf ? H5Dread(keys, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : -1;
+    H5Tclose(t);
+    if (r1 < 0 || H5Dread(st, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0) {
+        snprintf(err, errlen, "%s: cannot read run_key/status", path);
+        goto out;
+    }
+    for (int i = 0; i < spec->n_runs; i++) {
+        char hex[17];
+        ntas_hex64(spec->runs[i].key, hex);
+        if (strncmp(hex, buf + (size_t)i * STR_KEY, 16) != 0) {
+            snprintf(err, errlen, "%s: run %d has other parameters than the sweep's run %d: it is another sweep", path, i, i);
+            rc = 1;
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(buf);
+    if (keys >= 0) H5Dclose(keys);
+    if (st >= 0) H5Dclose(st);
+    H5Fclose(file);
+    return rc;
+}
+
+int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err, size_t errlen)
+{
+    silence_hdf5();
+    ntas_store *st = calloc(1, sizeof *st);
+    if (!st) { snprintf(err, errlen, "out of memory"); return -1; }
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    st->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    int ok = st->file >= 0;
+    /* Every rank opens every dataset, in the same order (collective-safe). */
+    for (int k = 0; k < DS_COUNT; k++) {
+        st->ds[k] = ok ? H5Dopen2(st->file, results[k].name, H5P_DEFAULT) : -1;
+        ok &= st->ds[k] >= 0;
+    }
+    st->str_message = str_type(NTAS_MESSAGE_LEN);
+    int all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    if (!all_ok) {
+        snprintf(err, errlen, "%s: cannot open the results file for parallel writing", path);
+        char ignore[64];
+        ntas_store_close(st, ignore, sizeof ignore);
+        return -1;
+    }
+    *out = st;
+    return 0;
+}
+
+/* Writes a [1, counts...] slab at run `index` from contiguous memory. */
+static int write_slab(ntas_store *st, int k, int index, const void *data, const hsize_t *counts)
+{
+    int nd = results[k].ndims;
+    hsize_t start[4] = {(hsize_t)index, 0, 0, 0}, count[4] = {1, 1, 1, 1};
+    for (int d = 1; d < nd; d++) count[d] = counts[d - 1];
+    hid_t fsp = H5Dget_space(st->ds[k]);
+    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
+    hid_t msp = H5Screate_simple(nd, count, NULL);
+    hid_t mt = results[k].type == T_F64 ? H5T_NATIVE_DOUBLE : results[k].type == T_I8 ? H5T_NATIVE_INT8 : st->str_message;
+    herr_t rc = H5Dwrite(st->ds[k], mt, msp, fsp, H5P_DEFAULT, data);
+    H5Sclose(msp);
+    H5Sclose(fsp);
+    return rc < 0 ? -1 : 0;
+}
+
+int ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, char *err, size_t errlen)
+{
+    hsize_t nr = (hsize_t)r->n_records, P = (hsize_t)r->P, M = (hsize_t)r->M;
+    hsize_t dO = (hsize_t)r->d_out, dI = (hsize_t)r->d_in, nb = (hsize_t)r->n_blocks;
+    int ok = 1;
+    ok &= write_slab(st, DS_LOSS, index, r->loss, (hsize_t[]){nr}) == 0;
+    ok &= write_slab(st, DS_GATES, index, r->gates, (hsize_t[]){nr, P}) == 0;
+    ok &= write_slab(st, DS_COS_SIM, index, r->cos_sim, (hsize_t[]){nr, M, P}) == 0;
+    ok &= write_slab(st, DS_UPDATE_W, index, r->update_norm_w, (hsize_t[]){nr, P}) == 0;
+    ok &= write_slab(st, DS_UPDATE_C, index, r->update_norm_c, (hsize_t[]){nr}) == 0;
+    ok &= write_slab(st, DS_TTT, index, r->time_to_threshold, (hsize_t[]){nb}) == 0;
+    ok &= write_slab(st, DS_SPECIALIZATION, index, &r->specialization, NULL) == 0;
+    ok &= write_slab(st, DS_TOTAL_ALIGNMENT, index, &r->total_alignment, NULL) == 0;
+    ok &= write_slab(st, DS_TEACHERS, index, r->teachers, (hsize_t[]){M, dO, dI}) == 0;
+    ok &= write_slab(st, DS_STUDENTS, index, r->students, (hsize_t[]){P, dO, dI}) == 0;
+    ok &= write_slab(st, DS_GATES_FINAL, index, r->gates_final, (hsize_t[]){P}) == 0;
+    char msg[NTAS_MESSAGE_LEN] = {0};
+    snprintf(msg, sizeof msg, "%s", r->message);
+    ok &= write_slab(st, DS_MESSAGE, index, msg, NULL) == 0;
+    /* The status flag goes last: a run marked done always has its data. */
+    int8_t status = (int8_t)r->status;
+    if (ok) ok &= write_slab(st, DS_STATUS, index, &status, NULL) == 0;
+    if (!ok) {
+        snprintf(err, errlen, "writing the results of run %d failed", index);
+        return -1;
+    }
+    return 0;
+}
+
+int ntas_store_close(ntas_store *st, char *err, size_t errlen)
+{
+    int ok = 1;
+    for (int k = 0; k < DS_COUNT; k++)
+        if (st->ds[k] >= 0) ok &= H5Dclose(st->ds[k]) >= 0;
+    if (st->str_message >= 0) H5Tclose(st->str_message);
+    if (st->file >= 0) ok &= H5Fclose(st->file) >= 0;
+    free(st);
+    if (!ok) snprintf(err, errlen, "closing the results file failed");
+    return ok ? 0 : -1;
+}
