@@ -1,0 +1,17 @@
+# End-to-end tests (real mpirun, real HDF5 file, Python checks).
+foreach(t fig2_outcome ranks_bitwise resume xarray_plot)
+  add_test(NAME ${t} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration.sh ${t}
+           $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
+  set_tests_properties(${t} PROPERTIES LABELS integration TIMEOUT 900)
+endforeach()
+
+if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/bad_specs.cmake)
+  include(${CMAKE_CURRENT_SOURCE_DIR}/bad_specs.cmake)
+endif()
+
+# The unit tests again, in a separate AddressSanitizer + UBSan build.
+if(NTASWEEP_SANITIZER_TEST AND NOT NTASWEEP_SANITIZE)
+  add_test(NAME sanitizer_unit_tests
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sanitizer.sh ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/asan)
+  set_tests_properties(sanitizer_unit_tests PROPERTIES LABELS sanitizer TIMEOUT 1800)
+endif()

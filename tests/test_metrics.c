@@ -1,0 +1,56 @@
+/* Alignment metrics of SPEC-NOTES §4 on hand-made students and teachers. */
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+#include "ntasweep/metrics.h"
+
+enum { D_OUT = 2, D_IN = 4 };
+
+int main(void)
+{
+    /* Two orthogonal teachers: rows e0,e1 and e2,e3. */
+    double T[2 * D_OUT * D_IN] = {1, 0, 0, 0, 0, 1, 0, 0,
+                                  0, 0, 1, 0, 0, 0, 0, 1};
+    double S[2 * D_OUT * D_IN], cos[4];
+    int match[2];
+
+    /* Specialised, in swapped order, with scale: path 0 = 3 * B, path 1 = 0.5 * A. */
+    memset(S, 0, sizeof S);
+    S[0 * 8 + 2] = 3; S[0 * 8 + 7] = 3;
+    S[1 * 8 + 0] = 0.5; S[1 * 8 + 5] = 0.5;
+    ntas_cos_sim(T, 2, S, 2, D_OUT, D_IN, cos);
+    CHECK_NEAR(cos[0 * 2 + 0], 0.0, 1e-15);
+    CHECK_NEAR(cos[0 * 2 + 1], 1.0, 1e-15);
+    CHECK_NEAR(cos[1 * 2 + 0], 1.0, 1e-15);
+    ntas_match_paths(cos, 2, 2, match);
+    CHECK(match[0] == 1 && match[1] == 0);
+    CHECK_NEAR(ntas_specialization(cos, 2, 2), 1.0, 1e-15);
+    CHECK_NEAR(ntas_total_alignment(T, 2, S, 2, D_OUT, D_IN, cos), 1.0, 1e-15);
+
+    /* Both paths the same mixture 0.8 A + 0.6 B: cosines 0.8 and 0.6. One-to-one
+     * matching gives (0.8 + 0.6)/2; a per-path argmax would claim 0.8. */
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < D_OUT * D_IN; i++) S[p * 8 + i] = 0.8 * T[i] + 0.6 * T[8 + i];
+    ntas_cos_sim(T, 2, S, 2, D_OUT, D_IN, cos);
+    CHECK_NEAR(cos[0], 0.8, 1e-15);
+    CHECK_NEAR(cos[2], 0.6, 1e-15);
+    CHECK_NEAR(ntas_specialization(cos, 2, 2), 0.7, 1e-15);
+    ntas_match_paths(cos, 2, 2, match);
+    CHECK(match[0] != match[1] && match[0] >= 0 && match[1] >= 0);
+    /* Total alignment: each teacher's best path, duplicates allowed (authors' concat_cossim). */
+    CHECK_NEAR(ntas_total_alignment(T, 2, S, 2, D_OUT, D_IN, cos), 0.7, 1e-15);
+
+    /* Zero student: cosine defined as 0, not NaN. */
+    memset(S, 0, sizeof S);
+    ntas_cos_sim(T, 2, S, 2, D_OUT, D_IN, cos);
+    CHECK(cos[0] == 0.0 && cos[3] == 0.0);
+
+    /* Redundant paths (P = 3 > M = 2): the leftover path is unmatched. */
+    double cos3[6] = {0.9, 0.2, 0.95, 0.1, 0.8, 0.3};   /* [m][p] */
+    int match3[3];
+    ntas_match_paths(cos3, 2, 3, match3);
+    CHECK(match3[2] == 0 && match3[1] == 1 && match3[0] == -1);
+    CHECK_NEAR(ntas_specialization(cos3, 2, 3), (0.95 + 0.8) / 2, 1e-15);
+    return CHECK_DONE();
+}

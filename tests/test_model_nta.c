@@ -1,0 +1,183 @@
+/* NTA model: every gradient against central finite differences in double
+ * (relative error < 1e-6), the forward pass against a naive loop, and the
+ * Euler step against its formula. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "ntasweep/model_nta.h"
+#include "ntasweep/params.h"
+#include "ntasweep/rng.h"
+#include "ntasweep/train.h"
+
+enum { D_IN = 5, D_OUT = 3, P = 3, B = 7 };
+
+typedef struct {
+    ntas_nta m;
+    ntas_params p;
+    double X[B * D_IN], Ystar[B * D_OUT], Y[B * D_OUT], dY[B * D_OUT];
+} fixture;
+
+/* Total loss L_task + L_reg at the model's current parameters; with
+ * grads != 0 also leaves the analytic gradient in m.dW, m.dc. */
+static double total_loss(fixture *f, int grads)
+{
+    ntas_nta_forward(&f->m, f->X, B, f->Y);
+    double loss = ntas_mse(f->Y, f->Ystar, B, D_OUT, f->dY);
+    if (grads) {
+        ntas_nta_backward(&f->m, f->X, f->dY, B);
+        return loss + ntas_nta_reg_backward(&f->m, &f->p);
+    }
+    /* Value only: accumulate into scratch so dW/dc are left alone. */
+    double saved_dc[P], saved_dW[P * D_OUT * D_IN];
+    memcpy(saved_dc, f->m.dc, sizeof saved_dc);
+    memcpy(saved_dW, f->m.dW, sizeof saved_dW);
+    loss += ntas_nta_reg_backward(&f->m, &f->p);
+    memcpy(f->m.dc, saved_dc, sizeof saved_dc);
+    memcpy(f->m.dW, saved_dW, sizeof saved_dW);
+    return loss;
+}
+
+static double rel_err(double a, double n)
+{
+    double scale = fmax(fabs(a), fabs(n));
+    return scale < 1e-9 ? fabs(a - n) : fabs(a - n) / scale;
+}
+
+/* Central differences over every W and c entry; returns the worst relative error. */
+static double fd_check(fixture *f, const char *label)
+{
+    const double h = 1e-5;
+    total_loss(f, 1);
+    double aW[P * D_OUT * D_IN], ac[P];
+    memcpy(aW, f->m.dW, sizeof aW);
+    memcpy(ac, f->m.dc, sizeof ac);
+    double worst = 0.0;
+    for (int i = 0; i < P * D_OUT * D_IN; i++) {
+        double w = f->m.W[i];
+        f->m.W[i] = w + h;
+        double lp = total_loss(f, 0);
+        f->m.W[i] = w - h;
+        double lm = total_loss(f, 0);
+        f->m.W[i] = w;
+        worst = fmax(worst, rel_err(aW[i], (lp - lm) / (2 * h)));
+    }
+    for (int i = 0; i < P; i++) {
+        double c = f->m.c[i];
+        f->m.c[i] = c + h;
+        double lp = total_loss(f, 0);
+        f->m.c[i] = c - h;
+        double lm = total_loss(f, 0);
+        f->m.c[i] = c;
+        worst = fmax(worst, rel_err(ac[i], (lp - lm) / (2 * h)));
+    }
+    printf("%-34s worst relative error %.3g\n", label, worst);
+    return worst;
+}
+
+static void setup(fixture *f, uint64_t seed)
+{
+    char err[256];
+    ntas_params_defaults(&f->p);
+    f->p.lambda_nonneg = f->p.lambda_norm = f->p.lambda_w = 0.0;
+    int rc = ntas_nta_init(&f->m, D_IN, D_OUT, P, err, sizeof err);
+    CHECK(rc == 0);
+    ntas_rng rng;
+    ntas_rng_init(&rng, seed);
+    ntas_rng_normal_fill(&rng, f->m.W, P * D_OUT * D_IN);
+    ntas_rng_normal_fill(&rng, f->X, B * D_IN);
+    ntas_rng_normal_fill(&rng, f->Ystar, B * D_OUT);
+    /* Gates away from the kinks of max(0,-c) and |c| (one negative). */
+    f->m.c[0] = 0.7;
+    f->m.c[1] = -0.4;
+    f->m.c[2] = 0.25;
+}
+
+int main(void)
+{
+    fixture f;
+    struct { const char *label; double nonneg, norm, w; int norm_kind; } cases[] = {
+        {"task loss only", 0, 0, 0, NTAS_NORM_L1},
+        {"lambda_nonneg only", 0.3, 0, 0, NTAS_NORM_L1},
+        {"lambda_norm, L1 only", 0, 0.456, 0, NTAS_NORM_L1},
+        {"lambda_norm, L2 only", 0, 0.8, 0, NTAS_NORM_L2},
+        {"lambda_w only", 0, 0, 0.77, NTAS_NORM_L1},
+        {"everything, L1", 0.091, 0.456, 0.77, NTAS_NORM_L1},
+        {"everything, L2", 0.2, 0.1, 0.5, NTAS_NORM_L2},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            setup(&f, seed * 7919 + k);
+            f.p.lambda_nonneg = cases[k].nonneg;
+            f.p.lambda_norm = cases[k].norm;
+            f.p.lambda_w = cases[k].w;
+            f.p.norm = cases[k].norm_kind;
+            double worst = fd_check(&f, cases[k].label);
+            CHECK_MSG(worst < 1e-6, "%s, seed %llu: %g", cases[k].label, (unsigned long long)seed, worst);
+            ntas_nta_free(&f.m);
+        }
+    }
+
+    /* Regulariser values at a known point: c = (0.7, -0.4, 0.25). */
+    setup(&f, 42);
+    f.p.lambda_nonneg = 0.5;
+    f.p.lambda_norm = 2.0;
+    f.p.norm = NTAS_NORM_L1;
+    memset(f.m.dc, 0, sizeof(double) * P);
+    memset(f.m.dW, 0, sizeof(double) * P * D_OUT * D_IN);
+    double reg = ntas_nta_reg_backward(&f.m, &f.p);
+    /* 0.5 * 0.4 + 2 * (1.35 - 1)^2 */
+    CHECK_NEAR(reg, 0.5 * 0.4 + 2.0 * 0.35 * 0.35, 1e-14);
+
+    /* Forward equals the naive sum over paths. */
+    ntas_nta_forward(&f.m, f.X, B, f.Y);
+    double worst = 0;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < D_OUT; i++) {
+            double y = 0;
+            for (int p = 0; p < P; p++)
+                for (int j = 0; j < D_IN; j++)
+                    y += f.m.c[p] * f.m.W[(p * D_OUT + i) * D_IN + j] * f.X[b * D_IN + j];
+            worst = fmax(worst, fabs(y - f.Y[b * D_OUT + i]));
+        }
+    CHECK(worst < 1e-12);
+
+    /* Euler step: W -= dt/tau_w dW, c -= dt/tau_c dc, norms of the updates. */
+    total_loss(&f, 1);
+    double W0[P * D_OUT * D_IN], c0[P], nW[P], nc;
+    memcpy(W0, f.m.W, sizeof W0);
+    memcpy(c0, f.m.c, sizeof c0);
+    ntas_nta_step(&f.m, 0.01, 2.0, 0.05, nW, &nc);
+    double sq = 0;
+    for (int p = 0; p < P; p++) {
+        CHECK_NEAR(f.m.c[p], c0[p] - 0.01 / 0.05 * f.m.dc[p], 1e-15);
+        sq += (0.01 / 0.05 * f.m.dc[p]) * (0.01 / 0.05 * f.m.dc[p]);
+    }
+    CHECK_NEAR(nc, sqrt(sq), 1e-15);
+    for (int p = 0; p < P; p++) {
+        double s = 0;
+        for (int i = 0; i < D_OUT * D_IN; i++) {
+            int k = p * D_OUT * D_IN + i;
+            CHECK(fabs(f.m.W[k] - (W0[k] - 0.005 * f.m.dW[k])) < 1e-15);
+            s += (0.005 * f.m.dW[k]) * (0.005 * f.m.dW[k]);
+        }
+        CHECK_NEAR(nW[p], sqrt(s), 1e-15);
+    }
+    ntas_nta_free(&f.m);
+
+    /* Init: W ~ N(0, sigma^2/d_in), c = 1/2 (paper Sec. 3). */
+    ntas_nta big;
+    char err[128];
+    CHECK(ntas_nta_init(&big, 20, 10, 50, err, sizeof err) == 0);
+    ntas_rng rng;
+    ntas_rng_init(&rng, 99);
+    ntas_nta_init_params(&big, 0.01, 0.5, &rng);
+    double var = 0;
+    for (int i = 0; i < 50 * 10 * 20; i++) var += big.W[i] * big.W[i];
+    var /= 50 * 10 * 20;
+    CHECK_MSG(fabs(var / (0.01 * 0.01 / 20) - 1) < 0.05, "init variance ratio %g", var / (0.01 * 0.01 / 20));
+    CHECK(big.c[0] == 0.5 && big.c[49] == 0.5);
+    ntas_nta_free(&big);
+    return CHECK_DONE();
+}
