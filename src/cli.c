@@ -23,6 +23,7 @@ static void usage(FILE *f)
             "usage: ntasweep run SPEC.ini -o OUT.h5 [--set key=value ...] [--quiet]\n"
             "       ntasweep validate SPEC.ini [--set key=value ...]\n"
             "       ntasweep plan SPEC.ini [--set key=value ...]\n"
+            "       ntasweep params [--markdown]\n"
             "       ntasweep --help | --version\n"
             "\n"
             "Runs the models of Sandbrink et al. (NeurIPS 2024), \"Flexible task abstractions\n"
@@ -216,6 +217,21 @@ int ntas_cli_main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "--version")) {
         printf("ntasweep %s\n", NTASWEEP_VERSION);
+        return NTAS_EXIT_OK;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "params")) {
+        /* The README's parameter table comes from here. */
+        int md = argc >= 3 && !strcmp(argv[2], "--markdown");
+        if (md) printf("| key | meaning | paper symbol | default | unit |\n|---|---|---|---|---|\n");
+        for (int i = 0; i < ntas_param_count; i++) {
+            const ntas_param_desc *d = &ntas_param_table[i];
+            if (md) {
+                printf("| `%s` | ", d->key);
+                for (const char *c = d->meaning; *c; c++) printf(*c == '|' ? "\\|" : "%c", *c);
+                printf(" | %s | %s | %s |\n", d->symbol, d->default_text, d->unit);
+            }
+            else printf("%s\t%s\t%s\t%s\t%s\n", d->key, d->default_text, d->symbol, d->unit, d->meaning);
+        }
         return NTAS_EXIT_OK;
     }
     options o;
