@@ -102,6 +102,24 @@ static int read_file(const char *path, char **text, size_t *len, char *err, size
     return 0;
 }
 
+/* Appends an entry (section and key are already length-checked). */
+static int push_entry(scan *sc, const char *section, const char *key, int line)
+{
+    if (sc->n_entries == sc->cap) {
+        int cap = sc->cap ? 2 * sc->cap : 64;
+        entry *e = realloc(sc->entries, (size_t)cap * sizeof *e);
+        if (!e) return -1;
+        sc->entries = e;
+        sc->cap = cap;
+    }
+    entry *e = &sc->entries[sc->n_entries++];
+    memset(e, 0, sizeof *e);
+    strcpy(e->section, section);
+    strcpy(e->key, key);
+    e->line = line;
+    return 0;
+}
+
 /* Pass 1: structure and line numbers. Fills sc->entries (without values). */
 static int scan_lines(scan *sc, const char *text, size_t len)
 {
@@ -151,16 +169,7 @@ static int scan_lines(scan *sc, const char *text, size_t len)
                     return fail(sc, line, NULL, "section '[%s]' appears twice (first at line %d)", name, sc->entries[i].line);
             strcpy(section, name);
             /* A marker entry with an empty key remembers where the section is. */
-            if (sc->n_entries == sc->cap) {
-                sc->cap = sc->cap ? 2 * sc->cap : 64;
-                entry *e = realloc(sc->entries, (size_t)sc->cap * sizeof *e);
-                if (!e) return fail(sc, line, NULL, "out of memory");
-                sc->entries = e;
-            }
-            entry *e = &sc->entries[sc->n_entries++];
-            memset(e, 0, sizeof *e);
-            strcpy(e->section, name);
-            e->line = line;
+            if (push_entry(sc, name, "", line) != 0) return fail(sc, line, NULL, "out of memory");
             continue;
         }
         char *eq = strchr(s, '=');
@@ -180,17 +189,7 @@ static int scan_lines(scan *sc, const char *text, size_t len)
         for (int i = 0; i < sc->n_entries; i++)
             if (!strcmp(sc->entries[i].section, section) && !strcmp(sc->entries[i].key, key))
                 return fail(sc, line, key, "duplicate key in [%s] (first at line %d)", section, sc->entries[i].line);
-        if (sc->n_entries == sc->cap) {
-            sc->cap = sc->cap ? 2 * sc->cap : 64;
-            entry *ne = realloc(sc->entries, (size_t)sc->cap * sizeof *ne);
-            if (!ne) return fail(sc, line, key, "out of memory");
-            sc->entries = ne;
-        }
-        entry *e = &sc->entries[sc->n_entries++];
-        memset(e, 0, sizeof *e);
-        strcpy(e->section, section);
-        strcpy(e->key, key);
-        e->line = line;
+        if (push_entry(sc, section, key, line) != 0) return fail(sc, line, key, "out of memory");
     }
     return 0;
 }
@@ -257,7 +256,6 @@ static int split_list(scan *sc, axis *a, const char *text)
     char *copy = strdup(text);
     if (!copy) return fail(sc, a->line, ntas_param_table[a->param].key, "out of memory");
     int rc = 0;
-    char *save = NULL;
     int commas = 0;
     for (const char *q = text; *q; q++) commas += *q == ',';
     if (commas + 1 > MAX_LIST) rc = fail(sc, a->line, ntas_param_table[a->param].key, "list longer than %d values", MAX_LIST);
@@ -286,7 +284,6 @@ static int split_list(scan *sc, axis *a, const char *text)
         if (!comma) break;
         item = comma + 1;
     }
-    (void)save;
     free(copy);
     return rc;
 }

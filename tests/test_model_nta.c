@@ -45,33 +45,32 @@ static double rel_err(double a, double n)
     return scale < 1e-9 ? fabs(a - n) : fabs(a - n) / scale;
 }
 
-/* Central differences over every W and c entry; returns the worst relative error. */
-static double fd_check(fixture *f, const char *label)
+/* Worst relative error of analytic[i] against the central difference of the
+ * total loss when x[i] is perturbed, over n entries. */
+static double fd_worst(fixture *f, double *x, const double *analytic, int n)
 {
     const double h = 1e-5;
+    double worst = 0.0;
+    for (int i = 0; i < n; i++) {
+        double x0 = x[i];
+        x[i] = x0 + h;
+        double lp = total_loss(f, 0);
+        x[i] = x0 - h;
+        double lm = total_loss(f, 0);
+        x[i] = x0;
+        worst = fmax(worst, rel_err(analytic[i], (lp - lm) / (2 * h)));
+    }
+    return worst;
+}
+
+/* Every W and c entry; returns the worst relative error. */
+static double fd_check(fixture *f, const char *label)
+{
     total_loss(f, 1);
     double aW[P * D_OUT * D_IN], ac[P];
     memcpy(aW, f->m.dW, sizeof aW);
     memcpy(ac, f->m.dc, sizeof ac);
-    double worst = 0.0;
-    for (int i = 0; i < P * D_OUT * D_IN; i++) {
-        double w = f->m.W[i];
-        f->m.W[i] = w + h;
-        double lp = total_loss(f, 0);
-        f->m.W[i] = w - h;
-        double lm = total_loss(f, 0);
-        f->m.W[i] = w;
-        worst = fmax(worst, rel_err(aW[i], (lp - lm) / (2 * h)));
-    }
-    for (int i = 0; i < P; i++) {
-        double c = f->m.c[i];
-        f->m.c[i] = c + h;
-        double lp = total_loss(f, 0);
-        f->m.c[i] = c - h;
-        double lm = total_loss(f, 0);
-        f->m.c[i] = c;
-        worst = fmax(worst, rel_err(ac[i], (lp - lm) / (2 * h)));
-    }
+    double worst = fmax(fd_worst(f, f->m.W, aW, P * D_OUT * D_IN), fd_worst(f, f->m.c, ac, P));
     printf("%-34s worst relative error %.3g\n", label, worst);
     return worst;
 }
