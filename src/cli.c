@@ -65,7 +65,10 @@ static int parse_args(int argc, char **argv, options *o)
             }
             o->sets[o->n_sets++] = argv[++i];
         } else if (!strncmp(a, "--set=", 6)) {
-            if (o->n_sets == MAX_SETS) return -1;
+            if (o->n_sets == MAX_SETS) {
+                fprintf(stderr, "ntasweep: at most %d --set options\n", MAX_SETS);
+                return -1;
+            }
             o->sets[o->n_sets++] = a + 6;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) o->quiet = 1;
         else if (a[0] == '-') {

@@ -150,6 +150,11 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
 
     char range[64];
     range_text(d, range, sizeof range);
+    /* Plain decimal only: strtod would also take hex (0x14), "infinity", ... */
+    if (d->type != NTAS_PT_CHOICE && buf[strspn(buf, "0123456789+-.eE")] != '\0') {
+        snprintf(err, errlen, "'%s' is not %s (plain decimal notation)", buf, d->type == NTAS_PT_INT ? "an integer" : "a number");
+        return -1;
+    }
     switch (d->type) {
     case NTAS_PT_CHOICE:
         for (int i = 0; d->choices[i]; i++)
@@ -188,6 +193,7 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
         double v = strtod(buf, &end);
         if (*end != '\0') { snprintf(err, errlen, "'%s' is not a number", buf); return -1; }
         if (!isfinite(v)) { snprintf(err, errlen, "'%s' is not a finite number", buf); return -1; }
+        if (v == 0.0) v = 0.0;   /* -0 and 0 compute the same: one canonical text, one run key */
         if (v < d->min || v > d->max || (d->min_open && v <= d->min)) {
             snprintf(err, errlen, "%s is out of range (must be %s)", buf, range);
             return -1;
@@ -202,6 +208,7 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
 
 void ntas_param_format(const ntas_param_desc *d, const ntas_params *p, char *buf, size_t len)
 {
+    if (!buf || len == 0) return;
     switch (d->type) {
     case NTAS_PT_CHOICE: snprintf(buf, len, "%s", ntas_param_get_choice(d, p)); break;
     case NTAS_PT_INT: snprintf(buf, len, "%lld", (long long)ntas_param_get_int(d, p)); break;

@@ -4,7 +4,11 @@
  * numbers (iniparser does not), rejects anything that is not plain INI
  * (binary junk, missing '=', keys outside sections, duplicates iniparser
  * would silently overwrite), and so guarantees iniparser only ever sees a
- * well-formed file. iniparser then supplies the values. */
+ * well-formed file, in the part of INI where both read the same: constructs
+ * iniparser reads differently (quotes, a comment after a section header, a
+ * trailing backslash, which iniparser takes as a line continuation even in a
+ * comment) are refused with the line. iniparser then reads the values, and
+ * any disagreement with the scanner is reported at the key's line. */
 #include "ntasweep/spec.h"
 
 #include <ctype.h>
@@ -26,7 +30,7 @@ typedef struct {
     char section[NTAS_NAME_LEN + 8];
     char key[NTAS_NAME_LEN];
     int line;
-    char *value;   /* from iniparser, owned here */
+    char *value;   /* the scanner's text of the value, owned here */
 } entry;
 
 typedef struct {
@@ -139,6 +143,10 @@ static int scan_lines(scan *sc, const char *text, size_t len)
         if (n > 0 && buf[n - 1] == '\r') buf[--n] = '\0';
         if (strlen(buf) != n) return fail(sc, line, NULL, "binary data (NUL byte): not a sweep file");
         char *s = trim(buf);
+        /* iniparser joins a line ending in '\' with the next, even a comment. */
+        const int continued = *s && s[strlen(s) - 1] == '\\';
+        if (continued && (*s == ';' || *s == '#' || *s == '['))
+            return fail(sc, line, NULL, "line ends in '\\': line continuation is not supported (not even in a comment)");
         if (*s == '\0' || *s == ';' || *s == '#') continue;
         /* Outside comments only printable ASCII is allowed. */
         for (char *q = s; *q; q++) {
@@ -153,8 +161,8 @@ static int scan_lines(scan *sc, const char *text, size_t len)
             char *close = strchr(s, ']');
             if (!close) return fail(sc, line, NULL, "section header without ']'");
             char *rest = trim(close + 1);
-            if (*rest && *rest != ';' && *rest != '#')
-                return fail(sc, line, NULL, "text after section header: '%s'", rest);
+            if (*rest)
+                return fail(sc, line, NULL, "text after section header: '%s' (put a comment on its own line)", rest);
             *close = '\0';
             char *name = trim(s + 1);
             for (char *q = name; *q; q++) *q = (char)tolower((unsigned char)*q);
@@ -181,20 +189,24 @@ static int scan_lines(scan *sc, const char *text, size_t len)
         if (!name_ok(key, "") || strlen(key) >= NTAS_NAME_LEN)
             return fail(sc, line, NULL, "bad key name '%.60s'", key);
         if (section[0] == '\0') return fail(sc, line, key, "key outside any section");
+        if (continued) return fail(sc, line, key, "line ends in '\\': line continuation is not supported");
         char *comment = strpbrk(value, ";#");
         if (comment) *comment = '\0';
         value = trim(value);
         if (value[0] == '\0') return fail(sc, line, key, "missing value");
-        if (value[strlen(value) - 1] == '\\') return fail(sc, line, key, "line continuation is not supported");
+        if (strpbrk(value, "\"'"))
+            return fail(sc, line, key, "quotes are not supported: write the value without them");
         for (int i = 0; i < sc->n_entries; i++)
             if (!strcmp(sc->entries[i].section, section) && !strcmp(sc->entries[i].key, key))
                 return fail(sc, line, key, "duplicate key in [%s] (first at line %d)", section, sc->entries[i].line);
-        if (push_entry(sc, section, key, line) != 0) return fail(sc, line, key, "out of memory");
+        if (push_entry(sc, section, key, line) != 0 ||
+            !(sc->entries[sc->n_entries - 1].value = strdup(value)))
+            return fail(sc, line, key, "out of memory");
     }
     return 0;
 }
 
-/* Pass 2: values from iniparser, for the entries pass 1 accepted. */
+/* Pass 2: iniparser reads the file; its values must be the scanner's. */
 static int load_values(scan *sc)
 {
     dictionary *d = iniparser_load(sc->path);
@@ -206,9 +218,9 @@ static int load_values(scan *sc)
         char lookup[2 * NTAS_NAME_LEN + 16];
         snprintf(lookup, sizeof lookup, "%s:%s", e->section, e->key);
         const char *v = iniparser_getstring(d, lookup, NULL);
-        if (!v) rc = fail(sc, e->line, e->key, "internal: iniparser did not return this key");
-        else if (!(e->value = strdup(v))) rc = fail(sc, e->line, e->key, "out of memory");
-        else if (e->value[0] == '\0') rc = fail(sc, e->line, e->key, "missing value");
+        if (!v) rc = fail(sc, e->line, e->key, "iniparser does not see this key: check the lines above it");
+        else if (strcmp(v, e->value) != 0)
+            rc = fail(sc, e->line, e->key, "iniparser reads the value as '%.60s', not '%.60s'", v, e->value);
     }
     iniparser_freedict(d);
     return rc;
@@ -250,6 +262,18 @@ static int lookup_key(scan *sc, const char *key, int line)
     return fail(sc, line, key, "unknown key (run 'ntasweep --help' for the list)"), -1;
 }
 
+/* Canonical text of an already checked value of key `param`. */
+static void canonical(int param, const char *text, char *buf, size_t len)
+{
+    ntas_params scratch;
+    ntas_params_defaults(&scratch);
+    char why[256];
+    if (ntas_param_parse(&ntas_param_table[param], text, &scratch, why, sizeof why) == 0)
+        ntas_param_format(&ntas_param_table[param], &scratch, buf, len);
+    else
+        snprintf(buf, len, "%s", text);
+}
+
 /* Splits a comma-separated list into a's values, checking each. */
 static int split_list(scan *sc, axis *a, const char *text)
 {
@@ -272,9 +296,14 @@ static int split_list(scan *sc, axis *a, const char *text)
             break;
         }
         if ((rc = check_value(sc, a->param, v, a->line)) != 0) break;
-        for (int i = 0; i < a->n_values && rc == 0; i++)
-            if (!strcmp(a->values[i], v))
-                rc = fail(sc, a->line, ntas_param_table[a->param].key, "value '%s' listed twice", v);
+        /* Compare values, not texts: 1.3 and 1.30 are the same point. */
+        char canon_v[128], canon_i[128];
+        canonical(a->param, v, canon_v, sizeof canon_v);
+        for (int i = 0; i < a->n_values && rc == 0; i++) {
+            canonical(a->param, a->values[i], canon_i, sizeof canon_i);
+            if (!strcmp(canon_i, canon_v))
+                rc = fail(sc, a->line, ntas_param_table[a->param].key, "value %s listed twice ('%s', '%s')", canon_v, a->values[i], v);
+        }
         if (rc) break;
         if (!(a->values[a->n_values] = strdup(v))) {
             rc = fail(sc, a->line, ntas_param_table[a->param].key, "out of memory");
@@ -487,6 +516,8 @@ static int expand(scan *sc, ntas_spec *s, plan *pl)
     int n_cases = pl->n_cases ? pl->n_cases : 1;
     int n_seeds = pl->replicates ? pl->replicates : 1;
     long total = (long)n_cases * n_seeds;
+    if (total > MAX_RUNS)
+        return fail(sc, pl->replicates_line, "replicates", "%d cases x %d replicates exceed %ld runs", n_cases, n_seeds, MAX_RUNS);
     for (int g = 0; g < pl->n_grid; g++) {
         int nv = find_axis(pl->over, pl->n_over, pl->grid[g].param) ? 1 : pl->grid[g].n_values;
         if (total > MAX_RUNS / nv)
@@ -581,6 +612,10 @@ int ntas_spec_load(ntas_spec *s, const char *path, const char *const *overrides,
         if (n >= sizeof s->name) n = sizeof s->name - 1;
         memcpy(s->name, base, n);
         s->name[n] = '\0';
+        /* Same alphabet as an explicit `name =`. */
+        for (char *q = s->name; *q; q++)
+            if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-') *q = '_';
+        if (s->name[0] == '\0') strcpy(s->name, "sweep");
     }
     if (build_plan(&sc, s, &pl, overrides, n_overrides) || expand(&sc, s, &pl)) goto out;
     {
