@@ -19,8 +19,8 @@ enum { TAG_REQUEST = 1, TAG_ASSIGN = 2 };
 typedef struct {
     const ntas_spec *spec;
     MPI_Comm comm;
-    int *todo;
-    int n_todo, next;
+    int *pending;
+    int n_pending, next;
     int workers_left;       /* workers not yet told to stop */
     int worker_error;
     int quiet;
@@ -41,7 +41,7 @@ static void report(queue *q, int force)
     if (q->quiet || (!force && t - q->t_last_report < 5.0)) return;
     q->t_last_report = t;
     int finished = q->sum->done + q->sum->failed;
-    int total = q->n_todo;
+    int total = q->n_pending;
     double rate = finished / (t - q->t_start > 1e-9 ? t - q->t_start : 1e-9);
     char eta[32] = "?";
     if (finished > 0) snprintf(eta, sizeof eta, "%.0f s", (total - finished) / rate);
@@ -76,7 +76,7 @@ static void serve(queue *q)
             continue;
         }
         count(q, msg[0], msg[1]);
-        int assign = q->next < q->n_todo ? q->todo[q->next++] : -1;
+        int assign = q->next < q->n_pending ? q->pending[q->next++] : -1;
         if (assign < 0) q->workers_left--;
         MPI_Send(&assign, 1, MPI_INT, st.MPI_SOURCE, TAG_ASSIGN, q->comm);
     }
@@ -132,30 +132,30 @@ int ntas_coord_run(const ntas_spec *spec, const int8_t *status, ntas_store *stor
         }
     } else {
         queue q = {.spec = spec, .comm = comm, .workers_left = size - 1, .quiet = quiet, .sum = summary};
-        q.todo = malloc((size_t)spec->n_runs * sizeof *q.todo);
-        if (!q.todo) {
+        q.pending = malloc((size_t)spec->n_runs * sizeof *q.pending);
+        if (!q.pending) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }
-        for (int i = 0; q.todo && i < spec->n_runs; i++) {
+        for (int i = 0; q.pending && i < spec->n_runs; i++) {
             if (status[i] == NTAS_STATUS_DONE) summary->skipped++;
-            else q.todo[q.n_todo++] = i;
+            else q.pending[q.n_pending++] = i;
         }
         q.t_start = q.t_last_report = now();
         if (!quiet && summary->skipped)
             fprintf(stderr, "ntasweep: resuming: %d of %d runs already done\n", summary->skipped, spec->n_runs);
         /* Rank 0 computes too; with other ranks it serves them between steps. */
-        while (rc == 0 && q.next < q.n_todo) {
+        while (rc == 0 && q.next < q.n_pending) {
             serve(&q);
-            if (q.next >= q.n_todo) break;
-            int index = q.todo[q.next++], st = 0;
+            if (q.next >= q.n_pending) break;
+            int index = q.pending[q.next++], st = 0;
             if (do_run(spec, index, store, size > 1 ? poll_hook : NULL, &q, &st, err, errlen) != 0) {
                 rc = -1;
                 break;
             }
             count(&q, index, st);
         }
-        if (rc != 0) q.next = q.n_todo;   /* stop handing out work */
+        if (rc != 0) q.next = q.n_pending;   /* stop handing out work */
         while (q.workers_left > 0) {
             serve(&q);
             if (q.workers_left > 0) nanosleep(&(struct timespec){0, 200000}, NULL);
@@ -165,7 +165,7 @@ int ntas_coord_run(const ntas_spec *spec, const int8_t *status, ntas_store *stor
             rc = -1;
         }
         report(&q, 1);
-        free(q.todo);
+        free(q.pending);
     }
     int local = rc, global = 0;
     MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MIN, comm);
