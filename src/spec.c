@@ -242,14 +242,16 @@ static void free_axis(axis *a)
     a->n_values = 0;
 }
 
-/* Checks that text parses as key's type and range; reports at line. */
-static int check_value(scan *sc, int param, const char *text, int line)
+/* Checks that text parses as key's type and range; reports at line. With
+ * canon, also gives the value's canonical text (equal values, equal text). */
+static int check_value(scan *sc, int param, const char *text, int line, char *canon, size_t canon_len)
 {
     ntas_params scratch;
     ntas_params_defaults(&scratch);
     char why[256];
     if (ntas_param_parse(&ntas_param_table[param], text, &scratch, why, sizeof why) != 0)
         return fail(sc, line, ntas_param_table[param].key, "%s", why);
+    if (canon) ntas_param_format(&ntas_param_table[param], &scratch, canon, canon_len);
     return 0;
 }
 
@@ -262,19 +264,8 @@ static int lookup_key(scan *sc, const char *key, int line)
     return fail(sc, line, key, "unknown key (run 'ntasweep --help' for the list)"), -1;
 }
 
-/* Canonical text of an already checked value of key `param`. */
-static void canonical(int param, const char *text, char *buf, size_t len)
-{
-    ntas_params scratch;
-    ntas_params_defaults(&scratch);
-    char why[256];
-    if (ntas_param_parse(&ntas_param_table[param], text, &scratch, why, sizeof why) == 0)
-        ntas_param_format(&ntas_param_table[param], &scratch, buf, len);
-    else
-        snprintf(buf, len, "%s", text);
-}
-
-/* Splits a comma-separated list into a's values, checking each. */
+/* Splits a comma-separated list into a's values, checking each. Values are
+ * kept in canonical text, so 1.3 and 1.30 (or 0 and -0) are one point. */
 static int split_list(scan *sc, axis *a, const char *text)
 {
     char *copy = strdup(text);
@@ -295,17 +286,13 @@ static int split_list(scan *sc, axis *a, const char *text)
             rc = fail(sc, a->line, ntas_param_table[a->param].key, "empty item in list");
             break;
         }
-        if ((rc = check_value(sc, a->param, v, a->line)) != 0) break;
-        /* Compare values, not texts: 1.3 and 1.30 are the same point. */
-        char canon_v[128], canon_i[128];
-        canonical(a->param, v, canon_v, sizeof canon_v);
-        for (int i = 0; i < a->n_values && rc == 0; i++) {
-            canonical(a->param, a->values[i], canon_i, sizeof canon_i);
-            if (!strcmp(canon_i, canon_v))
-                rc = fail(sc, a->line, ntas_param_table[a->param].key, "value %s listed twice ('%s', '%s')", canon_v, a->values[i], v);
-        }
+        char canon[128];
+        if ((rc = check_value(sc, a->param, v, a->line, canon, sizeof canon)) != 0) break;
+        for (int i = 0; i < a->n_values && rc == 0; i++)
+            if (!strcmp(a->values[i], canon))
+                rc = fail(sc, a->line, ntas_param_table[a->param].key, "value %s listed twice", canon);
         if (rc) break;
-        if (!(a->values[a->n_values] = strdup(v))) {
+        if (!(a->values[a->n_values] = strdup(canon))) {
             rc = fail(sc, a->line, ntas_param_table[a->param].key, "out of memory");
             break;
         }
@@ -417,7 +404,7 @@ static int build_plan(scan *sc, ntas_spec *s, plan *pl, const char *const *overr
             if (pl->n_fixed == 64) return fail(sc, e->line, e->key, "too many keys");
             axis *a = &pl->fixed[pl->n_fixed++];
             if (set_one(a, param, e->line, e->value)) return fail(sc, e->line, e->key, "out of memory");
-            if (check_value(sc, param, e->value, e->line)) return -1;
+            if (check_value(sc, param, e->value, e->line, NULL, 0)) return -1;
         } else if (!strcmp(sec, "grid")) {
             if (pl->n_grid == 64) return fail(sc, e->line, e->key, "too many keys");
             axis *a = &pl->grid[pl->n_grid++];
@@ -431,7 +418,7 @@ static int build_plan(scan *sc, ntas_spec *s, plan *pl, const char *const *overr
             c->keys = na;
             memset(&na[c->n_keys], 0, sizeof *na);
             if (set_one(&na[c->n_keys++], param, e->line, e->value)) return fail(sc, e->line, e->key, "out of memory");
-            if (check_value(sc, param, e->value, e->line)) return -1;
+            if (check_value(sc, param, e->value, e->line, NULL, 0)) return -1;
         }
     }
     if (!have_runs_section)
