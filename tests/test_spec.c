@@ -594,6 +594,166 @@ static void test_dialect_and_canonical_values(void)
     expect_error("hex real", "[params]\ndt = 0x1p-10\n", 2, "dt", NULL);
 }
 
+/* --- includes, [zip], ranges, [vars] and [derived] --------------------------- */
+
+static void test_include(void)
+{
+    char err[1024];
+    write_ini("base.ini",
+              "[sweep]\n"            /* 1 */
+              "replicates = 2\n"     /* 2 */
+              "[params]\n"           /* 3 */
+              "d_in = 12\n"          /* 4 */
+              "d_out = 4\n"          /* 5 */
+              "block_len = 1\n"      /* 6 */
+              "[case.fast]\n"        /* 7 */
+              "tau_c = 0.05\n");     /* 8 */
+    ntas_spec s;
+    /* The child varies what the base fixes, overrides a value and adds to a case. */
+    if (load_ok(&s, "child.ini",
+                "[sweep]\ninclude = base.ini\nname = child\n"
+                "[grid]\nblock_len = 1, 2\n"
+                "[params]\nd_out = 3\n"
+                "[case.fast]\nbatch = 30\n", NULL, 0)) return;
+    CHECK(!strcmp(s.name, "child"));
+    CHECK(s.n_runs == 2 * 2);
+    for (int i = 0; i < s.n_runs; i++) {
+        CHECK(int_of(&s.runs[i], "d_in") == 12 && int_of(&s.runs[i], "d_out") == 3);
+        CHECK(int_of(&s.runs[i], "batch") == 30 && real_of(&s.runs[i], "tau_c") == 0.05);
+        CHECK(real_of(&s.runs[i], "block_len") == 1 + i / 2 && int_of(&s.runs[i], "seed") == i % 2);
+    }
+    /* Both files' text is stored and hashed. */
+    CHECK(strstr(s.text, "include = base.ini") && strstr(s.text, "; ---- include: ") && strstr(s.text, "tau_c = 0.05"));
+    uint64_t h1 = s.hash;
+    ntas_spec_free(&s);
+    write_ini("base.ini", "[sweep]\nreplicates = 2\n[params]\nd_in = 12\nd_out = 4\nblock_len = 1\n[case.fast]\ntau_c = 0.06\n");
+    if (load_ok(&s, "child.ini",
+                "[sweep]\ninclude = base.ini\nname = child\n"
+                "[grid]\nblock_len = 1, 2\n"
+                "[params]\nd_out = 3\n"
+                "[case.fast]\nbatch = 30\n", NULL, 0)) return;
+    CHECK_MSG(s.hash != h1, "changing an included file must change the spec hash");
+    ntas_spec_free(&s);
+
+    /* An error inside the included file names that file and its line. */
+    const char *bad_base = write_ini("badbase.ini", "[params]\nd_in = 12\ntau_w = fast\n");
+    char want_prefix[256];
+    snprintf(want_prefix, sizeof want_prefix, "%s:3: key 'tau_w': ", bad_base);
+    const char *child = write_ini("child2.ini", "[sweep]\ninclude = badbase.ini\n[params]\nd_out = 4\n");
+    CHECK(ntas_spec_load(&s, child, NULL, 0, err, sizeof err) == -1);
+    CHECK_MSG(!strncmp(err, want_prefix, strlen(want_prefix)), "got: %s", err);
+
+    /* Loops, missing files and include outside [sweep]. */
+    write_ini("loop_a.ini", "[sweep]\ninclude = loop_b.ini\n[params]\nd_in = 12\n");
+    const char *lb = write_ini("loop_b.ini", "[sweep]\ninclude = loop_a.ini\n[params]\nd_out = 4\n");
+    char lb_path[160];
+    snprintf(lb_path, sizeof lb_path, "%s", lb);
+    const char *la = write_ini("loop_a.ini", "[sweep]\ninclude = loop_b.ini\n[params]\nd_in = 12\n");
+    CHECK(ntas_spec_load(&s, la, NULL, 0, err, sizeof err) == -1);
+    snprintf(want_prefix, sizeof want_prefix, "%s:2: key 'include': include loop", lb_path);
+    CHECK_MSG(!strncmp(err, want_prefix, strlen(want_prefix)), "got: %s", err);
+    expect_error("missing include", "[sweep]\ninclude = no-such-file.ini\n[params]\nd_in = 12\n", 2, "include", "no-such-file.ini");
+    expect_error("include in [params]", "[params]\ninclude = base.ini\n", 2, "include", "unknown key");
+}
+
+static void test_zip_and_ranges(void)
+{
+    ntas_spec s;
+    if (load_ok(&s, "zip.ini",
+                "[zip]\n"
+                "tau_c = 0.03, 0.1, 1.3\n"
+                "lambda_norm = 0.456, 0.2, 0\n"
+                "[grid]\n"
+                "seed = 0:1:1\n", NULL, 0)) return;
+    CHECK(s.n_runs == 3 * 2);
+    const double tc[] = {0.03, 0.1, 1.3}, ln[] = {0.456, 0.2, 0};
+    for (int i = 0; i < s.n_runs; i++) {
+        CHECK(real_of(&s.runs[i], "tau_c") == tc[i / 2] && real_of(&s.runs[i], "lambda_norm") == ln[i / 2]);
+        CHECK(int_of(&s.runs[i], "seed") == i % 2);
+    }
+    ntas_spec_free(&s);
+    expect_error("zip lengths differ", "[zip]\ntau_c = 0.03, 0.1\nlambda_norm = 1, 2, 3\n", 3, "lambda_norm", "must be equally long");
+    expect_error("zip and grid", "[zip]\nbatch = 1, 2\n[grid]\nbatch = 3, 4\n", 2, "batch", "both [grid] and [zip]");
+
+    /* Ranges: stop included, 12-digit rounding, logspace and linspace. */
+    if (load_ok(&s, "ranges.ini", "[grid]\nblock_len = 0.1:0.3:0.1, 1\ntau_c = logspace(-1, 0, 3)\n", NULL, 0)) return;
+    CHECK(s.n_runs == 4 * 3);
+    const double bl[] = {0.1, 0.2, 0.3, 1}, tcl[] = {0.1, 0.316227766017, 1};
+    for (int i = 0; i < s.n_runs; i++) {
+        CHECK_NEAR(real_of(&s.runs[i], "block_len"), bl[i / 3], 0);
+        CHECK_NEAR(real_of(&s.runs[i], "tau_c"), tcl[i % 3], 0);
+    }
+    ntas_spec free_me = s;
+    ntas_spec_free(&free_me);
+    if (load_ok(&s, "lin.ini", "[grid]\nn_blocks = linspace(2, 10, 5)\nteacher_seed = 10:0:-5\n", NULL, 0)) return;
+    CHECK(s.n_runs == 5 * 3);
+    for (int i = 0; i < s.n_runs; i++) {
+        CHECK(int_of(&s.runs[i], "n_blocks") == 2 + 2 * (i / 3));
+        CHECK(int_of(&s.runs[i], "teacher_seed") == 10 - 5 * (i % 3));
+    }
+    ntas_spec_free(&s);
+    expect_error("range wrong sign", "[grid]\nbatch = 10:1:1\n", 2, "batch", "never reaches");
+    expect_error("range zero step", "[grid]\nbatch = 1:10:0\n", 2, "batch", "never reaches");
+    expect_error("range on choice", "[grid]\nnorm = 1:2:1\n", 2, "norm", "numeric key");
+    expect_error("range of non-integers for an int key", "[grid]\nbatch = 1:2:0.5\n", 2, "batch", "not an integer");
+    expect_error("range too long", "[grid]\nseed = 0:1e9:1\n", 2, "seed", "more than");
+    expect_error("range with two parts", "[grid]\nseed = 0:10\n", 2, "seed", "START:STOP:STEP");
+    expect_error("logspace bad n", "[grid]\ntau_c = logspace(-1, 0, 2.5)\n", 2, "tau_c", "integer");
+    expect_error("logspace missing paren", "[grid]\ntau_c = logspace(-1, 0, 3\n", 2, "tau_c", "parentheses");
+    expect_error("logspace two args", "[grid]\ntau_c = logspace(-1, 0)\n", 2, "tau_c", "three numbers");
+    expect_error("range hits a duplicate", "[grid]\nbatch = 1:3:1, 2\n", 2, "batch", "listed twice");
+}
+
+static void test_derived(void)
+{
+    ntas_spec s;
+    /* Fig. 5: block length varies at constant total time (SPEC-NOTES §3). */
+    const char *fig5 =
+        "[vars]\n"                                  /* 1 */
+        "t_total = 40\n"                            /* 2 */
+        "[grid]\n"                                  /* 3 */
+        "block_len = 0.5, 1, 2, 3\n"                /* 4 */
+        "[derived]\n"                               /* 5 */
+        "n_blocks = round(t_total / block_len)\n";  /* 6 */
+    if (load_ok(&s, "derived.ini", fig5, NULL, 0)) return;
+    CHECK(s.n_runs == 4);
+    const int64_t nb[] = {80, 40, 20, 13};
+    for (int i = 0; i < s.n_runs; i++) CHECK(int_of(&s.runs[i], "n_blocks") == nb[i]);
+    ntas_spec_free(&s);
+    /* --set of a variable flows into the derived value; --set of the derived key wins. */
+    const char *ov1[] = {"t_total=8"};
+    if (load_ok(&s, "derived.ini", fig5, ov1, 1)) return;
+    CHECK(int_of(&s.runs[0], "n_blocks") == 16 && int_of(&s.runs[3], "n_blocks") == 3);
+    ntas_spec_free(&s);
+    const char *ov2[] = {"n_blocks=5"};
+    if (load_ok(&s, "derived.ini", fig5, ov2, 1)) return;
+    for (int i = 0; i < s.n_runs; i++) CHECK(int_of(&s.runs[i], "n_blocks") == 5);
+    ntas_spec free_me = s;
+    ntas_spec_free(&free_me);
+    /* A variable varied in [grid], arithmetic and functions. */
+    if (load_ok(&s, "derived2.ini",
+                "[vars]\nratio = 1\n[grid]\nratio = 10, 100\n[params]\ntau_w = 1.3\n"
+                "[derived]\ntau_c = tau_w / ratio\nrecord_every = max(1, 2 ^ 3 - 3 * 2)\n", NULL, 0)) return;
+    CHECK(s.n_runs == 2);
+    CHECK(real_of(&s.runs[0], "tau_c") == 1.3 / 10 && real_of(&s.runs[1], "tau_c") == 1.3 / 100);
+    CHECK(int_of(&s.runs[0], "record_every") == 2);
+    ntas_spec_free(&s);
+
+    expect_error("derived not integral", "[params]\nblock_len = 3\n[derived]\nn_blocks = 40 / block_len\n", 4, "n_blocks", "use round()");
+    expect_error("derived unknown name", "[derived]\nn_blocks = round(t_totl / block_len)\n", 2, "n_blocks", "unknown name 't_totl'");
+    expect_error("derived syntax", "[derived]\nn_blocks = (2 + 3\n", 2, "n_blocks", "expected ')'");
+    expect_error("derived trailing", "[derived]\nn_blocks = 2 3\n", 2, "n_blocks", "unexpected");
+    expect_error("derived unknown function", "[derived]\nn_blocks = rnd(2)\n", 2, "n_blocks", "unknown function");
+    expect_error("derived division by zero", "[derived]\ntau_w = 1 / 0\n", 2, "tau_w", "inf");
+    expect_error("derived out of range", "[derived]\ntau_w = 0 - 1\n", 2, "tau_w", "out of range");
+    expect_error("derived and params", "[params]\nn_blocks = 3\n[derived]\nn_blocks = 4\n", 4, "n_blocks", "set elsewhere");
+    expect_error("derived choice", "[derived]\nnorm = 1\n", 2, "norm", "choice");
+    expect_error("var shadows a key", "[vars]\ntau_c = 1\n[params]\nd_in = 20\n", 2, "tau_c", "is a parameter");
+    expect_error("var not a number", "[vars]\nt_total = long\n[params]\nd_in = 20\n", 2, "t_total", "not a finite number");
+    /* A derived value that breaks validation is blamed on its own line. */
+    expect_error("derived breaks dt < tau_c", "[derived]\ntau_c = dt / 2\n", 0, "dt", "tau_c = 0.0005");
+}
+
 int main(void)
 {
     snprintf(tmp_dir, sizeof tmp_dir, "/tmp/test_spec.XXXXXX");
@@ -608,6 +768,9 @@ int main(void)
     test_errors();
     test_params();
     test_dialect_and_canonical_values();
+    test_include();
+    test_zip_and_ranges();
+    test_derived();
     remove_tmp();
     return CHECK_DONE();
 }
