@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include "ntasweep/coord.h"
+#include "ntasweep/lock.h"
 #include "ntasweep/params.h"
+#include "ntasweep/resume.h"
 #include "ntasweep/spec.h"
 #include "ntasweep/store.h"
+#include "ntasweep/train.h"
 
 #define MAX_SETS 64
 
@@ -21,6 +24,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ntasweep run SPEC.ini -o OUT.h5 [--set key=value ...] [--quiet]\n"
+            "                    [--grace SECONDS] [--flush SECONDS] [--progress SECONDS] [--force-new]\n"
+            "       ntasweep status OUT.h5\n"
             "       ntasweep validate SPEC.ini [--set key=value ...]\n"
             "       ntasweep plan SPEC.ini [--set key=value ...]\n"
             "       ntasweep params [--markdown]\n"
@@ -30,9 +35,14 @@ static void usage(FILE *f)
             "emerge in linear networks with fast and bounded units\", as a parameter sweep:\n"
             "start `run` under mpirun; rank 0 hands runs out and every rank writes its\n"
             "results into one HDF5 file. Running the same command again resumes: runs\n"
-            "already done are kept. --set applies to every run of the sweep.\n"
+            "already done are kept; points added to the sweep are appended. A sweep that\n"
+            "lost runs the file holds is refused with a diff (--force-new starts a new\n"
+            "file and keeps the old one as OUT.h5.old-N). --set applies to every run.\n"
+            "SIGTERM, SIGINT or SIGUSR1: no new runs; running ones get --grace seconds\n"
+            "(default 60) to finish, then are left pending; exit status 3.\n"
             "\n"
-            "Exit status: 0 all runs done, 1 some runs failed or an error, 2 bad input.\n"
+            "Exit status: 0 all runs done, 1 some runs failed or an error, 2 bad input\n"
+            "or a results file held by another job, 3 stopped by a signal (resumable).\n"
             "\n"
             "Sweep-file keys ([params], [grid], [case.NAME]):\n");
     for (int i = 0; i < ntas_param_count; i++) {
@@ -44,12 +54,28 @@ static void usage(FILE *f)
 typedef struct {
     const char *command, *spec, *out;
     const char *sets[MAX_SETS];
-    int n_sets, quiet;
+    int n_sets, quiet, force_new;
+    double grace, flush, progress;
 } options;
+
+/* A non-negative number of seconds, or -1. */
+static double seconds_arg(const char *opt, const char *text)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (*end || !(v >= 0) || v > 1e9) {
+        fprintf(stderr, "ntasweep: %s needs a number of seconds >= 0, not '%s'\n", opt, text);
+        return -1;
+    }
+    return v;
+}
 
 static int parse_args(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof *o);
+    o->grace = 60;
+    o->flush = 60;
+    o->progress = 60;
     if (argc < 2) {
         usage(stderr);
         return -1;
@@ -71,6 +97,12 @@ static int parse_args(int argc, char **argv, options *o)
             }
             o->sets[o->n_sets++] = a + 6;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) o->quiet = 1;
+        else if (!strcmp(a, "--force-new")) o->force_new = 1;
+        else if ((!strcmp(a, "--grace") || !strcmp(a, "--flush") || !strcmp(a, "--progress")) && i + 1 < argc) {
+            double v = seconds_arg(a, argv[++i]);
+            if (v < 0) return -1;
+            *(!strcmp(a, "--grace") ? &o->grace : !strcmp(a, "--flush") ? &o->flush : &o->progress) = v;
+        }
         else if (a[0] == '-') {
             fprintf(stderr, "ntasweep: unknown or incomplete option '%s' (see ntasweep --help)\n", a);
             return -1;
@@ -81,11 +113,22 @@ static int parse_args(int argc, char **argv, options *o)
         }
     }
     if (!o->spec) {
-        fprintf(stderr, "ntasweep %s: missing SPEC.ini\n", o->command);
+        fprintf(stderr, "ntasweep %s: missing %s\n", o->command, !strcmp(o->command, "status") ? "OUT.h5" : "SPEC.ini");
         return -1;
     }
     return 0;
 }
+
+/* Seconds per unit of ntas_coord_run_cost on one core, calibrated on the
+ * Fig. 2 sweep (README "Results": 112 us per step of batch 200, 20 -> 10,
+ * two paths). An estimate for planning, not a promise. */
+static double seconds_per_cost(void)
+{
+    ntas_params p;
+    ntas_params_defaults(&p);
+    return 112e-6 * (double)ntas_params_total_steps(&p) / ntas_coord_run_cost(&p);
+}
+#define SECONDS_PER_COST seconds_per_cost()
 
 static int cmd_plan(const ntas_spec *s, int verbose)
 {
@@ -94,7 +137,7 @@ static int cmd_plan(const ntas_spec *s, int verbose)
     ntas_hex64(s->hash, hex);
     printf("%s\n", hex);
     if (!verbose) return NTAS_EXIT_OK;
-    double total_steps = 0;
+    double total_steps = 0, total_cost = 0;
     for (int i = 0; i < s->n_runs; i++) {
         const ntas_run *r = &s->runs[i];
         ntas_hex64(r->key, hex);
@@ -106,9 +149,11 @@ static int cmd_plan(const ntas_spec *s, int verbose)
         }
         double steps = (double)ntas_params_total_steps(&r->params);
         total_steps += steps;
-        printf(" steps=%.0f\n", steps);
+        total_cost += ntas_coord_run_cost(&r->params);
+        printf(" steps=%.0f est_s=%.3g\n", steps, ntas_coord_run_cost(&r->params) * SECONDS_PER_COST);
     }
-    printf("total: %.0f Euler steps\n", total_steps);
+    printf("total: %.0f Euler steps, estimated %.3g core-seconds (%.3g core-hours)\n", total_steps,
+           total_cost * SECONDS_PER_COST, total_cost * SECONDS_PER_COST / 3600);
     return NTAS_EXIT_OK;
 }
 
@@ -134,14 +179,18 @@ static int cmd_run(const options *o)
     MPI_Init(NULL, NULL);
     /* Runs are small; parallelism is across runs (MPI), not inside BLAS. */
     openblas_set_num_threads(1);
+    ntas_coord_install_signal_handlers();
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    char err[1024] = "";
+    char err[8192] = "";
     int code = NTAS_EXIT_OK;
     ntas_spec spec;
-    int8_t *status = NULL;
     ntas_store *store = NULL;
+    ntas_resume res;
+    ntas_lock lock;
+    memset(&res, 0, sizeof res);
+    memset(&lock, 0, sizeof lock);
 
     /* Every rank reads the spec; input errors are found before any output. */
     int loaded = ntas_spec_load(&spec, o->spec, o->sets, o->n_sets, err, sizeof err) == 0;
@@ -159,20 +208,33 @@ static int cmd_run(const options *o)
         goto out;
     }
 
-    /* Rank 0 creates the file, or checks that an existing one is this sweep. */
-    status = calloc((size_t)spec.n_runs, 1);
-    int decision = status ? 0 : NTAS_EXIT_FAILED;
-    if (rank == 0 && decision == 0) {
-        if (access(o->out, F_OK) == 0) {
-            int r = ntas_store_read_status(o->out, &spec, status, err, sizeof err);
-            if (r != 0) {
-                fprintf(stderr, "ntasweep: %s\nntasweep: the file was not modified; choose another -o or remove it\n", err);
-                decision = NTAS_EXIT_INPUT;
-            }
-        } else if (make_parent_dirs(o->out, err, sizeof err) != 0 ||
-                   ntas_store_create(o->out, &spec, err, sizeof err) != 0) {
+    /* Rank 0 takes the lock, then creates, resumes or extends the file. */
+    int decision = 0;
+    if (rank == 0) {
+        char note[600];
+        int r;
+        if (make_parent_dirs(o->out, err, sizeof err) != 0) {
             fprintf(stderr, "ntasweep: %s\n", err);
             decision = NTAS_EXIT_FAILED;
+        } else if ((r = ntas_lock_acquire(&lock, o->out, note, sizeof note, err, sizeof err)) != 0) {
+            fprintf(stderr, "ntasweep: %s\n", err);
+            decision = r == 1 ? NTAS_EXIT_INPUT : NTAS_EXIT_FAILED;
+        } else {
+            if (note[0] && !o->quiet) fprintf(stderr, "ntasweep: %s\n", note);
+            r = ntas_resume_prepare(&res, o->out, &spec, o->force_new, err, sizeof err);
+            if (r != 0) {
+                fprintf(stderr, "ntasweep: %s\n", err);
+                decision = r == 1 ? NTAS_EXIT_INPUT : NTAS_EXIT_FAILED;
+            } else if (!o->quiet) {
+                if (res.kind == NTAS_RESUME_EXTENDED)
+                    fprintf(stderr, "ntasweep: extending %s: %d new runs appended to its %d\n", o->out,
+                            res.n - res.n_old, res.n_old);
+                if (res.kind == NTAS_RESUME_REPLACED)
+                    fprintf(stderr, "ntasweep: --force-new: the old file is now %s\n", res.moved_to);
+                if (res.kind == NTAS_RESUME_IN_PLACE && res.spec_changed)
+                    fprintf(stderr, "ntasweep: note: %s differs from the sweep text stored in %s, but every run is the same; "
+                            "the stored text is kept\n", o->spec, o->out);
+            }
         }
     }
     MPI_Bcast(&decision, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -180,6 +242,25 @@ static int cmd_run(const options *o)
         code = decision;
         goto out;
     }
+    /* Every rank puts its run table in the file's order. */
+    int *order = rank == 0 ? res.order : malloc((size_t)spec.n_runs * sizeof *order);
+    int ok = order != NULL, all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (!all_ok) {
+        if (rank != 0) free(order);
+        code = NTAS_EXIT_FAILED;
+        goto out;
+    }
+    MPI_Bcast(order, spec.n_runs, MPI_INT, 0, MPI_COMM_WORLD);
+    ok = ntas_spec_set_runs(&spec, order, spec.n_runs, err, sizeof err) == 0;
+    if (rank != 0) free(order);
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (!all_ok) {
+        if (rank == 0) fprintf(stderr, "ntasweep: %s\n", err);
+        code = NTAS_EXIT_FAILED;
+        goto out;
+    }
+
     if (ntas_store_open(&store, o->out, MPI_COMM_WORLD, err, sizeof err) != 0) {
         if (rank == 0) fprintf(stderr, "ntasweep: %s\n", err);
         code = NTAS_EXIT_FAILED;
@@ -188,8 +269,10 @@ static int cmd_run(const options *o)
     if (rank == 0 && !o->quiet)
         fprintf(stderr, "ntasweep: %s: %d runs on %d rank%s -> %s\n", o->spec, spec.n_runs, size,
                 size == 1 ? "" : "s", o->out);
+    ntas_coord_options copt = {.quiet = o->quiet, .grace = o->grace, .flush_interval = o->flush,
+                               .progress_interval = o->progress, .lock = rank == 0 ? &lock : NULL};
     ntas_sweep_summary sum;
-    int rc = ntas_coord_run(&spec, status, store, MPI_COMM_WORLD, o->quiet, &sum, err, sizeof err);
+    int rc = ntas_coord_run(&spec, res.status, store, MPI_COMM_WORLD, &copt, &sum, err, sizeof err);
     char cerr[256];
     if (ntas_store_close(store, cerr, sizeof cerr) != 0 && rc == 0) {
         snprintf(err, sizeof err, "%s", cerr);
@@ -199,17 +282,63 @@ static int cmd_run(const options *o)
         if (rank == 0) fprintf(stderr, "ntasweep: %s\n", err);
         code = NTAS_EXIT_FAILED;
     } else if (rank == 0) {
+        int left = sum.abandoned + sum.not_started;
         if (!o->quiet)
-            fprintf(stderr, "ntasweep: %d done, %d failed, %d already done before -> %s\n", sum.done,
-                    sum.failed, sum.skipped, o->out);
-        if (sum.failed > 0) code = NTAS_EXIT_FAILED;
+            fprintf(stderr, "ntasweep: %d done, %d failed, %d already done before, %d left pending (%d abandoned mid-run) -> %s\n",
+                    sum.done, sum.failed, sum.skipped, left, sum.abandoned, o->out);
+        if (sum.stopped && left > 0) {
+            code = NTAS_EXIT_RESUMABLE;
+            if (!o->quiet) fprintf(stderr, "ntasweep: stopped by signal %d; run the same command again to resume\n", sum.stopped);
+        } else if (sum.failed > 0) {
+            code = NTAS_EXIT_FAILED;
+        }
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
 out:
-    free(status);
+    ntas_lock_release(&lock);
+    ntas_resume_free(&res);
     ntas_spec_free(&spec);
     MPI_Finalize();
     return code;
+}
+
+/* `ntasweep status OUT.h5`: what a results file holds, without MPI. */
+static int cmd_status(const char *path)
+{
+    char err[1024];
+    ntas_store_info info;
+    if (ntas_store_inspect(path, &info, err, sizeof err) != 0) {
+        fprintf(stderr, "ntasweep: %s\n", err);
+        return NTAS_EXIT_INPUT;
+    }
+    int count[3] = {0, 0, 0}, other = 0;
+    for (int i = 0; i < info.n_runs; i++) {
+        if (info.status[i] >= 0 && info.status[i] <= 2) count[info.status[i]]++;
+        else other++;
+    }
+    printf("%s: sweep '%s' (%s), spec hash %s, written by ntasweep %s\n", path, info.spec_name, info.spec_file,
+           info.spec_hash, info.version);
+    printf("runs: %d total, %d done, %d failed, %d pending%s\n", info.n_runs, count[NTAS_STATUS_DONE],
+           count[NTAS_STATUS_FAILED], count[NTAS_STATUS_PENDING], other ? " (and some with an unknown status)" : "");
+    int shown = 0;
+    for (int i = 0; i < info.n_runs; i++) {
+        if (info.status[i] != NTAS_STATUS_FAILED) continue;
+        if (shown++ == 20) {
+            printf("  ... %d more failed runs\n", count[NTAS_STATUS_FAILED] - 20);
+            break;
+        }
+        char hex[17];
+        ntas_hex64(info.keys[i], hex);
+        const char *cname = info.case_names + (size_t)i * NTAS_NAME_LEN;
+        printf("  failed: run %d (key %s%s%s): %s\n", i, hex, cname[0] ? ", case " : "", cname,
+               info.messages + (size_t)i * NTAS_MESSAGE_LEN);
+    }
+    char lock[1024];
+    int l = ntas_lock_describe(path, lock, sizeof lock);
+    if (l) printf("lock: %s\n", lock);
+    ntas_store_info_free(&info);
+    if (count[NTAS_STATUS_PENDING] || other) return NTAS_EXIT_RESUMABLE;
+    return count[NTAS_STATUS_FAILED] ? NTAS_EXIT_FAILED : NTAS_EXIT_OK;
 }
 
 int ntas_cli_main(int argc, char **argv)
@@ -246,6 +375,7 @@ int ntas_cli_main(int argc, char **argv)
         }
         return cmd_run(&o);
     }
+    if (!strcmp(o.command, "status")) return cmd_status(o.spec);
     if (!strcmp(o.command, "validate") || !strcmp(o.command, "plan")) {
         char err[1024];
         ntas_spec spec;

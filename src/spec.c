@@ -498,9 +498,6 @@ static int add_value(scan *sc, const plan *pl, axis *a, const char *text, int ca
 {
     char canon[128];
     if (check_value(sc, pl, a->param, text, a->loc, canon, sizeof canon)) return -1;
-    for (int i = 0; i < a->n_values; i++)
-        if (!strcmp(a->values[i], canon))
-            return fail(sc, a->loc, key_name(pl, a->param), "value %s listed twice", canon);
     if (a->n_values >= capacity) return fail(sc, a->loc, key_name(pl, a->param), "list longer than %d values", MAX_LIST);
     if (!(a->values[a->n_values] = strdup(canon))) return fail(sc, a->loc, key_name(pl, a->param), "out of memory");
     a->n_values++;
@@ -573,6 +570,11 @@ static int expand_item(scan *sc, const plan *pl, axis *a, char *item, int capaci
     return 0;
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Splits a list at commas outside parentheses and expands each item. Values
  * are kept in canonical text, so 1.3 and 1.30 (or 0 and -0) are one point. */
 static int split_list(scan *sc, const plan *pl, axis *a, const char *text)
@@ -600,6 +602,16 @@ static int split_list(scan *sc, const plan *pl, axis *a, const char *text)
         item = q + 1;
     }
     free(copy);
+    if (rc == 0 && a->n_values > 1) {
+        /* Repeated values (sorted copy: ranges can make long lists). */
+        char **sorted = malloc((size_t)a->n_values * sizeof *sorted);
+        if (!sorted) return fail(sc, a->loc, key, "out of memory");
+        memcpy(sorted, a->values, (size_t)a->n_values * sizeof *sorted);
+        qsort(sorted, (size_t)a->n_values, sizeof *sorted, cmp_str_ptr);
+        for (int i = 1; i < a->n_values && rc == 0; i++)
+            if (!strcmp(sorted[i], sorted[i - 1])) rc = fail(sc, a->loc, key, "value %s listed twice", sorted[i]);
+        free(sorted);
+    }
     return rc;
 }
 

@@ -115,7 +115,60 @@ static hid_t ftype_of(int t, size_t strlen_)
     return t == T_F64 ? H5Tcopy(H5T_IEEE_F64LE) : t == T_I8 ? H5Tcopy(H5T_STD_I8LE) : str_type(strlen_);
 }
 
-int ntas_store_create(const char *path, const ntas_spec *spec, char *err, size_t errlen)
+/* Copies the results of runs 0..n_copy-1 of file `from` (same layout, dims no
+ * larger) into the freshly created `file`, one run's row at a time. */
+static int copy_results(hid_t file, const char *from, int n_copy, char *err, size_t errlen)
+{
+    hid_t src = H5Fopen(from, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (src < 0) {
+        snprintf(err, errlen, "%s: cannot open to copy its results", from);
+        return -1;
+    }
+    int ok = 1;
+    void *buf = NULL;
+    for (int k = 0; ok && k < DS_COUNT; k++) {
+        hid_t a = H5Dopen2(src, results[k].name, H5P_DEFAULT), b = H5Dopen2(file, results[k].name, H5P_DEFAULT);
+        hid_t sa = a >= 0 ? H5Dget_space(a) : -1, sb = b >= 0 ? H5Dget_space(b) : -1;
+        hsize_t da[4] = {0}, db[4] = {0};
+        int nd = results[k].ndims;
+        ok = a >= 0 && b >= 0 && sa >= 0 && sb >= 0 && H5Sget_simple_extent_ndims(sa) == nd &&
+             H5Sget_simple_extent_dims(sa, da, NULL) == nd && H5Sget_simple_extent_dims(sb, db, NULL) == nd;
+        size_t row = 1;
+        for (int d = 1; ok && d < nd; d++) {
+            ok &= da[d] <= db[d];
+            row *= (size_t)da[d];
+        }
+        ok &= da[0] >= (hsize_t)n_copy;
+        hid_t mt = results[k].type == T_F64 ? H5Tcopy(H5T_NATIVE_DOUBLE) : results[k].type == T_I8 ? H5Tcopy(H5T_NATIVE_INT8)
+                                                                                           : str_type(NTAS_MESSAGE_LEN);
+        size_t esize = H5Tget_size(mt);
+        free(buf);
+        buf = ok ? malloc(row * esize) : NULL;
+        ok &= buf != NULL;
+        for (int i = 0; ok && i < n_copy; i++) {
+            hsize_t start[4] = {(hsize_t)i, 0, 0, 0}, count[4] = {1, 1, 1, 1};
+            for (int d = 1; d < nd; d++) count[d] = da[d];
+            hid_t ms = H5Screate_simple(nd, count, NULL);
+            H5Sselect_hyperslab(sa, H5S_SELECT_SET, start, NULL, count, NULL);
+            H5Sselect_hyperslab(sb, H5S_SELECT_SET, start, NULL, count, NULL);
+            ok &= H5Dread(a, mt, ms, sa, H5P_DEFAULT, buf) >= 0;
+            ok &= H5Dwrite(b, mt, ms, sb, H5P_DEFAULT, buf) >= 0;
+            H5Sclose(ms);
+        }
+        H5Tclose(mt);
+        if (sa >= 0) H5Sclose(sa);
+        if (sb >= 0) H5Sclose(sb);
+        if (a >= 0) H5Dclose(a);
+        if (b >= 0) H5Dclose(b);
+        if (!ok) snprintf(err, errlen, "%s: copying dataset '%s' failed", from, results[k].name);
+    }
+    free(buf);
+    H5Fclose(src);
+    return ok ? 0 : -1;
+}
+
+int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_from, int n_copy,
+                      char *err, size_t errlen)
 {
     silence_hdf5();
     const int n = spec->n_runs;
@@ -247,10 +300,13 @@ int ntas_store_create(const char *path, const ntas_spec *spec, char *err, size_t
         H5Dclose(ds);
     }
     for (int d = 0; d < DIM_COUNT; d++) if (scale[d] >= 0) H5Dclose(scale[d]);
+    char cerr[512] = "";
+    int copied = !ok || !copy_from || copy_results(file, copy_from, n_copy, cerr, sizeof cerr) == 0;
     if (H5Fclose(file) < 0) ok = 0;
-    if (!ok) {
+    if (!ok || !copied) {
         remove(tmp);
-        snprintf(err, errlen, "%s: writing the results file layout failed (disk full?)", tmp);
+        if (!copied) snprintf(err, errlen, "%s (the existing file was not modified)", cerr);
+        else snprintf(err, errlen, "%s: writing the results file layout failed (disk full?)", tmp);
         return -1;
     }
     if (rename(tmp, path) != 0) {
@@ -261,9 +317,91 @@ int ntas_store_create(const char *path, const ntas_spec *spec, char *err, size_t
     return 0;
 }
 
-int ntas_store_read_status(const char *path, const ntas_spec *spec, int8_t *status, char *err, size_t errlen)
+static int read_str_attr(hid_t obj, const char *name, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t t = H5Aget_type(a);
+    size_t n = H5Tget_size(t);
+    char *tmp = calloc(n + 1, 1);
+    herr_t rc = tmp ? H5Aread(a, t, tmp) : -1;
+    if (rc >= 0) snprintf(buf, len, "%s", tmp);
+    free(tmp);
+    H5Tclose(t);
+    H5Aclose(a);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Reads a whole 1-D string dataset of n entries into n * width bytes. */
+static int read_str_column(hid_t file, const char *name, int n, size_t width, char *out)
+{
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    if (ds < 0) return -1;
+    hid_t t = str_type(width);
+    herr_t rc = H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
+    H5Tclose(t);
+    H5Dclose(ds);
+    for (int i = 0; i < n; i++) out[(size_t)i * width + width - 1] = '\0';
+    return rc < 0 ? -1 : 0;
+}
+
+int ntas_store_param_text(const char *path, int k, int n, char *texts, size_t width, char *err, size_t errlen)
 {
     silence_hdf5();
+    const ntas_param_desc *d = &ntas_param_table[k];
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t ds = file >= 0 ? H5Dopen2(file, d->key, H5P_DEFAULT) : -1;
+    hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
+    int rc = -1;
+    void *col = NULL;
+    if (sp < 0 || H5Sget_simple_extent_npoints(sp) != n) {
+        snprintf(err, errlen, "%s: no dataset '%s' of %d runs", path, d->key, n);
+        goto out;
+    }
+    size_t fwidth = 8;
+    hid_t mt;
+    if (d->type == NTAS_PT_CHOICE) {
+        /* The file's own width: the list of choices may have grown since. */
+        hid_t ft = H5Dget_type(ds);
+        fwidth = H5Tget_size(ft);
+        H5Tclose(ft);
+        mt = str_type(fwidth);
+    } else {
+        mt = H5Tcopy(d->type == NTAS_PT_REAL ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64);
+    }
+    col = malloc((size_t)(n > 0 ? n : 1) * fwidth);
+    herr_t r = col ? H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, col) : -1;
+    H5Tclose(mt);
+    if (r < 0) {
+        snprintf(err, errlen, "%s: cannot read '%s'", path, d->key);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        char *dst = texts + (size_t)i * width;
+        if (d->type == NTAS_PT_CHOICE) {
+            snprintf(dst, width, "%.*s", (int)fwidth, (char *)col + (size_t)i * fwidth);
+            continue;
+        }
+        ntas_params scratch;
+        ntas_params_defaults(&scratch);
+        if (d->type == NTAS_PT_REAL) *(double *)((char *)&scratch + d->offset) = ((double *)col)[i];
+        else *(int64_t *)((char *)&scratch + d->offset) = ((int64_t *)col)[i];
+        ntas_param_format(d, &scratch, dst, width);
+    }
+    rc = 0;
+out:
+    free(col);
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    if (file >= 0) H5Fclose(file);
+    return rc;
+}
+
+int ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_t errlen)
+{
+    silence_hdf5();
+    memset(info, 0, sizeof *info);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
         snprintf(err, errlen, "%s: exists but is not a readable HDF5 file; move it away or choose another -o", path);
@@ -272,42 +410,64 @@ int ntas_store_read_status(const char *path, const ntas_spec *spec, int8_t *stat
     int rc = -1;
     hid_t keys = H5Dopen2(file, "run_key", H5P_DEFAULT), st = H5Dopen2(file, "status", H5P_DEFAULT);
     char *buf = NULL;
-    if (keys < 0 || st < 0) {
-        snprintf(err, errlen, "%s: not an ntasweep results file (no run_key/status)", path);
+    if (keys < 0 || st < 0 || read_str_attr(file, "spec_hash", info->spec_hash, sizeof info->spec_hash) != 0) {
+        snprintf(err, errlen, "%s: not an ntasweep results file (no run_key, status or spec_hash)", path);
+        goto out;
+    }
+    read_str_attr(file, "ntasweep_version", info->version, sizeof info->version);
+    read_str_attr(file, "spec_name", info->spec_name, sizeof info->spec_name);
+    read_str_attr(file, "spec_file", info->spec_file, sizeof info->spec_file);
+    hid_t fv = H5Aopen(file, "format_version", H5P_DEFAULT);
+    if (fv < 0 || H5Aread(fv, H5T_NATIVE_INT64, &info->format_version) < 0) info->format_version = -1;
+    if (fv >= 0) H5Aclose(fv);
+    if (info->format_version != NTAS_FORMAT_VERSION) {
+        snprintf(err, errlen, "%s has results format %lld (ntasweep %s); this ntasweep writes format %d", path,
+                 (long long)info->format_version, info->version, NTAS_FORMAT_VERSION);
         goto out;
     }
     hid_t sp = H5Dget_space(keys);
     hssize_t n = H5Sget_simple_extent_npoints(sp);
     H5Sclose(sp);
-    if (n != spec->n_runs) {
-        snprintf(err, errlen, "%s holds %lld runs, the sweep has %d: it is another sweep", path, (long long)n, spec->n_runs);
-        rc = 1;
+    if (n < 0 || n > 100000000) {
+        snprintf(err, errlen, "%s: bad run count", path);
         goto out;
     }
-    hid_t t = str_type(STR_KEY);
-    buf = malloc((size_t)n * STR_KEY);
-    herr_t r1 = buf ? H5Dread(keys, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : -1;
-    H5Tclose(t);
-    if (r1 < 0 || H5Dread(st, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0) {
-        snprintf(err, errlen, "%s: cannot read run_key/status", path);
+    info->n_runs = (int)n;
+    size_t nn = (size_t)(n > 0 ? n : 1);
+    info->keys = malloc(nn * sizeof *info->keys);
+    info->status = malloc(nn);
+    info->messages = calloc(nn, NTAS_MESSAGE_LEN);
+    info->case_names = calloc(nn, NTAS_NAME_LEN);
+    buf = malloc(nn * STR_KEY);
+    if (!info->keys || !info->status || !info->messages || !info->case_names || !buf) {
+        snprintf(err, errlen, "out of memory reading %s", path);
         goto out;
     }
-    for (int i = 0; i < spec->n_runs; i++) {
-        char hex[17];
-        ntas_hex64(spec->runs[i].key, hex);
-        if (strncmp(hex, buf + (size_t)i * STR_KEY, 16) != 0) {
-            snprintf(err, errlen, "%s: run %d has other parameters than the sweep's run %d: it is another sweep", path, i, i);
-            rc = 1;
-            goto out;
-        }
+    if (read_str_column(file, "run_key", info->n_runs, STR_KEY, buf) != 0 ||
+        H5Dread(st, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, info->status) < 0 ||
+        read_str_column(file, "message", info->n_runs, NTAS_MESSAGE_LEN, info->messages) != 0 ||
+        read_str_column(file, "case", info->n_runs, STR_CASE, info->case_names) != 0) {
+        snprintf(err, errlen, "%s: cannot read run_key, status, message or case", path);
+        goto out;
     }
+    for (int i = 0; i < info->n_runs; i++) info->keys[i] = strtoull(buf + (size_t)i * STR_KEY, NULL, 16);
     rc = 0;
 out:
     free(buf);
     if (keys >= 0) H5Dclose(keys);
     if (st >= 0) H5Dclose(st);
     H5Fclose(file);
+    if (rc) ntas_store_info_free(info);
     return rc;
+}
+
+void ntas_store_info_free(ntas_store_info *info)
+{
+    free(info->keys);
+    free(info->status);
+    free(info->messages);
+    free(info->case_names);
+    memset(info, 0, sizeof *info);
 }
 
 int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err, size_t errlen)
@@ -378,6 +538,15 @@ int ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, ch
     if (ok) ok &= write_slab(st, DS_STATUS, index, &status, NULL) == 0;
     if (!ok) {
         snprintf(err, errlen, "writing the results of run %d failed", index);
+        return -1;
+    }
+    return 0;
+}
+
+int ntas_store_flush(ntas_store *st, char *err, size_t errlen)
+{
+    if (H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) {
+        snprintf(err, errlen, "flushing the results file failed");
         return -1;
     }
     return 0;

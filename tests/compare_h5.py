@@ -7,7 +7,12 @@ dtype and raw bytes -- so NaN equals NaN only with the same bit pattern, and
 equal. Other attributes (version, dimension-scale bookkeeping) are not
 compared: they may differ legitimately between builds or writers.
 
-usage: compare_h5.py A.h5 B.h5 [--ignore NAME ...]
+With --by-key, runs are matched by run_key instead of by position (an
+extended sweep appends new runs, so its order differs from a fresh run's):
+every dataset whose first dimension is the run dimension is compared after
+sorting both files' runs by key; the dimension scale 'run' is skipped.
+
+usage: compare_h5.py A.h5 B.h5 [--by-key] [--ignore NAME ...]
 exit status: 0 equal, 1 different, 2 usage or I/O error
 """
 import argparse
@@ -36,13 +41,24 @@ def element_bytes(a):
     return a.view(np.uint8).reshape(a.shape + (a.dtype.itemsize,))
 
 
-def compare(name, da, db):
-    """None if equal, else a description of the difference."""
+def along_run(ds):
+    """Is the dataset's first dimension the run dimension (scale /run)?"""
+    try:
+        return ds.ndim >= 1 and len(ds.dims[0]) > 0 and ds.dims[0][0].name == "/run"
+    except (RuntimeError, KeyError, ValueError):
+        return False
+
+
+def compare(name, da, db, perm_a=None, perm_b=None):
+    """None if equal, else a description of the difference. perm_a/perm_b
+    reorder the first (run) dimension when given."""
     if da.shape != db.shape:
         return "shape %s vs %s" % (da.shape, db.shape)
     if da.dtype != db.dtype:
         return "dtype %s vs %s" % (da.dtype, db.dtype)
     a, b = np.asarray(da[()]), np.asarray(db[()])
+    if perm_a is not None and along_run(da):
+        a, b = a[perm_a], b[perm_b]
     if a.dtype.hasobject:  # variable-length data: bytes are pointers, compare values
         diff = np.array([x != y for x, y in zip(a.ravel(), b.ravel())], dtype=bool).reshape(a.shape)
     else:
@@ -67,12 +83,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("a", metavar="A.h5")
     ap.add_argument("b", metavar="B.h5")
+    ap.add_argument("--by-key", action="store_true", help="match runs by run_key, not by position")
     ap.add_argument("--ignore", action="append", default=[], metavar="NAME",
                     help="skip this dataset or root attribute (repeatable)")
     args = ap.parse_args()
     fa = ntatools.open_results(args.a)
     fb = ntatools.open_results(args.b)
     ignore = {n.lstrip("/") for n in args.ignore}
+    perm_a = perm_b = None
+    if args.by_key:
+        ka, kb = fa["run_key"][()], fb["run_key"][()]
+        perm_a, perm_b = np.argsort(ka, kind="stable"), np.argsort(kb, kind="stable")
+        ignore.add("run")
 
     failed = passed = 0
     names_a, names_b = datasets(fa), datasets(fb)
@@ -80,7 +102,7 @@ def main():
         if name not in names_a or name not in names_b:
             why = "only in %s" % (args.a if name in names_a else args.b)
         else:
-            why = compare(name, fa[name], fb[name])
+            why = compare(name, fa[name], fb[name], perm_a, perm_b)
         if why:
             failed += 1
             print("DIFF %s: %s" % (name, why))

@@ -37,7 +37,8 @@ resume)
   mpi 1 "$bin" run "$src/sweeps/smoke.ini" --set n_blocks=3 -o "$tmp/a.h5" 2> "$tmp/log" || rc=$?
   cat "$tmp/log"
   [ "$rc" -eq 2 ] || { echo "expected exit 2 for another sweep, got $rc"; exit 1; }
-  grep -q "another sweep" "$tmp/log"
+  grep -q "mix two different sweeps" "$tmp/log"
+  grep -q "n_blocks: 4 -> 3" "$tmp/log"
   cmp "$tmp/before-refused.h5" "$tmp/a.h5"
   [ ! -e "$tmp/a.h5.tmp" ]
   echo "3 passed, 0 failed"
@@ -49,6 +50,142 @@ xarray_plot)
   "$src/tools/plot_fig2.py" "$tmp/s.h5" -o "$tmp/s.png"
   [ -s "$tmp/s.png" ] || { echo "no PNG written"; exit 1; }
   echo "2 passed, 0 failed"
+  ;;
+kill9_resume)
+  # kill -9 of the whole MPI job at random moments, then resume: the file
+  # always opens, no run marked done is wrong, and the finished file is
+  # bitwise equal to an uninterrupted run. Seeded, so the moments repeat.
+  cat > "$tmp/k.ini" <<'INI'
+[sweep]
+name = kill9
+replicates = 6
+[params]
+d_in = 12
+d_out = 4
+batch = 50
+dt = 0.002
+n_blocks = 32
+record_every = 7
+[grid]
+tau_c = 0.03, 1.3
+tau_w = 1.3, 1.0
+INI
+  mpi 2 "$bin" run "$tmp/k.ini" -o "$tmp/ref.h5" --quiet
+  RANDOM=4242
+  kills=0
+  for trial in 1 2 3 4 5 6; do
+    rm -f "$tmp"/k.h5*
+    delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", 0.7 + 3.5 * r / 32768 }')
+    setsid mpirun -np 2 --oversubscribe "$bin" run "$tmp/k.ini" -o "$tmp/k.h5" --quiet --flush 0.3 &
+    pid=$!
+    sleep "$delay"
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -9 -- -"$pid" 2>/dev/null || true
+      kills=$((kills + 1))
+    fi
+    wait "$pid" 2>/dev/null || true
+    echo "trial $trial: killed after $delay s"
+    if [ -e "$tmp/k.h5" ]; then
+      py "$src/tests/check_partial.py" "$tmp/ref.h5" "$tmp/k.h5"
+    else
+      echo "(killed before the file was renamed into place)"
+    fi
+    # The killed job left a stale lock (and maybe k.h5.tmp); the resume takes over.
+    mpi 2 "$bin" run "$tmp/k.ini" -o "$tmp/k.h5" --quiet
+    py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$tmp/k.h5"
+    [ ! -e "$tmp/k.h5.lock" ] || { echo "lock file left behind"; exit 1; }
+  done
+  [ "$kills" -ge 4 ] || { echo "only $kills of 6 trials were killed mid-sweep"; exit 1; }
+  echo "$kills kills, resumed to a bitwise-equal file"
+  ;;
+signal_stop)
+  # SIGTERM/SIGINT to a rank and USR1 through mpirun: exit 3, a valid file
+  # with the finished runs, and a resume that completes it bitwise.
+  sweep=(run "$src/sweeps/fig2.ini" --set n_blocks=3)
+  mpi 2 "$bin" "${sweep[@]}" -o "$tmp/ref.h5" --quiet
+  for sig in TERM INT; do
+    "$bin" "${sweep[@]}" -o "$tmp/$sig.h5" --grace 0 --quiet &
+    pid=$!
+    sleep 2
+    kill -"$sig" "$pid"
+    rc=0; wait "$pid" || rc=$?
+    [ "$rc" -eq 3 ] || { echo "SIG$sig: expected exit 3, got $rc"; exit 1; }
+    rc=0; "$bin" status "$tmp/$sig.h5" > "$tmp/status" || rc=$?
+    cat "$tmp/status"
+    [ "$rc" -eq 3 ] || { echo "status of a stopped sweep: expected 3, got $rc"; exit 1; }
+    grep -q "pending" "$tmp/status"
+    py "$src/tests/check_partial.py" "$tmp/ref.h5" "$tmp/$sig.h5"
+    mpi 2 "$bin" "${sweep[@]}" -o "$tmp/$sig.h5" --quiet
+    py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$tmp/$sig.h5"
+  done
+  # SLURM's --signal path: USR1 to mpirun, which forwards it to every rank.
+  # A long grace lets the running runs finish: they are done, not abandoned.
+  mpirun -np 2 --oversubscribe "$bin" "${sweep[@]}" -o "$tmp/usr1.h5" --grace 600 2> "$tmp/log" &
+  pid=$!
+  sleep 3
+  kill -USR1 "$pid"
+  rc=0; wait "$pid" || rc=$?
+  cat "$tmp/log"
+  [ "$rc" -eq 3 ] || { echo "USR1 via mpirun: expected exit 3, got $rc"; exit 1; }
+  grep -q "stop requested (signal 10)" "$tmp/log"
+  grep -q "(0 abandoned mid-run)" "$tmp/log"
+  py "$src/tests/check_partial.py" "$tmp/ref.h5" "$tmp/usr1.h5"
+  mpi 2 "$bin" "${sweep[@]}" -o "$tmp/usr1.h5" --quiet
+  py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$tmp/usr1.h5"
+  echo "3 passed, 0 failed"
+  ;;
+extend_lock)
+  # New grid points: only they run, appended; the result equals a fresh run
+  # of the extended sweep run by run. A sweep that lost points is refused with
+  # a diff; --force-new keeps the old file. A second writer is refused; a
+  # stale lock is taken over.
+  smoke=$src/sweeps/smoke.ini
+  sed 's/^tau_w = 1.3, 1.0$/tau_w = 1.3, 1.0, 0.8/' "$smoke" > "$tmp/ext.ini"
+  sed 's/^tau_w = 1.3, 1.0$/tau_w = 1.3, 0.7/' "$smoke" > "$tmp/lost.ini"
+  ! cmp -s "$smoke" "$tmp/ext.ini" && ! cmp -s "$smoke" "$tmp/lost.ini"
+  mpi 2 "$bin" run "$smoke" -o "$tmp/a.h5" --quiet
+  mpi 2 "$bin" run "$tmp/ext.ini" -o "$tmp/a.h5" 2> "$tmp/log"
+  cat "$tmp/log"
+  grep -q "4 new runs appended to its 8" "$tmp/log"
+  grep -q "4 done, 0 failed, 8 already done before" "$tmp/log"
+  mpi 2 "$bin" run "$tmp/ext.ini" -o "$tmp/fresh.h5" --quiet
+  py "$src/tests/compare_h5.py" --by-key "$tmp/fresh.h5" "$tmp/a.h5"
+  cp "$tmp/a.h5" "$tmp/before.h5"
+  rc=0; "$bin" run "$tmp/lost.ini" -o "$tmp/a.h5" 2> "$tmp/log" || rc=$?
+  cat "$tmp/log"
+  [ "$rc" -eq 2 ] || { echo "lost points: expected exit 2, got $rc"; exit 1; }
+  grep -q "tau_w: 1.3, 1, 0.8 -> 1.3, 0.7" "$tmp/log"
+  cmp "$tmp/before.h5" "$tmp/a.h5"
+  "$bin" run "$tmp/lost.ini" -o "$tmp/a.h5" --force-new --quiet
+  cmp "$tmp/before.h5" "$tmp/a.h5.old-1"
+  [ "$("$bin" status "$tmp/a.h5" | grep -c '8 total, 8 done')" -eq 1 ]
+  # A second writer while the first runs.
+  "$bin" run "$src/sweeps/fig2.ini" -o "$tmp/c.h5" --quiet &
+  pid=$!
+  for _ in $(seq 100); do [ -e "$tmp/c.h5.lock" ] && break; sleep 0.1; done
+  [ -e "$tmp/c.h5.lock" ] || { echo "no lock file while running"; exit 1; }
+  rc=0; "$bin" run "$src/sweeps/fig2.ini" -o "$tmp/c.h5" 2> "$tmp/log" || rc=$?
+  cat "$tmp/log"
+  [ "$rc" -eq 2 ] || { echo "second writer: expected exit 2, got $rc"; exit 1; }
+  grep -q "being written by another job" "$tmp/log"
+  "$bin" status "$tmp/c.h5" > "$tmp/status" || true
+  grep -q "lock: .*held by ntasweep process $pid" "$tmp/status"
+  kill -USR1 "$pid"
+  rc=0; wait "$pid" || rc=$?
+  [ "$rc" -eq 3 ] || { echo "first writer after USR1: expected 3, got $rc"; exit 1; }
+  [ ! -e "$tmp/c.h5.lock" ] || { echo "lock not released"; exit 1; }
+  # A stale lock (dead process on this host) is taken over.
+  sleep 100 & dead=$!; kill "$dead"; wait "$dead" 2>/dev/null || true
+  echo "$(hostname) $dead" > "$tmp/a.h5.lock"
+  "$bin" run "$tmp/lost.ini" -o "$tmp/a.h5" 2> "$tmp/log"
+  grep -q "removed a stale lock" "$tmp/log"
+  echo "6 passed, 0 failed"
+  ;;
+tiny_runs)
+  # 10 000 one-step runs all complete; the benchmark prints the per-run overhead.
+  "$src/tools/bench-overhead" --runs 10000 --ranks 2 --bin "$bin" --keep "$tmp/tiny.h5"
+  "$bin" status "$tmp/tiny.h5" | tee "$tmp/status"
+  grep -q "10000 total, 10000 done, 0 failed, 0 pending" "$tmp/status"
   ;;
 *) echo "unknown test $test" >&2; exit 2 ;;
 esac

@@ -1,9 +1,11 @@
 /* coord — hands the runs of a sweep out to MPI ranks and records results.
  *
- * Owns the dynamic queue. Rank 0 keeps the queue and also computes: while it
- * trains, the training loop's poll hook answers other ranks' requests, so no
- * core is spent on coordination alone. Which rank runs which run never
- * changes the results (each run depends only on its parameters).
+ * Owns the dynamic queue (longest estimated run first), the stop protocol
+ * (SIGTERM/SIGINT/SIGUSR1: no new runs, running ones get a grace time, then
+ * are abandoned as pending), periodic collective flush rounds, and progress
+ * reports. Rank 0 keeps the queue and also computes: the training loop's
+ * poll hook answers other ranks between steps. Which rank runs which run, and
+ * in what order, never changes the results.
  */
 #ifndef NTASWEEP_COORD_H
 #define NTASWEEP_COORD_H
@@ -11,16 +13,36 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#include "ntasweep/lock.h"
 #include "ntasweep/spec.h"
 #include "ntasweep/store.h"
 
 typedef struct {
-    int done, failed, skipped;   /* counted on rank 0 */
+    int quiet;
+    double grace;               /* s a running run may go on after a stop signal */
+    double flush_interval;      /* s between collective flushes; <= 0: only at the end */
+    double progress_interval;   /* s between progress lines when stderr is not a terminal */
+    ntas_lock *lock;            /* rank 0: its heartbeat is kept fresh; may be NULL */
+} ntas_coord_options;
+
+typedef struct {               /* counted on rank 0 */
+    int done, failed;          /* finished in this job */
+    int skipped;               /* done before this job */
+    int abandoned;             /* stopped mid-run by a signal, left pending */
+    int not_started;           /* left pending because of a signal */
+    int stopped;               /* a stop signal arrived (its number), 0 if none */
+    int flushes;               /* collective flush rounds */
 } ntas_sweep_summary;
+
+/* Installs the SIGTERM/SIGINT/SIGUSR1 handlers that ask the sweep to stop. */
+void ntas_coord_install_signal_handlers(void);
+
+/* Estimated cost of a run (arbitrary units ~ flops), for longest-first. */
+double ntas_coord_run_cost(const ntas_params *p);
 
 /* Runs every run whose status[i] is not DONE (status is read on rank 0 only).
  * Collective over comm. Returns 0, or -1 with err if a rank hit an error. */
 int ntas_coord_run(const ntas_spec *spec, const int8_t *status, ntas_store *store, MPI_Comm comm,
-                   int quiet, ntas_sweep_summary *summary, char *err, size_t errlen);
+                   const ntas_coord_options *opt, ntas_sweep_summary *summary, char *err, size_t errlen);
 
 #endif

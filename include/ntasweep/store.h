@@ -18,14 +18,33 @@
 
 #define NTAS_FORMAT_VERSION 1
 
-/* Creates path for spec (serial; call on one rank). 0, or -1 with err. */
-int ntas_store_create(const char *path, const ntas_spec *spec, char *err, size_t errlen);
+/* Creates path for spec's run table (serial; call on one rank). With
+ * copy_from, the table's first n_copy runs are copy_from's runs 0..n_copy-1
+ * in the same order, and their results and status are copied over: how a
+ * sweep is extended. The new file appears under path only when complete
+ * (written as path.tmp, then renamed over path). 0, or -1 with err. */
+int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_from, int n_copy,
+                      char *err, size_t errlen);
 
-/* For resume: if path holds exactly this run table (same run keys in the same
- * order), fills status[n_runs] and returns 0; returns 1 if it holds another
- * sweep (err says how it differs), -1 if it cannot be read. Serial. */
-int ntas_store_read_status(const char *path, const ntas_spec *spec, int8_t *status,
-                           char *err, size_t errlen);
+/* What an existing results file holds (read serially, without MPI-IO). */
+typedef struct {
+    int n_runs;
+    int64_t format_version;
+    char version[32], spec_name[NTAS_NAME_LEN], spec_hash[17], spec_file[256];
+    uint64_t *keys;          /* [n_runs] run keys */
+    int8_t *status;          /* [n_runs] */
+    char *messages;          /* [n_runs][NTAS_MESSAGE_LEN] */
+    char *case_names;        /* [n_runs][NTAS_NAME_LEN] */
+} ntas_store_info;
+
+/* Reads path's run table. 0, or -1 with err (not HDF5, not ntasweep's, or
+ * another format version). */
+int  ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_t errlen);
+void ntas_store_info_free(ntas_store_info *info);
+/* The canonical text (as ntas_param_format) of parameter k for each of the
+ * file's n runs, into texts[n][width]. 0, or -1 with err (e.g. the file
+ * predates the key). */
+int  ntas_store_param_text(const char *path, int k, int n, char *texts, size_t width, char *err, size_t errlen);
 
 typedef struct ntas_store ntas_store;
 
@@ -33,6 +52,8 @@ typedef struct ntas_store ntas_store;
 int  ntas_store_open(ntas_store **st, const char *path, MPI_Comm comm, char *err, size_t errlen);
 /* Independent: writes run `index`'s results, then its status and message. */
 int  ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, char *err, size_t errlen);
+/* Collective: flushes buffers and syncs the file to disk. */
+int  ntas_store_flush(ntas_store *st, char *err, size_t errlen);
 /* Collective: flushes and closes. */
 int  ntas_store_close(ntas_store *st, char *err, size_t errlen);
 
