@@ -82,3 +82,32 @@ double ntas_total_alignment(const double *teachers, int M, const double *student
     }
     return s / M;
 }
+
+void ntas_row_cosines(const double *rows, int n_rows, const double *teacher_rows, int n_trows,
+                      int d_in, double *cos)
+{
+    for (int i = 0; i < n_rows; i++)
+        for (int k = 0; k < n_trows; k++)
+            cos[(size_t)i * n_trows + k] =
+                ntas_cosine(rows + (size_t)i * d_in, teacher_rows + (size_t)k * d_in, d_in);
+}
+
+void ntas_sort_rows(const double *cos, int n_rows, int n_trows, int *src_row)
+{
+    for (int k = 0; k < n_trows; k++) {
+        int best = 0;
+        for (int i = 1; i < n_rows; i++)
+            if (cos[(size_t)i * n_trows + k] > cos[(size_t)best * n_trows + k]) best = i;
+        src_row[k] = best;
+    }
+}
+
+double ntas_sorted_alignment(const double *teachers, int M, const double *sorted, int d_out,
+                             int d_in)
+{
+    size_t en = (size_t)d_out * (size_t)d_in;
+    double s = 0.0;
+    for (int m = 0; m < M; m++)
+        s += mean_row_cosine(teachers + m * en, sorted + m * en, d_out, d_in);
+    return s / M;
+}

@@ -1,4 +1,5 @@
-/* Alignment metrics of SPEC-NOTES §4 on hand-made students and teachers. */
+/* Alignment metrics of SPEC-NOTES §4 and the row sorting of App. B.4.1 on
+ * hand-made students and teachers. */
 #include <math.h>
 #include <string.h>
 
@@ -52,5 +53,39 @@ int main(void)
     ntas_match_paths(cos3, 2, 3, match3);
     CHECK(match3[2] == 0 && match3[1] == 1 && match3[0] == -1);
     CHECK_NEAR(ntas_specialization(cos3, 2, 3), (0.95 + 0.8) / 2, 1e-15);
+
+    /* Row sorting (App. B.4.1): 3 student rows against the 4 teacher rows. */
+    const double rows[3 * D_IN] = {0, 2, 0, 0,    /* e1 */
+                                   1, 0, 1, 0,    /* (e0 + e2) / sqrt 2 */
+                                   0, 0, 0, -1};  /* -e3 */
+    double rc[3 * 4];
+    int src[4];
+    ntas_row_cosines(rows, 3, T, 4, D_IN, rc);
+    CHECK_NEAR(rc[0 * 4 + 1], 1.0, 1e-15);
+    CHECK_NEAR(rc[1 * 4 + 0], 1 / sqrt(2.0), 1e-15);
+    CHECK_NEAR(rc[1 * 4 + 2], 1 / sqrt(2.0), 1e-15);
+    CHECK_NEAR(rc[2 * 4 + 3], -1.0, 1e-15);
+    ntas_sort_rows(rc, 3, 4, src);
+    /* e0 and e2 both go to row 1 (a row may serve two teacher rows); e3 has
+     * no positive match, and the zero cosines of rows 0 and 1 tie: lowest row wins. */
+    CHECK(src[0] == 1 && src[1] == 0 && src[2] == 1 && src[3] == 0);
+    /* Time averaging is the caller's sum of matrices: averaging a record where
+     * row 2 is +e3 with this one leaves e3's cosines at 0, still a tie. */
+    double rc2[12], avg[12];
+    const double rows2[3 * D_IN] = {0, 2, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1};
+    ntas_row_cosines(rows2, 3, T, 4, D_IN, rc2);
+    for (int k = 0; k < 12; k++) avg[k] = 0.5 * (rc[k] + rc2[k]);
+    ntas_sort_rows(avg, 3, 4, src);
+    CHECK(src[3] == 0);
+    ntas_sort_rows(rc2, 3, 4, src);
+    CHECK(src[3] == 2);
+    /* Sorted alignment equals ntas_total_alignment when each teacher's best
+     * path is its own sorted student. */
+    memset(S, 0, sizeof S);
+    S[0 * 8 + 0] = 1; S[0 * 8 + 5] = 2; S[0 * 8 + 6] = 1;  /* A-like */
+    S[1 * 8 + 2] = 1; S[1 * 8 + 7] = 1;                    /* B */
+    ntas_cos_sim(T, 2, S, 2, D_OUT, D_IN, cos);
+    CHECK_NEAR(ntas_sorted_alignment(T, 2, S, D_OUT, D_IN), ntas_total_alignment(T, 2, S, 2, D_OUT, D_IN, cos), 1e-15);
+    CHECK_NEAR(ntas_sorted_alignment(T, 2, S, D_OUT, D_IN), (1 + 2 / sqrt(5.0) + 2) / 4, 1e-15);
     return CHECK_DONE();
 }

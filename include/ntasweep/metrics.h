@@ -35,4 +35,31 @@ double ntas_specialization(const double *cos, int M, int P);
 double ntas_total_alignment(const double *teachers, int M, const double *students, int P,
                             int d_out, int d_in, const double *cos);
 
+/* --- Row sorting of the per-neuron and fully-connected models (App. A.8,
+ * B.4.1). Their units are rows, not whole paths: each base-teacher row is
+ * given the student row that matches it best, and the sorted rows form M
+ * students of d_out rows that the per-path metrics above then measure. */
+
+/* cos[i * n_trows + k] = cosine(student row i, teacher row k) for n_rows
+ * student rows and n_trows teacher rows of length d_in (signed, 0 for a zero
+ * row). Teacher row k = m * d_out + r is row r of teacher m when the M base
+ * teachers are passed as one stack. The authors sort once per run on these
+ * cosines averaged over every recorded time: sum this matrix over records,
+ * divide, and pass the mean to ntas_sort_rows. */
+void ntas_row_cosines(const double *rows, int n_rows, const double *teacher_rows, int n_trows,
+                      int d_in, double *cos);
+
+/* src_row[k] = argmax_i cos[i * n_trows + k] (lowest i on ties), i.e. the
+ * student row that best matches teacher row k (the authors' argmax of
+ * row_cossim over student rows). A student row may serve several teacher
+ * rows, and a row matching no teacher row best is left out, exactly as in
+ * their compute_row_cossim. */
+void ntas_sort_rows(const double *cos, int n_rows, int n_trows, int *src_row);
+
+/* Total alignment of sorted students (App. B.4.1 "concat_cossim" after
+ * sorting): sorted student m is compared with teacher m, so this is the mean
+ * over m and r of cosine(teacher m row r, sorted student m row r). */
+double ntas_sorted_alignment(const double *teachers, int M, const double *sorted, int d_out,
+                             int d_in);
+
 #endif
