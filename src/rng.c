@@ -448,7 +448,64 @@ double ntas_rng_normal(ntas_rng *rng)
     return z;
 }
 
+void ntas_rng_uniform_fill(ntas_rng *rng, double *out, size_t n)
+{
+    size_t i = 0;
+    if (rng->used % 2 != 0) {
+        /* Odd word offset: every uniform straddles two words of different
+         * parity for good, so there is no block alignment to exploit. */
+        for (; i < n; i++)
+            out[i] = ntas_rng_uniform(rng);
+        return;
+    }
+    /* used = 0 or 2: finish the current block word by word. */
+    for (; i < n && rng->used != 4; i++)
+        out[i] = ntas_rng_uniform(rng);
+    if (i == n)
+        return;
+    rng->spare = 0;
+    lanes4 L;
+    while (n - i >= 2) {
+        size_t want = (n - i) / 2;
+        int nb = want < NTAS_LANES ? (int)want : NTAS_LANES;
+        philox_lanes(rng->key, rng->block, nb, &L);
+        for (int l = 0; l < nb; l++) {
+            out[i++] = u01_from_words(L.w0[l], L.w1[l]);
+            out[i++] = u01_from_words(L.w2[l], L.w3[l]);
+        }
+        rng->block += (uint64_t)nb;
+        rng->buf[0] = L.w0[nb - 1];
+        rng->buf[1] = L.w1[nb - 1];
+        rng->buf[2] = L.w2[nb - 1];
+        rng->buf[3] = L.w3[nb - 1];
+    }
+    if (i < n)
+        out[i] = ntas_rng_uniform(rng); /* leaves used = 2, as one call would */
+}
+
 /* ---- gamma and chi-square ------------------------------------------------- */
+
+/* One Marsaglia-Tsang test of (x, u) for d = shape - 1/3, c = 1/sqrt(9d),
+ * with v = (1 + c x)^3 > 0 already checked. */
+static inline int mt_accept(double x, double u, double v, double d)
+{
+    double x2 = x * x;
+    if (u < 1.0 - 0.0331 * x2 * x2)
+        return 1;
+    return ntas_log(u) < 0.5 * x2 + d * (1.0 - v + ntas_log(v));
+}
+
+/* v = (1 + c x)^3, or 0 when the attempt must be retried: 1 + c x <= 0, or
+ * v below the smallest normal double (needs x < -1/c by a relative 1e-100:
+ * unreachable, but ntas_log's domain is the positive normals). */
+static inline double mt_v(double x, double c)
+{
+    double v = 1.0 + c * x;
+    if (v <= 0.0)
+        return 0.0;
+    v = v * v * v;
+    return v < 0x1p-1022 ? 0.0 : v;
+}
 
 double ntas_rng_gamma(ntas_rng *rng, double shape)
 {
@@ -464,21 +521,25 @@ double ntas_rng_gamma(ntas_rng *rng, double shape)
     const double c = 1.0 / sqrt(9.0 * d);
     for (;;) {
         double x = ntas_rng_normal(rng);
-        double v = 1.0 + c * x;
-        if (v <= 0.0)
-            continue;
-        v = v * v * v;
-        /* v^3 below the smallest normal double needs x < -1/c - ~1e100:
-         * unreachable, but ntas_log's domain is the positive normals. */
-        if (v < 0x1p-1022)
+        double v = mt_v(x, c);
+        if (v == 0.0)
             continue;
         double u = ntas_rng_uniform(rng);
-        double x2 = x * x;
-        if (u < 1.0 - 0.0331 * x2 * x2)
-            return d * v;
-        if (ntas_log(u) < 0.5 * x2 + d * (1.0 - v + ntas_log(v)))
+        if (mt_accept(x, u, v, d))
             return d * v;
     }
+}
+
+double ntas_rng_gamma_primed(ntas_rng *rng, double shape, double x, double u)
+{
+    if (!(shape >= 1.0) || !isfinite(shape))
+        return NAN;
+    const double d = shape - 1.0 / 3.0;
+    const double c = 1.0 / sqrt(9.0 * d);
+    double v = mt_v(x, c);
+    if (v != 0.0 && mt_accept(x, u, v, d))
+        return d * v;
+    return ntas_rng_gamma(rng, shape);
 }
 
 double ntas_rng_chisq(ntas_rng *rng, int k)

@@ -427,6 +427,35 @@ static void test_restore(void)
     CHECK(same_state(&r1, &r2));
 }
 
+/* uniform_fill is n uniform calls, from every word offset (and with a
+ * normal owed), for lengths around the batch size. */
+static void test_uniform_fill(void)
+{
+    const size_t lens[] = { 0, 1, 2, 3, 63, 64, 65, 130, 1001 };
+    double a[1001], b[1001];
+    int ok = 1;
+    for (int start = 0; start < 6; start++)
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            size_t n = lens[li];
+            ntas_rng r1, r2;
+            ntas_rng_init(&r1, ntas_stream_key(4, "uniform-fill"));
+            if (start < 4) {
+                for (int k = 0; k < start; k++)
+                    ntas_rng_u32(&r1);
+            } else {
+                double z[3];
+                ntas_rng_normal_fill(&r1, z, start == 4 ? 1 : 3); /* leaves a spare */
+            }
+            r2 = r1;
+            ntas_rng_uniform_fill(&r1, a, n);
+            for (size_t i = 0; i < n; i++)
+                b[i] = ntas_rng_uniform(&r2);
+            ok &= (n == 0 || memcmp(a, b, n * sizeof a[0]) == 0) && same_state(&r1, &r2);
+            ok &= ntas_rng_u32(&r1) == ntas_rng_u32(&r2);
+        }
+    CHECK_MSG(ok, "uniform_fill differs from repeated ntas_rng_uniform");
+}
+
 /* Gamma(a) has mean a, variance a and fourth central moment 3a^2 + 6a, so
  * the sample variance has standard error sqrt((2a^2 + 6a) / N). Shapes
  * below 1 exercise the boost; 99.5 is the Wishart's chi^2_199 / 2. */
@@ -469,6 +498,34 @@ static void test_gamma(void)
         snprintf(what, sizeof what, "chisq(%d) variance", dofs[k]);
         check_z(what, s2 / N, 2 * d, sqrt((8 * d * d + 48 * d) / N));
     }
+    /* Primed with the first attempt's (x, u) drawn in bulk: same law. */
+    for (size_t k = 3; k < sizeof shapes / sizeof shapes[0]; k++) {
+        double a = shapes[k], s1 = 0, s2 = 0;
+        enum { M = 2000 };
+        double x[M], u[M];
+        for (int i = 0; i < N; i += M) {
+            ntas_rng_normal_fill(&rng, x, M);
+            ntas_rng_uniform_fill(&rng, u, M);
+            for (int j = 0; j < M; j++) {
+                double g = ntas_rng_gamma_primed(&rng, a, x[j], u[j]);
+                s1 += g;
+                s2 += (g - a) * (g - a);
+            }
+        }
+        char what[48];
+        snprintf(what, sizeof what, "primed gamma(%g) mean", a);
+        check_z(what, s1 / N, a, sqrt(a / N));
+        snprintf(what, sizeof what, "primed gamma(%g) variance", a);
+        check_z(what, s2 / N, a, sqrt((2 * a * a + 6 * a) / N));
+    }
+    /* An accepted first attempt is d v with no draw from the stream. */
+    {
+        ntas_rng r0 = rng;
+        double d = 2.5 - 1.0 / 3.0, v = pow(1.0 + 0.1 / sqrt(9.0 * d), 3.0);
+        CHECK_NEAR(ntas_rng_gamma_primed(&rng, 2.5, 0.1, 0.5), d * v, 1e-14);
+        CHECK(same_state(&r0, &rng));
+    }
+    CHECK(isnan(ntas_rng_gamma_primed(&rng, 0.5, 0.0, 0.5)));
     CHECK(isnan(ntas_rng_gamma(&rng, 0.0)) && isnan(ntas_rng_gamma(&rng, -1.0)));
     CHECK(isnan(ntas_rng_chisq(&rng, 0)));
     /* Reproducible: same key, same variates. */
@@ -517,6 +574,7 @@ int main(void)
     test_normal_split();
     test_normal_position_rule();
     test_restore();
+    test_uniform_fill();
     test_gamma();
     test_streams_differ();
     return CHECK_DONE();

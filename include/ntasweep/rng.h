@@ -46,6 +46,9 @@ uint32_t ntas_rng_u32(ntas_rng *rng);
  * except that x = 2^53 - 1 (which would round to 1.0) gives 1 - 2^-53.
  * Drops a pending spare normal. */
 double   ntas_rng_uniform(ntas_rng *rng);
+/* n uniforms: exactly the values and final state of n ntas_rng_uniform
+ * calls, but whole blocks are generated in vectorised batches. */
+void     ntas_rng_uniform_fill(ntas_rng *rng, double *out, size_t n);
 
 /* Standard normals. Exact definition (version 2, "pair-per-block"):
  *
@@ -89,6 +92,12 @@ double   ntas_rng_normal(ntas_rng *rng);
  * For shape < 1: g = gamma(shape + 1), then u = uniform and g u^(1/shape)
  * (libm pow; the only libm-dependent draw here). */
 double   ntas_rng_gamma(ntas_rng *rng, double shape);
+/* The same Marsaglia-Tsang loop for shape >= 1 (NaN otherwise), but its
+ * first attempt uses the given normal x and uniform u (drawn by the caller,
+ * e.g. in bulk); u is unused if that attempt has v <= 0. Later attempts
+ * draw x = normal, then u = uniform, from rng as ntas_rng_gamma does. Any
+ * independent N(0,1) and U(0,1) make the first attempt valid. */
+double   ntas_rng_gamma_primed(ntas_rng *rng, double shape, double x, double u);
 /* Chi-square variate with k >= 1 degrees of freedom: z^2 (z normal) for
  * k = 1, else 2 gamma(k/2), so integer k never needs the shape < 1 boost. */
 double   ntas_rng_chisq(ntas_rng *rng, int k);
