@@ -20,7 +20,8 @@
 typedef struct {
     int d, B;
     double *A; /* d x d row-major; the lower triangle holds the Bartlett factor */
-    double *z; /* d (d-1) / 2 normals of one draw */
+    double *z; /* d (d-1) / 2 + d normals of one draw */
+    double *u; /* d uniforms of one draw */
 } ntas_wishart;
 
 /* Sampler of d x d S for batch size B. Returns 0; NTAS_WISHART_NEEDS_X (with
@@ -34,12 +35,18 @@ void ntas_wishart_free(ntas_wishart *w);
  * Definition (Bartlett decomposition: Bartlett 1933, Proc. R. Soc. Edinb.
  * 53:260; as a generator, Smith & Hocking 1972, Algorithm AS 53, Appl.
  * Statist. 21:341), draws in this order:
- *   A_ii = sqrt(ntas_rng_chisq(rng, B - i))       for i = 0 .. d-1
- *   ntas_rng_normal_fill of d(d-1)/2 values into A_ij, i > j, row-major
- *       (A_10, A_20, A_21, A_30, ...)
+ *   ntas_rng_normal_fill of m = d(d-1)/2 + d values z: z_0 .. z_{m-d-1} go
+ *       to A_ij, i > j, row-major (A_10, A_20, A_21, A_30, ...); x_i =
+ *       z_{m-d+i} is the first Marsaglia-Tsang normal of diagonal i
+ *   ntas_rng_uniform_fill of d values u_i, the first attempts' uniforms
+ *   for i = 0 .. d-1, k = B - i degrees of freedom:
+ *       A_ii = |x_i|                                   if k = 1 (chi^2_1 = x^2)
+ *       A_ii = sqrt(2 ntas_rng_gamma_primed(rng, k/2, x_i, u_i))  otherwise
  *   S_ij = S_ji = (sum_{k=0..j} A_ik A_jk) / B     for i >= j, k increasing
- * so B S = A A^T. Plain loops, no BLAS: the bits must not depend on the
- * BLAS build or thread count. Allocation-free. */
+ * so B S = A A^T. The bulk draws make the d chi-squares cost about as much
+ * as d normals; a rejected first attempt (a few per cent) draws more.
+ * Plain loops, no BLAS: the bits must not depend on the BLAS build or
+ * thread count. Allocation-free. */
 void ntas_wishart_sample(ntas_wishart *w, ntas_rng *rng, double *S);
 
 /* Work of one draw of S by each route, to choose between them:
