@@ -2,7 +2,7 @@
  *
  * Owns every source of randomness in ntasweep. A stream is fully named by a
  * 64-bit key derived from (run key, stream name); its output depends only on
- * that key and on how many numbers were drawn, never on rank, time or order.
+ * that key and the draws made from it, never on rank, time, machine or order.
  * No global state: each ntas_rng belongs to the code that initialised it.
  */
 #ifndef NTASWEEP_RNG_H
