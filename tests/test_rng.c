@@ -1,5 +1,9 @@
-/* test_rng — Philox known answers, hash/stream-key stability, uniform and
- * normal definitions, and the stream-position rule of ntas_rng_normal_fill. */
+/* test_rng — Philox known answers, hash/stream-key stability, uniforms, the
+ * exact normal definition (frozen values, libm comparison), normal moments
+ * and tails, the split-independence and position rules of the normal fill,
+ * restoring a stream from its position, and gamma / chi-square moments.
+ * Every sample comes from a fixed key, so the statistical checks are
+ * deterministic: a failure is a real change, never bad luck. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,26 +11,22 @@
 #include "ntasweep/rng.h"
 #include "check.h"
 
-#define TWO_PI 6.283185307179586476925286766559005768
-
-/* Reference Box-Muller written straight from the documented definition, on
- * top of ntas_rng_uniform, to check the block-at-a-time fast path against. */
-static void ref_normal_fill(ntas_rng *rng, double *out, size_t n)
-{
-    for (size_t i = 0; i < n; i += 2) {
-        double u1 = ntas_rng_uniform(rng);
-        double u2 = ntas_rng_uniform(rng);
-        double r = sqrt(-2.0 * log(u1));
-        out[i] = r * cos(TWO_PI * u2);
-        if (i + 1 < n)
-            out[i + 1] = r * sin(TWO_PI * u2);
-    }
-}
+#define PI4_EXACT 0.78539816339744830961566084581987572
 
 static int same_state(const ntas_rng *a, const ntas_rng *b)
 {
     return a->key[0] == b->key[0] && a->key[1] == b->key[1] && a->block == b->block &&
-           a->used == b->used && memcmp(a->buf, b->buf, sizeof a->buf) == 0;
+           a->used == b->used && a->spare == b->spare &&
+           memcmp(a->buf, b->buf, sizeof a->buf) == 0;
+}
+
+/* |estimate - expected| within 5 standard errors; prints the z-score so a
+ * drift shows before it fails. */
+static void check_z(const char *what, double est, double expected, double se)
+{
+    double z = (est - expected) / se;
+    printf("  %-34s %12.6g  expected %12.6g  z = %+.2f\n", what, est, expected, z);
+    CHECK_MSG(fabs(z) <= 5.0, "%s: %.9g vs %.9g (%.2f standard errors)", what, est, expected, z);
 }
 
 static void test_philox_kat(void)
@@ -132,6 +132,87 @@ static void test_uniform_range(void)
     CHECK_NEAR(sum / N, 0.5, 2e-3);
 }
 
+/* Frozen values of the normal definition in rng.h. They were computed by an
+ * independent transcription of that definition in pure Python (Python floats
+ * are IEEE doubles with correctly rounded arithmetic and sqrt), and equal the
+ * C output bit for bit over the first 20000 values of this key. A failure
+ * means the normals changed: a results-format change. */
+static void test_normal_kat(void)
+{
+    static const struct { int i; double z; } kat[] = {
+        {     0, 0x1.6ad54d12cffbep-1 },  {     1, 0x1.9300836837bfcp-2 },
+        {     2, -0x1.64f47fe6bb004p-1 }, {     3, 0x1.130f09ec5860ap-1 },
+        {     4, -0x1.8e588c6569a51p-4 }, {     5, 0x1.e2f45bff2d6fcp-3 },
+        {    62, 0x1.7ea4009e65ebap-2 },  {    63, 0x1.8ce47ac53737fp-1 },
+        {    64, 0x1.9774448a74cdap-2 },  {    65, -0x1.414681e9bbed6p-1 },
+        {  1001, -0x1.5294095399c47p-4 }, { 19998, 0x1.3be10cb674a07p-1 },
+        { 19999, 0x1.b55b21705c535p-5 },
+    };
+    enum { N = 20000 };
+    double *z = malloc(N * sizeof *z);
+    ntas_rng rng;
+    ntas_rng_init(&rng, UINT64_C(0x0123456789abcdef));
+    ntas_rng_normal_fill(&rng, z, N);
+    for (size_t k = 0; k < sizeof kat / sizeof kat[0]; k++)
+        CHECK_MSG(z[kat[k].i] == kat[k].z, "normal %d = %a, want %a", kat[k].i, z[kat[k].i],
+                  kat[k].z);
+    free(z);
+
+    /* Hand-made blocks, through the owed-z1 path (buf + spare): the extremes
+     * of the radius (u = 2^-53 gives sqrt(106 ln 2); u = 1 - 2^-53 gives
+     * 2^-26) and octant reflections. z1 of each block, same Python source. */
+    static const struct { uint32_t w[4]; double z1; } blk[] = {
+        { { 0x00000000, 0x00000000, 0x40000000, 0x00000000 }, 0x1.124b2800eda48p+3 },
+        { { 0xffffffff, 0xffffffff, 0x40000000, 0x00000000 }, 0x1.0000000000000p-26 },
+        { { 0x12345678, 0x9abcdef0, 0x7fffffff, 0xffffffff }, 0x1.ce4ff3cf63bbap-53 },
+        { { 0x80000000, 0x00000000, 0xdfffffff, 0xffffffff }, -0x1.aa4499161cd48p-1 },
+    };
+    for (size_t k = 0; k < sizeof blk / sizeof blk[0]; k++) {
+        ntas_rng_init(&rng, 1);
+        memcpy(rng.buf, blk[k].w, sizeof rng.buf);
+        rng.block = 1;
+        rng.spare = 1;
+        double v = ntas_rng_normal(&rng);
+        CHECK_MSG(v == blk[k].z1, "block %zu: z1 = %a, want %a", k, v, blk[k].z1);
+        CHECK(rng.spare == 0 && rng.block == 1);
+    }
+    CHECK_NEAR(0x1.124b2800eda48p+3, sqrt(106.0 * log(2.0)), 1e-14);
+}
+
+/* Against libm: recompute each pair from its Philox block with log, cos and
+ * sin of the angle th = pi/4 (o + (2b+1) 2^-53), b the unreflected bits. The
+ * own kernels are within ~1 ulp, so the difference stays at rounding level. */
+static void test_normal_vs_libm(void)
+{
+    enum { PAIRS = 100000 };
+    double *z = malloc(2 * PAIRS * sizeof *z);
+    const uint64_t K = ntas_stream_key(77, "libm");
+    ntas_rng rng;
+    ntas_rng_init(&rng, K);
+    ntas_rng_normal_fill(&rng, z, 2 * PAIRS);
+    double worst = 0.0;
+    int octants[8] = { 0 };
+    for (uint64_t j = 0; j < PAIRS; j++) {
+        uint32_t ctr[4] = { (uint32_t)j, (uint32_t)(j >> 32), 0, 0 }, w[4];
+        ntas_philox4x32_10(ctr, rng.key, w);
+        uint64_t a = (((uint64_t)w[0] << 32) | w[1]) >> 12;
+        double u = (2.0 * (double)a + 1.0) * 0x1p-53;
+        double r = sqrt(-2.0 * log(u));
+        uint64_t v = ((uint64_t)w[2] << 32) | w[3];
+        unsigned o = (unsigned)(v >> 61);
+        uint64_t b = (v >> 9) & ((UINT64_C(1) << 52) - 1);
+        double th = PI4_EXACT * ((double)o + (2.0 * (double)b + 1.0) * 0x1p-53);
+        octants[o]++;
+        double e0 = fabs(z[2 * j] - r * cos(th)), e1 = fabs(z[2 * j + 1] - r * sin(th));
+        worst = fmax(worst, fmax(e0, e1) / fmax(r, 1.0));
+    }
+    printf("  worst |z - libm reference| / max(r, 1) = %.3g\n", worst);
+    CHECK_MSG(worst < 4e-15, "worst scaled error %.3g", worst);
+    for (int o = 0; o < 8; o++)
+        CHECK_MSG(octants[o] > PAIRS / 8 - 1000, "octant %d: %d pairs", o, octants[o]);
+    free(z);
+}
+
 static void test_normal_stats(void)
 {
     enum { N = 1000000 };
@@ -139,109 +220,322 @@ static void test_normal_stats(void)
     ntas_rng rng;
     ntas_rng_init(&rng, ntas_stream_key(12345, "normal-stats"));
     ntas_rng_normal_fill(&rng, z, N);
-    double s = 0.0, s2 = 0.0;
-    long tail = 0;
+    double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+    long tail[5] = { 0 };
     int finite = 1;
     for (int i = 0; i < N; i++) {
-        s += z[i];
-        finite &= isfinite(z[i]);
-        tail += fabs(z[i]) > 2.0;
+        double x = z[i], x2 = x * x;
+        finite &= isfinite(x);
+        s1 += x;
+        s2 += x2;
+        s3 += x2 * x;
+        s4 += x2 * x2;
+        for (int t = 1; t <= 4; t++)
+            tail[t] += fabs(x) > t;
     }
-    double mean = s / N;
-    for (int i = 0; i < N; i++)
-        s2 += (z[i] - mean) * (z[i] - mean);
     CHECK(finite);
-    CHECK_NEAR(mean, 0.0, 5e-3);
-    CHECK_NEAR(s2 / (N - 1), 1.0, 1e-2);
-    /* P(|z| > 2) = erfc(sqrt 2) = 0.0455003; binomial sd over 1e6 draws is 2.1e-4. */
-    CHECK_NEAR((double)tail / N, erfc(sqrt(2.0)), 1e-3);
-    /* Pairs (z0, z1) are independent: their correlation should vanish. */
-    double c = 0.0;
-    for (int i = 0; i + 1 < N; i += 2)
-        c += z[i] * z[i + 1];
-    CHECK_NEAR(c / (N / 2), 0.0, 1e-2);
+    printf("normal moments over %d draws:\n", N);
+    /* Standard errors from the normal's moments: Var z = 1, Var z^2 = 2,
+     * Var z^3 = 15, Var z^4 = 96. */
+    check_z("mean", s1 / N, 0.0, sqrt(1.0 / N));
+    check_z("E z^2", s2 / N, 1.0, sqrt(2.0 / N));
+    check_z("E z^3", s3 / N, 0.0, sqrt(15.0 / N));
+    check_z("E z^4", s4 / N, 3.0, sqrt(96.0 / N));
+    for (int t = 1; t <= 4; t++) {
+        double p = erfc(t / sqrt(2.0));
+        char what[32];
+        snprintf(what, sizeof what, "P(|z| > %d)", t);
+        check_z(what, (double)tail[t] / N, p, sqrt(p * (1 - p) / N));
+    }
+    /* Independence: within a pair (same block) and across pairs. */
+    double c_in = 0, c_across = 0;
+    for (int i = 0; i + 3 < N; i += 2) {
+        c_in += z[i] * z[i + 1];
+        c_across += z[i + 1] * z[i + 2];
+    }
+    check_z("E z0 z1 (same block)", c_in / (N / 2 - 1), 0.0, sqrt(1.0 / (N / 2 - 1)));
+    check_z("E z1 z0' (next block)", c_across / (N / 2 - 1), 0.0, sqrt(1.0 / (N / 2 - 1)));
+    /* Shape: chi-square of a 42-bin histogram (width 0.2 on [-4, 4] plus the
+     * two tails) against the normal cdf. 41 degrees of freedom: mean 41,
+     * sd 9; the bound is 5 sd above the mean. */
+    enum { NB = 42 };
+    long h[NB] = { 0 };
+    for (int i = 0; i < N; i++) {
+        double x = z[i];
+        int k;
+        if (x < -4.0)
+            k = 0;
+        else if (x >= 4.0)
+            k = NB - 1;
+        else {
+            k = 1 + (int)floor((x + 4.0) / 0.2);
+            k = k > NB - 2 ? NB - 2 : k; /* (x + 4) / 0.2 may round up to 40 */
+        }
+        h[k]++;
+    }
+    double chi2 = 0.0;
+    for (int k = 0; k < NB; k++) {
+        double lo = k == 0 ? -INFINITY : -4.0 + 0.2 * (k - 1);
+        double hi = k == NB - 1 ? INFINITY : -4.0 + 0.2 * k;
+        double p = 0.5 * (erfc(-hi / sqrt(2.0)) - erfc(-lo / sqrt(2.0)));
+        double e = p * N;
+        chi2 += (h[k] - e) * (h[k] - e) / e;
+    }
+    printf("  histogram chi-square (41 dof)     %12.6g\n", chi2);
+    CHECK_MSG(chi2 < 41.0 + 5.0 * 9.06, "chi2 = %g", chi2);
     free(z);
 }
 
-/* The fast path must equal the documented word-by-word definition exactly,
- * both in the numbers and in the resulting stream state, from any starting
- * offset within a block. */
-static void test_normal_matches_definition(void)
+/* The promise that makes the fill convenient: how a count is split into
+ * calls (and single ntas_rng_normal draws) never changes the values or the
+ * final state. Split sizes are pseudo-random, including 0, 1, odd sizes and
+ * sizes beyond one internal batch of 32 blocks. */
+static void test_normal_split(void)
 {
-    const size_t lens[] = { 0, 1, 2, 3, 7, 8, 15, 16, 17, 18, 33, 101, 4000 };
-    double a[4000], b[4000];
-    for (int skip = 0; skip < 6; skip++) {
+    enum { N = 5000 };
+    double *one = malloc(N * sizeof *one), *many = malloc(N * sizeof *many);
+    const uint64_t K = ntas_stream_key(5, "split");
+    ntas_rng ref;
+    ntas_rng_init(&ref, K);
+    ntas_rng_normal_fill(&ref, one, N);
+    ntas_rng sizes;
+    ntas_rng_init(&sizes, ntas_stream_key(5, "split sizes"));
+    for (int trial = 0; trial < 50; trial++) {
+        ntas_rng r;
+        ntas_rng_init(&r, K);
+        size_t i = 0;
+        while (i < N) {
+            uint32_t x = ntas_rng_u32(&sizes);
+            size_t len = trial < 25 ? x % 8 : x % 150;
+            if (x % 7 == 0) {
+                many[i++] = ntas_rng_normal(&r);
+                continue;
+            }
+            if (len > N - i)
+                len = N - i;
+            ntas_rng_normal_fill(&r, many + i, len);
+            i += len;
+        }
+        CHECK_MSG(memcmp(one, many, N * sizeof *one) == 0, "trial %d: values differ", trial);
+        CHECK_MSG(same_state(&r, &ref), "trial %d: final state differs", trial);
+    }
+    /* An odd total owes the last z1; an even one does not. */
+    ntas_rng r;
+    ntas_rng_init(&r, K);
+    ntas_rng_normal_fill(&r, many, 7);
+    CHECK(r.spare == 1 && r.block == 4 && r.used == 4);
+    ntas_rng_normal_fill(&r, many + 7, 1);
+    CHECK(r.spare == 0 && r.block == 4);
+    CHECK(memcmp(one, many, 8 * sizeof *one) == 0);
+    free(one);
+    free(many);
+}
+
+/* Mixing words and normals: u32/uniform drop an owed z1, and normals after
+ * words start at the next whole block. */
+static void test_normal_position_rule(void)
+{
+    const uint64_t K = ntas_stream_key(5, "position");
+    double all[16], z[4];
+    ntas_rng ref;
+    ntas_rng_init(&ref, K);
+    ntas_rng_normal_fill(&ref, all, 16); /* pair k = block k */
+
+    /* fill(1), then a uniform: the uniform is block 1's words 0, 1. */
+    ntas_rng a, w;
+    ntas_rng_init(&a, K);
+    ntas_rng_init(&w, K);
+    ntas_rng_normal_fill(&a, z, 1);
+    CHECK(z[0] == all[0] && a.spare == 1);
+    for (int k = 0; k < 4; k++)
+        ntas_rng_u32(&w);
+    CHECK(ntas_rng_uniform(&a) == ntas_rng_uniform(&w));
+    CHECK(a.spare == 0);
+    /* ...and the next normals skip the rest of block 1: pair of block 2. */
+    ntas_rng_normal_fill(&a, z, 3);
+    CHECK(z[0] == all[4] && z[1] == all[5] && z[2] == all[6]);
+
+    /* One to three words drawn: the block is abandoned. */
+    for (int skip = 1; skip <= 3; skip++) {
+        ntas_rng b;
+        ntas_rng_init(&b, K);
+        for (int k = 0; k < skip; k++)
+            ntas_rng_u32(&b);
+        ntas_rng_normal_fill(&b, z, 4);
+        CHECK_MSG(memcmp(z, all + 2, 4 * sizeof z[0]) == 0, "skip %d", skip);
+        /* Four words: exactly block 0 used up, same place. */
+    }
+    ntas_rng c;
+    ntas_rng_init(&c, K);
+    for (int k = 0; k < 4; k++)
+        ntas_rng_u32(&c);
+    ntas_rng_normal_fill(&c, z, 4);
+    CHECK(memcmp(z, all + 2, 4 * sizeof z[0]) == 0);
+}
+
+/* A checkpoint needs only (key, block, used, spare): buf is block - 1's
+ * output. Restore at many points of a mixed draw sequence and continue. */
+static void test_restore(void)
+{
+    const uint64_t K = ntas_stream_key(9, "restore");
+    ntas_rng live;
+    ntas_rng_init(&live, K);
+    ntas_rng ops;
+    ntas_rng_init(&ops, ntas_stream_key(9, "ops"));
+    int ok = 1;
+    for (int step = 0; step < 300; step++) {
+        uint32_t x = ntas_rng_u32(&ops);
+        double buf[40];
+        switch (x % 4) {
+        case 0: ntas_rng_normal_fill(&live, buf, (x >> 8) % 40); break;
+        case 1: ntas_rng_u32(&live); break;
+        case 2: ntas_rng_uniform(&live); break;
+        default: ntas_rng_normal(&live); break;
+        }
+        ntas_rng back;
+        ntas_rng_init(&back, K);
+        back.block = live.block;
+        back.used = live.used;
+        back.spare = live.spare;
+        if (back.block > 0) {
+            uint64_t j = back.block - 1;
+            uint32_t ctr[4] = { (uint32_t)j, (uint32_t)(j >> 32), 0, 0 };
+            ntas_philox4x32_10(ctr, back.key, back.buf);
+        }
+        ok &= same_state(&back, &live);
+        ntas_rng l2 = live;
+        double p[5], q[5];
+        ntas_rng_normal_fill(&l2, p, 5);
+        ntas_rng_normal_fill(&back, q, 5);
+        ok &= memcmp(p, q, sizeof p) == 0;
+    }
+    CHECK_MSG(ok, "a restored stream diverged");
+
+    /* A restored state may hold an untouched block (used == 0): the next
+     * normals start with it, as if it had not been generated. */
+    double a[6], b[6];
+    ntas_rng r1, r2;
+    ntas_rng_init(&r1, K);
+    ntas_rng_init(&r2, K);
+    const uint32_t ctr0[4] = { 0, 0, 0, 0 };
+    ntas_philox4x32_10(ctr0, r1.key, r1.buf);
+    r1.block = 1;
+    r1.used = 0;
+    ntas_rng_normal_fill(&r1, a, 6);
+    ntas_rng_normal_fill(&r2, b, 6);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK(same_state(&r1, &r2));
+}
+
+/* uniform_fill is n uniform calls, from every word offset (and with a
+ * normal owed), for lengths around the batch size. */
+static void test_uniform_fill(void)
+{
+    const size_t lens[] = { 0, 1, 2, 3, 63, 64, 65, 130, 1001 };
+    double a[1001], b[1001];
+    int ok = 1;
+    for (int start = 0; start < 6; start++)
         for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
             size_t n = lens[li];
             ntas_rng r1, r2;
-            ntas_rng_init(&r1, ntas_stream_key(99, "def"));
-            ntas_rng_init(&r2, ntas_stream_key(99, "def"));
-            for (int k = 0; k < skip; k++) {
-                ntas_rng_u32(&r1);
-                ntas_rng_u32(&r2);
+            ntas_rng_init(&r1, ntas_stream_key(4, "uniform-fill"));
+            if (start < 4) {
+                for (int k = 0; k < start; k++)
+                    ntas_rng_u32(&r1);
+            } else {
+                double z[3];
+                ntas_rng_normal_fill(&r1, z, start == 4 ? 1 : 3); /* leaves a spare */
             }
-            ntas_rng_normal_fill(&r1, a, n);
-            ref_normal_fill(&r2, b, n);
-            CHECK_MSG(n == 0 || memcmp(a, b, n * sizeof a[0]) == 0, "skip %d n %zu", skip, n);
-            CHECK_MSG(same_state(&r1, &r2), "state after skip %d n %zu", skip, n);
-            CHECK(ntas_rng_u32(&r1) == ntas_rng_u32(&r2));
+            r2 = r1;
+            ntas_rng_uniform_fill(&r1, a, n);
+            for (size_t i = 0; i < n; i++)
+                b[i] = ntas_rng_uniform(&r2);
+            ok &= (n == 0 || memcmp(a, b, n * sizeof a[0]) == 0) && same_state(&r1, &r2);
+            ok &= ntas_rng_u32(&r1) == ntas_rng_u32(&r2);
         }
-    }
-
-    /* State with a generated but untouched block in buf (used == 0): the
-     * public API never leaves this, but a state restored from a checkpoint
-     * may; it is the same position as a fresh stream. */
-    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
-        size_t n = lens[li];
-        ntas_rng r1, r2;
-        ntas_rng_init(&r1, ntas_stream_key(99, "def"));
-        ntas_rng_init(&r2, ntas_stream_key(99, "def"));
-        const uint32_t ctr0[4] = { 0, 0, 0, 0 };
-        ntas_philox4x32_10(ctr0, r1.key, r1.buf);
-        r1.block = 1;
-        r1.used = 0;
-        ntas_rng_normal_fill(&r1, a, n);
-        ref_normal_fill(&r2, b, n);
-        CHECK_MSG(n == 0 || memcmp(a, b, n * sizeof a[0]) == 0, "used=0, n %zu", n);
-        CHECK_MSG(n == 0 || same_state(&r1, &r2), "used=0 state, n %zu", n);
-    }
+    CHECK_MSG(ok, "uniform_fill differs from repeated ntas_rng_uniform");
 }
 
-/* Position rule: fill(n) consumes 4*ceil(n/2) words, so an odd n leaves the
- * stream where n+1 would: fill(7), fill(5) yields the first 7 of fill(8)
- * followed by the first 5 of the next fill(6), and ends where fill(8),
- * fill(6) ends (and where a single fill(14) ends). */
-static void test_normal_position_rule(void)
+/* Gamma(a) has mean a, variance a and fourth central moment 3a^2 + 6a, so
+ * the sample variance has standard error sqrt((2a^2 + 6a) / N). Shapes
+ * below 1 exercise the boost; 99.5 is the Wishart's chi^2_199 / 2. */
+static void test_gamma(void)
 {
-    double a7[7], a5[5], b8[8], b6[6], c14[14];
-    ntas_rng ra, rb, rc;
-    uint64_t key = ntas_stream_key(5, "position");
-    ntas_rng_init(&ra, key);
-    ntas_rng_init(&rb, key);
-    ntas_rng_init(&rc, key);
-    ntas_rng_normal_fill(&ra, a7, 7);
-    ntas_rng_normal_fill(&ra, a5, 5);
-    ntas_rng_normal_fill(&rb, b8, 8);
-    ntas_rng_normal_fill(&rb, b6, 6);
-    ntas_rng_normal_fill(&rc, c14, 14);
-    CHECK(memcmp(a7, b8, sizeof a7) == 0);
-    CHECK(memcmp(a5, b6, sizeof a5) == 0);
-    CHECK(memcmp(b8, c14, sizeof b8) == 0);
-    CHECK(memcmp(b6, c14 + 8, sizeof b6) == 0);
-    CHECK(same_state(&ra, &rb));
-    CHECK(same_state(&ra, &rc));
-    CHECK(ra.block == 7 && ra.used == 4); /* 7 pairs = 7 blocks */
-    CHECK(ntas_rng_u32(&ra) == ntas_rng_u32(&rb));
-
-    /* A uniform after an odd fill starts at the next block, not mid-pair. */
-    ntas_rng rd, re;
-    double one;
-    ntas_rng_init(&rd, key);
-    ntas_rng_init(&re, key);
-    ntas_rng_normal_fill(&rd, &one, 1);
-    for (int k = 0; k < 4; k++)
-        ntas_rng_u32(&re);
-    CHECK(ntas_rng_uniform(&rd) == ntas_rng_uniform(&re));
+    const double shapes[] = { 0.3, 0.5, 1.0, 2.5, 10.0, 99.5 };
+    enum { N = 200000 };
+    ntas_rng rng;
+    ntas_rng_init(&rng, ntas_stream_key(31, "gamma"));
+    printf("gamma / chi-square moments over %d draws:\n", N);
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        double a = shapes[k], s1 = 0, s2 = 0;
+        int pos = 1;
+        for (int i = 0; i < N; i++) {
+            double g = ntas_rng_gamma(&rng, a);
+            pos &= g > 0 && isfinite(g);
+            s1 += g;
+            s2 += (g - a) * (g - a);
+        }
+        char what[48];
+        CHECK_MSG(pos, "shape %g: a draw <= 0 or not finite", a);
+        snprintf(what, sizeof what, "gamma(%g) mean", a);
+        check_z(what, s1 / N, a, sqrt(a / N));
+        snprintf(what, sizeof what, "gamma(%g) variance", a);
+        check_z(what, s2 / N, a, sqrt((2 * a * a + 6 * a) / N));
+    }
+    /* chi^2_k = 2 gamma(k/2) (z^2 for k = 1): mean k, variance 2k, and the
+     * sample variance's standard error sqrt((8k^2 + 48k) / N). */
+    const int dofs[] = { 1, 2, 7, 200 };
+    for (size_t k = 0; k < sizeof dofs / sizeof dofs[0]; k++) {
+        double d = dofs[k], s1 = 0, s2 = 0;
+        for (int i = 0; i < N; i++) {
+            double c = ntas_rng_chisq(&rng, dofs[k]);
+            s1 += c;
+            s2 += (c - d) * (c - d);
+        }
+        char what[48];
+        snprintf(what, sizeof what, "chisq(%d) mean", dofs[k]);
+        check_z(what, s1 / N, d, sqrt(2 * d / N));
+        snprintf(what, sizeof what, "chisq(%d) variance", dofs[k]);
+        check_z(what, s2 / N, 2 * d, sqrt((8 * d * d + 48 * d) / N));
+    }
+    /* Primed with the first attempt's (x, u) drawn in bulk: same law. */
+    for (size_t k = 3; k < sizeof shapes / sizeof shapes[0]; k++) {
+        double a = shapes[k], s1 = 0, s2 = 0;
+        enum { M = 2000 };
+        double x[M], u[M];
+        for (int i = 0; i < N; i += M) {
+            ntas_rng_normal_fill(&rng, x, M);
+            ntas_rng_uniform_fill(&rng, u, M);
+            for (int j = 0; j < M; j++) {
+                double g = ntas_rng_gamma_primed(&rng, a, x[j], u[j]);
+                s1 += g;
+                s2 += (g - a) * (g - a);
+            }
+        }
+        char what[48];
+        snprintf(what, sizeof what, "primed gamma(%g) mean", a);
+        check_z(what, s1 / N, a, sqrt(a / N));
+        snprintf(what, sizeof what, "primed gamma(%g) variance", a);
+        check_z(what, s2 / N, a, sqrt((2 * a * a + 6 * a) / N));
+    }
+    /* An accepted first attempt is d v with no draw from the stream. */
+    {
+        ntas_rng r0 = rng;
+        double d = 2.5 - 1.0 / 3.0, v = pow(1.0 + 0.1 / sqrt(9.0 * d), 3.0);
+        CHECK_NEAR(ntas_rng_gamma_primed(&rng, 2.5, 0.1, 0.5), d * v, 1e-14);
+        CHECK(same_state(&r0, &rng));
+    }
+    CHECK(isnan(ntas_rng_gamma_primed(&rng, 0.5, 0.0, 0.5)));
+    CHECK(isnan(ntas_rng_gamma(&rng, 0.0)) && isnan(ntas_rng_gamma(&rng, -1.0)));
+    CHECK(isnan(ntas_rng_chisq(&rng, 0)));
+    /* Reproducible: same key, same variates. */
+    ntas_rng g1, g2;
+    ntas_rng_init(&g1, 3);
+    ntas_rng_init(&g2, 3);
+    int same = 1;
+    for (int i = 0; i < 100; i++)
+        same &= ntas_rng_gamma(&g1, 2.5) == ntas_rng_gamma(&g2, 2.5);
+    CHECK(same);
 }
 
 static void test_streams_differ(void)
@@ -274,9 +568,14 @@ int main(void)
     test_hash();
     test_stream_layout();
     test_uniform_range();
+    test_normal_kat();
+    test_normal_vs_libm();
     test_normal_stats();
-    test_normal_matches_definition();
+    test_normal_split();
     test_normal_position_rule();
+    test_restore();
+    test_uniform_fill();
+    test_gamma();
     test_streams_differ();
     return CHECK_DONE();
 }

@@ -2,7 +2,7 @@
  *
  * Owns every source of randomness in ntasweep. A stream is fully named by a
  * 64-bit key derived from (run key, stream name); its output depends only on
- * that key and on how many numbers were drawn, never on rank, time or order.
+ * that key and the draws made from it, never on rank, time, machine or order.
  * No global state: each ntas_rng belongs to the code that initialised it.
  */
 #ifndef NTASWEEP_RNG_H
@@ -26,26 +26,80 @@ uint64_t ntas_stream_key(uint64_t run_key, const char *stream_name);
 
 /* Stream with key K: Philox key {K mod 2^32, K >> 32}; block j is Philox of
  * the counter {j mod 2^32, j >> 32, 0, 0}; its four words are consumed in
- * order. (block, used) is the whole position, so it is what a checkpoint
- * stores. */
+ * order. (block, used, spare) is the whole position, so it is what a
+ * checkpoint stores: buf is always block - 1's output and can be recomputed.
+ */
 typedef struct {
     uint32_t key[2];
     uint64_t block;      /* index of the next Philox block to generate */
-    uint32_t buf[4];     /* current block's output */
+    uint32_t buf[4];     /* output of block `block - 1` (the last one generated) */
     int      used;       /* words of buf already consumed (4 = empty) */
+    int      spare;      /* 1: buf's block gave a normal pair whose second
+                          * value z1 is still owed to the next normal draw */
 } ntas_rng;
 
 void     ntas_rng_init(ntas_rng *rng, uint64_t stream_key);
+/* Next word of the stream. Drops a pending spare normal. */
 uint32_t ntas_rng_u32(ntas_rng *rng);
 /* Uniform in the open interval (0, 1), 53 random bits: with a, b the next
  * two words, x = (a:b) >> 11 and u = (x + 0.5) * 2^-53 in double arithmetic,
- * except that x = 2^53 - 1 (which would round to 1.0) gives 1 - 2^-53. */
+ * except that x = 2^53 - 1 (which would round to 1.0) gives 1 - 2^-53.
+ * Drops a pending spare normal. */
 double   ntas_rng_uniform(ntas_rng *rng);
-/* n standard normal draws (Box-Muller on pairs of uniforms u1, u2:
- * r = sqrt(-2 log u1), z0 = r cos(2 pi u2), z1 = r sin(2 pi u2); an odd n
- * discards the last pair's z1). Always consumes 4*ceil(n/2) words, so the
- * stream position depends only on n: fill(7) ends where fill(8) would.
- * Allocation-free. */
+/* n uniforms: exactly the values and final state of n ntas_rng_uniform
+ * calls, but whole blocks are generated in vectorised batches. */
+void     ntas_rng_uniform_fill(ntas_rng *rng, double *out, size_t n);
+
+/* Standard normals. Exact definition (version 2, "pair-per-block"):
+ *
+ * Normal pair of one Philox block with words (w0, w1, w2, w3):
+ *   a  = ((w0 << 32) | w1) >> 12                      52 bits
+ *   u  = (2a + 1) * 2^-53                             in (0, 1), exact
+ *   r  = sqrt(-2 * ntas_log(u))                       IEEE sqrt
+ *   v  = (w2 << 32) | w3;  o = v >> 61 (octant);  b = (v >> 9) mod 2^52
+ *   if o is odd: b = 2^52 - 1 - b                     (reflect in the octant)
+ *   t  = fl(((2b + 1) * 2^-53) * PI4)                 PI4 = double nearest pi/4,
+ *                                                     so t in (0, pi/4)
+ *   s  = ntas_ksin(t),  c = ntas_kcos(t)
+ *   (C, S) by octant o = 0..7: (c,s) (s,c) (-s,c) (-c,s) (-c,-s) (-s,-c) (s,-c) (c,-s)
+ *   z0 = fl(r * C),  z1 = fl(r * S)
+ * i.e. r (cos th, sin th) with th = 2 pi (o + (2b'+1) 2^-53) / 8, b' the
+ * unreflected b: th / 2pi is uniform on a grid of 2^55 points.
+ * ntas_log is the FreeBSD msun e_log.c algorithm and ntas_ksin / ntas_kcos
+ * the msun __kernel_sin / __kernel_cos polynomials (y = 0), all evaluated in
+ * plain IEEE double operations in the order written out in rng.c (no FMA,
+ * no libm): the numbers are the same on every IEEE-754 machine, whatever
+ * libm or vector width. Each is within 1 ulp of the true function.
+ *
+ * Order: normal pair k of a fill comes from one whole block; normals are
+ * returned z0, z1, z0, z1, ... A draw starts with the owed z1 if `spare`;
+ * otherwise, if words of the current block were already used by u32/uniform,
+ * the rest of that block is skipped (normals never straddle blocks). When n
+ * is odd at the end, the last block's z1 is kept owed (spare = 1), so a
+ * sequence of fills of n1, n2, ... values returns exactly the values, and
+ * leaves exactly the state, of one fill of n1 + n2 + ...: the split of a
+ * fill into calls never matters. A u32/uniform draw drops an owed z1.
+ * Allocation-free; vectorises over blocks internally. */
 void     ntas_rng_normal_fill(ntas_rng *rng, double *out, size_t n);
+/* One normal: the same as ntas_rng_normal_fill(rng, &z, 1). */
+double   ntas_rng_normal(ntas_rng *rng);
+
+/* Gamma(shape, 1) variate, shape > 0 (NaN otherwise). Marsaglia & Tsang,
+ * "A simple method for generating gamma variables", ACM TOMS 26(3), 2000:
+ * for shape >= 1, d = shape - 1/3, c = 1/sqrt(9d); repeat { x = normal;
+ * v = 1 + c x; if v <= 0 retry; v = v^3; u = uniform; accept d v if
+ * u < 1 - 0.0331 x^4 or ntas_log(u) < x^2/2 + d (1 - v + ntas_log(v)) }.
+ * For shape < 1: g = gamma(shape + 1), then u = uniform and g u^(1/shape)
+ * (libm pow; the only libm-dependent draw here). */
+double   ntas_rng_gamma(ntas_rng *rng, double shape);
+/* The same Marsaglia-Tsang loop for shape >= 1 (NaN otherwise), but its
+ * first attempt uses the given normal x and uniform u (drawn by the caller,
+ * e.g. in bulk); u is unused if that attempt has v <= 0. Later attempts
+ * draw x = normal, then u = uniform, from rng as ntas_rng_gamma does. Any
+ * independent N(0,1) and U(0,1) make the first attempt valid. */
+double   ntas_rng_gamma_primed(ntas_rng *rng, double shape, double x, double u);
+/* Chi-square variate with k >= 1 degrees of freedom: z^2 (z normal) for
+ * k = 1, else 2 gamma(k/2), so integer k never needs the shape < 1 boost. */
+double   ntas_rng_chisq(ntas_rng *rng, int k);
 
 #endif
