@@ -176,10 +176,12 @@ static int make_parent_dirs(const char *path, char *err, size_t errlen)
 
 static int cmd_run(const options *o)
 {
+    /* First of all: a stop signal during start-up must not kill the
+     * process (SIGUSR1's default action), only stop the sweep before it begins. */
+    ntas_coord_install_signal_handlers();
     MPI_Init(NULL, NULL);
     /* Runs are small; parallelism is across runs (MPI), not inside BLAS. */
     openblas_set_num_threads(1);
-    ntas_coord_install_signal_handlers();
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);

@@ -8,6 +8,10 @@ trap 'rm -rf "$tmp"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 py() { "$src/tools/ntapython" "$@"; }
 mpi() { local np=$1; shift; mpirun -np "$np" --oversubscribe "$@"; }
+# Timing-dependent tests pick their moments as fractions of a reference
+# run's duration measured just before, so they work on fast and slow machines.
+now() { date +%s.%N; }
+frac() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { printf "%.3f", (b - a) * f }'; }
 
 case $test in
 fig2_outcome)
@@ -70,12 +74,13 @@ record_every = 7
 tau_c = 0.03, 1.3
 tau_w = 1.3, 1.0
 INI
-  mpi 2 "$bin" run "$tmp/k.ini" -o "$tmp/ref.h5" --quiet
+  t0=$(now); mpi 2 "$bin" run "$tmp/k.ini" -o "$tmp/ref.h5" --quiet; t1=$(now)
+  echo "reference sweep: $(frac "$t0" "$t1" 1) s"
   RANDOM=4242
   kills=0
   for trial in 1 2 3 4 5 6; do
     rm -f "$tmp"/k.h5*
-    delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", 0.7 + 3.5 * r / 32768 }')
+    delay=$(frac "$t0" "$t1" "$(awk -v r=$RANDOM 'BEGIN { print 0.15 + 0.7 * r / 32768 }')")
     setsid mpirun -np 2 --oversubscribe "$bin" run "$tmp/k.ini" -o "$tmp/k.h5" --quiet --flush 0.3 &
     pid=$!
     sleep "$delay"
@@ -101,12 +106,14 @@ INI
 signal_stop)
   # SIGTERM/SIGINT to a rank and USR1 through mpirun: exit 3, a valid file
   # with the finished runs, and a resume that completes it bitwise.
-  sweep=(run "$src/sweeps/fig2.ini" --set n_blocks=3)
-  mpi 2 "$bin" "${sweep[@]}" -o "$tmp/ref.h5" --quiet
+  sweep=(run "$src/sweeps/fig2.ini" --set n_blocks=10)
+  t0=$(now); mpi 2 "$bin" "${sweep[@]}" -o "$tmp/ref.h5" --quiet; t1=$(now)
+  echo "reference sweep: $(frac "$t0" "$t1" 1) s on 2 ranks"
   for sig in TERM INT; do
+    # One process takes about twice the reference time: stop it mid-way.
     "$bin" "${sweep[@]}" -o "$tmp/$sig.h5" --grace 0 --quiet &
     pid=$!
-    sleep 2
+    sleep "$(frac "$t0" "$t1" 0.6)"
     kill -"$sig" "$pid"
     rc=0; wait "$pid" || rc=$?
     [ "$rc" -eq 3 ] || { echo "SIG$sig: expected exit 3, got $rc"; exit 1; }
@@ -122,7 +129,7 @@ signal_stop)
   # A long grace lets the running runs finish: they are done, not abandoned.
   mpirun -np 2 --oversubscribe "$bin" "${sweep[@]}" -o "$tmp/usr1.h5" --grace 600 2> "$tmp/log" &
   pid=$!
-  sleep 3
+  sleep "$(frac "$t0" "$t1" 0.6)"
   kill -USR1 "$pid"
   rc=0; wait "$pid" || rc=$?
   cat "$tmp/log"
