@@ -123,7 +123,7 @@ static const char *write_file(const char *name, const unsigned char *data, size_
         FILE *f = fopen(path, "wb");
         CHECK_MSG(f != NULL, "cannot write %s", path);
         if (!f) return path;
-        CHECK(fwrite(data, 1, len, f) == len);
+        CHECK(len == 0 || fwrite(data, 1, len, f) == len);
         fclose(f);
     }
     return path;
