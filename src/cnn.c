@@ -97,6 +97,14 @@ void ntas_cnn_free(ntas_cnn *net)
     memset(net, 0, sizeof *net);
 }
 
+/* Fresh optimiser state: zero moments, step count 0. */
+static void reset_adamw(ntas_cnn *net)
+{
+    memset(net->adam_m, 0, net->n_params * sizeof(double));
+    memset(net->adam_v, 0, net->n_params * sizeof(double));
+    net->adam_t = 0;
+}
+
 void ntas_cnn_init_params(ntas_cnn *net, ntas_rng *rng)
 {
     double *p = net->params;
@@ -106,7 +114,7 @@ void ntas_cnn_init_params(ntas_cnn *net, ntas_rng *rng)
             p[i] = bound * (2.0 * ntas_rng_uniform(rng) - 1.0);
         p += tensor_size[k];
     }
-    net->adam_t = 0;
+    reset_adamw(net);
 }
 
 /* ---- layers ---------------------------------------------------------------- */
@@ -363,9 +371,7 @@ int ntas_cnn_pretrain(ntas_cnn *net, const ntas_idx_dataset *train, const ntas_c
         goto done;
     }
 
-    memset(net->adam_m, 0, net->n_params * sizeof(double));
-    memset(net->adam_v, 0, net->n_params * sizeof(double));
-    net->adam_t = 0;
+    reset_adamw(net);
     ntas_rng rng;
     ntas_rng_init(&rng, ntas_stream_key(o->seed, "cnn-batches"));
     int next = n; /* position in the epoch's permutation; n forces the first shuffle */

@@ -80,7 +80,7 @@ void ntas_cnn_free(ntas_cnn *net);
  * bias): every entry ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = 16, 1728,
  * 512, 64. Drawn tensor by tensor in the order of ntas_cnn_tensors, weights
  * before biases, one ntas_rng_uniform per entry. Suggested stream:
- * ntas_stream_key(seed, "cnn-init"). */
+ * ntas_stream_key(seed, "cnn-init"). Also resets the AdamW state. */
 void ntas_cnn_init_params(ntas_cnn *net, ntas_rng *rng);
 
 /* Forward pass of B <= max_batch images X (B x 784, normalised pixels):
@@ -88,13 +88,13 @@ void ntas_cnn_init_params(ntas_cnn *net, ntas_rng *rng);
 void ntas_cnn_forward(ntas_cnn *net, const double *X, int B);
 
 /* After ntas_cnn_forward(net, X, B): mean cross-entropy of the logits
- * against labels (returned) and its gradient w.r.t. every parameter, written
+ * against labels (each 0..9; returned) and its gradient w.r.t. every parameter, written
  * (not accumulated) to net->grads. With dX non-NULL also the gradient w.r.t.
  * the input, B x 784. */
 double ntas_cnn_backward(ntas_cnn *net, const double *X, const uint8_t *labels, int B, double *dX);
 
 /* Log-softmax + cross-entropy of B rows of K logits against class labels:
- * returns mean_b -log softmax(z_b)[y_b]; with dlogits non-NULL writes its
+ * labels[b] < K; returns mean_b -log softmax(z_b)[y_b]; with dlogits non-NULL writes its
  * gradient (softmax(z_b) - onehot(y_b)) / B. Stable for any finite logits.
  * Shared with the NTA head on the features (SPEC-NOTES §8). */
 double ntas_log_softmax_xent(const double *logits, const uint8_t *labels, int B, int K, double *dlogits);
