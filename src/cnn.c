@@ -26,25 +26,13 @@ static const int tensor_fan_in[NTAS_CNN_N_TENSORS] = {
     NTAS_CNN_HIDDEN, NTAS_CNN_HIDDEN, NTAS_CNN_FEATURES, NTAS_CNN_FEATURES,
 };
 
-/* The tensor pointers of t as an array, in declaration order. */
-static void tensor_slots(ntas_cnn_tensors *t, double **slots[NTAS_CNN_N_TENSORS])
-{
-    slots[0] = &t->conv_w;
-    slots[1] = &t->conv_b;
-    slots[2] = &t->fc1_w;
-    slots[3] = &t->fc1_b;
-    slots[4] = &t->fc2_w;
-    slots[5] = &t->fc2_b;
-    slots[6] = &t->fc3_w;
-    slots[7] = &t->fc3_b;
-}
-
+/* Points the tensors of t at consecutive slices of base, in declaration order. */
 static void point_tensors(ntas_cnn_tensors *t, double *base)
 {
-    double **slots[NTAS_CNN_N_TENSORS];
-    tensor_slots(t, slots);
+    double **slot[NTAS_CNN_N_TENSORS] = {&t->conv_w, &t->conv_b, &t->fc1_w, &t->fc1_b,
+                                         &t->fc2_w,  &t->fc2_b,  &t->fc3_w, &t->fc3_b};
     for (int k = 0; k < NTAS_CNN_N_TENSORS; k++) {
-        *slots[k] = base;
+        *slot[k] = base;
         base += tensor_size[k];
     }
 }
