@@ -12,9 +12,13 @@
 #include "ntasweep/curriculum.h"
 #include "ntasweep/rng.h"
 
-static const char *const model_choices[] = {"nta", NULL};
-static const char *const teacher_choices[] = {"orthogonal", NULL};
-static const char *const curriculum_choices[] = {"alternating", NULL};
+/* Choice order is the enum order (params.h, teachers.h, curriculum.h); new
+ * choices go at the end, so the value of an existing one never changes. */
+static const char *const model_choices[] = {"nta", "nta_neuron", "fc", "reduced", NULL};
+static const char *const teacher_choices[] = {"orthogonal", "correlated", "lowrank", NULL};
+static const char *const curriculum_choices[] = {"alternating", "composition", "composites", NULL};
+static const char *const composition_choices[] = {"none", "task", "subtask", NULL};
+static const char *const reduced_init_choices[] = {"random", "specialized", NULL};
 static const char *const norm_choices[] = {"l1", "l2", NULL};
 
 #define OFF(field) offsetof(ntas_params, field)
@@ -23,47 +27,69 @@ static const char *const norm_choices[] = {"l1", "l2", NULL};
 /* Defaults are the paper's Fig. 2 flexible setting (Table 2, SPEC-NOTES §9). */
 const ntas_param_desc ntas_param_table[] = {
     {"model", NTAS_PT_CHOICE, OFF(model), "nta", 0, 0, 0, model_choices, "", "",
-     "model variant: nta = per-path scalar gates, Eq. (1)"},
+     "model variant: nta = per-path scalar gates, Eq. (1); nta_neuron = per-neuron gates c_pi "
+     "(App. A.8); fc = 2-layer fully connected y = W2 W1 x, d_hid = paths*d_out, W2 regularised "
+     "as gates (Sec. 7); reduced = 2-D model of Sec. 5 (needs d_in=1, d_out=2, paths=teachers=2, batch=1)", 0},
     {"d_in", NTAS_PT_INT, OFF(d_in), "20", 1, 100000, 0, NULL, "d_in", "",
-     "input dimension"},
+     "input dimension", 0},
     {"d_out", NTAS_PT_INT, OFF(d_out), "10", 1, 100000, 0, NULL, "d_out", "",
-     "output dimension"},
+     "output dimension", 0},
     {"paths", NTAS_PT_INT, OFF(paths), "2", 1, 4096, 0, NULL, "P", "",
-     "number of student paths, each with its gate c_p"},
+     "number of student paths, each with its gate c_p", 0},
     {"teachers", NTAS_PT_INT, OFF(teachers), "2", 1, 4096, 0, NULL, "M", "",
-     "number of tasks (teachers W*^m)"},
+     "number of tasks (teachers W*^m)", 0},
     {"teacher", NTAS_PT_CHOICE, OFF(teacher), "orthogonal", 0, 0, 0, teacher_choices, "W*^m", "",
-     "teacher family: orthogonal = rows of a Haar orthogonal matrix / sqrt(d_in)"},
+     "teacher family: orthogonal = rows of a Haar orthogonal matrix / sqrt(d_in); correlated = "
+     "all rows with pairwise cosine rho (App. A.9); lowrank = rank teacher_rank, disjoint singular "
+     "vectors (App. A.2)", 0},
     {"teacher_seed", NTAS_PT_INT, OFF(teacher_seed), "0", 0, BIG, 0, NULL, "", "",
-     "seed of the teachers; one value shared by all replicate seeds"},
+     "seed of the teachers; one value shared by all replicate seeds", 0},
     {"curriculum", NTAS_PT_CHOICE, OFF(curriculum), "alternating", 0, 0, 0, curriculum_choices, "", "",
-     "task order over blocks: alternating = A, B, A, B, ..."},
+     "task order over blocks: alternating = A, B, A, B, ...; composition = base tasks for "
+     "floor(0.75 n_blocks) blocks, then the composites (Fig. 3); composites = composites only (Fig. A.14)", 0},
     {"batch", NTAS_PT_INT, OFF(batch), "200", 1, 10000000, 0, NULL, "B", "samples",
-     "fresh Gaussian inputs x ~ N(0, I) per Euler step"},
+     "fresh Gaussian inputs x ~ N(0, I) per Euler step", 0},
     {"dt", NTAS_PT_REAL, OFF(dt), "0.001", 0, BIG, 1, NULL, "dt", "time",
-     "explicit Euler step of the gradient flow"},
+     "explicit Euler step of the gradient flow", 0},
     {"tau_w", NTAS_PT_REAL, OFF(tau_w), "1.3", 0, BIG, 1, NULL, "tau_w", "time",
-     "time constant of the weights W_p (inverse learning rate)"},
+     "time constant of the weights W_p (inverse learning rate)", 0},
     {"tau_c", NTAS_PT_REAL, OFF(tau_c), "0.03", 0, BIG, 1, NULL, "tau_c", "time",
-     "time constant of the gates c_p (inverse learning rate)"},
+     "time constant of the gates c_p (inverse learning rate)", 0},
     {"block_len", NTAS_PT_REAL, OFF(block_len), "1", 0, BIG, 1, NULL, "tau_B", "time",
-     "length of one task block"},
+     "length of one task block", 0},
     {"n_blocks", NTAS_PT_INT, OFF(n_blocks), "20", 1, 10000000, 0, NULL, "n", "blocks",
-     "number of blocks in the curriculum"},
+     "number of blocks in the curriculum", 0},
     {"norm", NTAS_PT_CHOICE, OFF(norm), "l1", 0, 0, 0, norm_choices, "k", "",
-     "norm of the gate vector in L_norm = (||c||_k - 1)^2"},
+     "norm of the gate vector in L_norm = (||c||_k - 1)^2", 0},
     {"lambda_nonneg", NTAS_PT_REAL, OFF(lambda_nonneg), "0.091", 0, BIG, 0, NULL, "lambda_nonneg", "",
-     "weight of L_nonneg = sum_p max(0, -c_p)"},
+     "weight of L_nonneg = sum_p max(0, -c_p)", 0},
     {"lambda_norm", NTAS_PT_REAL, OFF(lambda_norm), "0.456", 0, BIG, 0, NULL, "lambda_norm", "",
-     "weight of L_norm = (||c||_k - 1)^2 (table value, factor 1/2 folded in)"},
+     "weight of L_norm = (||c||_k - 1)^2 (table value, factor 1/2 folded in)", 0},
     {"lambda_w", NTAS_PT_REAL, OFF(lambda_w), "0", 0, BIG, 0, NULL, "lambda_W", "",
-     "weight cost lambda_W/(2 P d_in) sum W^2 (App. A.3); 0 = off"},
+     "weight cost lambda_W/(2 P d_in) sum W^2 (App. A.3); 0 = off", 0},
     {"seed", NTAS_PT_INT, OFF(seed), "0", 0, BIG, 0, NULL, "", "",
-     "replicate seed (weight init and input stream)"},
+     "replicate seed (weight init and input stream)", 0},
     {"record_every", NTAS_PT_INT, OFF(record_every), "10", 1, 100000000, 0, NULL, "", "steps",
-     "store loss, gates, cos_sim and update norms every this many steps"},
+     "store loss, gates, cos_sim and update norms every this many steps", 0},
     {"init_sigma", NTAS_PT_REAL, OFF(init_sigma), "0.01", 0, BIG, 0, NULL, "sigma", "",
-     "weight init W_ij ~ N(0, sigma^2 / d_in)"},
+     "weight init W_ij ~ N(0, sigma^2 / d_in)", 0},
+    /* Added with the model variants: hashed into the run key only when not
+     * at their default (added = 1), so earlier run keys are unchanged. */
+    {"rho", NTAS_PT_REAL, OFF(rho), "0", 0, 1, 0, NULL, "rho", "",
+     "teacher=correlated: pairwise cosine of all teacher rows, < 1 (App. A.9, Fig. A.13)", 1},
+    {"teacher_rank", NTAS_PT_INT, OFF(teacher_rank), "1", 1, 100000, 0, NULL, "r", "",
+     "teacher=lowrank: rank of each teacher; teachers*r <= min(d_in, d_out) (App. A.2)", 1},
+    {"composition", NTAS_PT_CHOICE, OFF(composition), "none", 0, 0, 0, composition_choices, "", "",
+     "composite tasks after the M base ones: task = mix*A + (1-mix)*B; subtask = even rows of A, "
+     "odd rows of B (Sec. 4, App. A.8); composites AB, BC, ..., one (AB) for M = 2", 1},
+    {"mix", NTAS_PT_REAL, OFF(mix), "0.5", 0, 1, 0, NULL, "", "",
+     "composition=task: weight of base task k in composite k (paper 0.5)", 1},
+    {"tau_w2", NTAS_PT_REAL, OFF(tau_w2), "0.01", 0, BIG, 1, NULL, "tau_W2", "time",
+     "model=fc: time constant of the second layer W2 (tau_w is W1's; Table 2 FC: tau_c column "
+     "0.01); tau_c is unused by fc", 1},
+    {"reduced_init", NTAS_PT_CHOICE, OFF(reduced_init), "random", 0, 0, 0, reduced_init_choices, "", "",
+     "model=reduced: random = w ~ N(0, init_sigma^2), c = 1/2; specialized = w^p_m = delta_pm, "
+     "c = (1, 0) (Fig. 4E)", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
 
@@ -254,9 +280,117 @@ int64_t ntas_params_n_records(const ntas_params *p)
 #define MAX_TOTAL_STEPS 2000000000LL
 #define MAX_RECORDS 10000000LL
 
+void ntas_params_teacher_opts(const ntas_params *p, ntas_teacher_opts *o)
+{
+    ntas_teacher_opts_init(o, (int)p->d_in, (int)p->d_out, (int)p->teachers, p->teacher_seed);
+    o->family = (int)p->teacher;
+    o->rho = p->rho;
+    o->rank = (int)p->teacher_rank;
+    o->compose = (int)p->composition;
+    o->mix = p->mix;
+}
+
+int64_t ntas_params_n_tasks(const ntas_params *p)
+{
+    if (p->model == NTAS_MODEL_REDUCED) return 2;   /* e_1, e_2 */
+    if (p->d_in > 100000 || p->d_out > 100000 || p->teachers > 4096) return -1;
+    ntas_teacher_opts o;
+    ntas_params_teacher_opts(p, &o);
+    char err[8];
+    return ntas_teachers_count(&o, err, sizeof err);
+}
+
+int ntas_params_sorted_model(const ntas_params *p)
+{
+    return p->model == NTAS_MODEL_NTA_NEURON || p->model == NTAS_MODEL_FC;
+}
+
+/* Memory of the per-record row cosines the sorted models keep until the
+ * end of a run (doubles). */
+#define MAX_ROW_COS 50000000.0
+
+static int validate_variant(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
+{
+    if (p->model == NTAS_MODEL_REDUCED) {
+        /* The reduced model is fixed in shape (Sec. 5): ask for it explicitly
+         * rather than silently ignore other values (the run key holds them). */
+        struct { const char *key; int64_t have, want; } fixed[] = {
+            {"d_in", p->d_in, 1}, {"d_out", p->d_out, 2}, {"teachers", p->teachers, 2},
+            {"paths", p->paths, 2}, {"batch", p->batch, 1},
+        };
+        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+            if (fixed[i].have != fixed[i].want) {
+                snprintf(err, errlen, "model=reduced is the 2-D model of Sec. 5 (d_in=1, d_out=2, teachers=2, "
+                         "paths=2, batch=1: input x = 1); set %s = %lld, not %lld", fixed[i].key,
+                         (long long)fixed[i].want, (long long)fixed[i].have);
+                *bad_key = fixed[i].key;
+                return -1;
+            }
+        if (p->teacher != NTAS_TEACHER_ORTHOGONAL || p->composition != NTAS_COMPOSE_NONE ||
+            p->curriculum != NTAS_CURRICULUM_ALTERNATING) {
+            snprintf(err, errlen, "model=reduced has the fixed teachers e_1, e_2 on an alternating curriculum: "
+                     "teacher, composition and curriculum must stay orthogonal / none / alternating");
+            *bad_key = p->teacher != NTAS_TEACHER_ORTHOGONAL ? "teacher"
+                     : p->composition != NTAS_COMPOSE_NONE ? "composition" : "curriculum";
+            return -1;
+        }
+        return 0;
+    }
+    if (p->reduced_init != NTAS_REDUCED_RANDOM) {
+        snprintf(err, errlen, "reduced_init only applies to model=reduced");
+        *bad_key = "reduced_init";
+        return -1;
+    }
+    ntas_teacher_opts o;
+    ntas_params_teacher_opts(p, &o);
+    char why[400];
+    int n_tasks = ntas_teachers_count(&o, why, sizeof why);
+    if (n_tasks < 0) {
+        snprintf(err, errlen, "%s", why);
+        *bad_key = p->teacher == NTAS_TEACHER_CORRELATED && !(p->rho < 1.0) ? "rho"
+                 : p->teacher == NTAS_TEACHER_LOWRANK ? "teacher_rank"
+                 : p->composition != NTAS_COMPOSE_NONE && p->d_in >= p->teachers * p->d_out ? "composition"
+                 : p->teacher == NTAS_TEACHER_ORTHOGONAL ? "d_in" : "teacher";
+        return -1;
+    }
+    if (p->curriculum != NTAS_CURRICULUM_ALTERNATING && n_tasks == p->teachers) {
+        snprintf(err, errlen, "curriculum=%s visits composite tasks, but there are none "
+                 "(set composition = task or subtask, with teachers >= 2)",
+                 p->curriculum == NTAS_CURRICULUM_COMPOSITION ? "composition" : "composites");
+        *bad_key = "curriculum";
+        return -1;
+    }
+    if (ntas_params_sorted_model(p)) {
+        if (p->paths < p->teachers) {
+            snprintf(err, errlen, "model=%s sorts its rows into one student per teacher and stores them in the "
+                     "path slots: paths = %lld must be >= teachers = %lld",
+                     p->model == NTAS_MODEL_FC ? "fc" : "nta_neuron", (long long)p->paths, (long long)p->teachers);
+            *bad_key = "paths";
+            return -1;
+        }
+        double rows = (double)p->paths * (double)p->d_out, trows = (double)p->teachers * (double)p->d_out;
+        if ((double)ntas_params_n_records(p) * rows * trows > MAX_ROW_COS) {
+            snprintf(err, errlen, "model=%s keeps the row cosines of every record until the run's end "
+                     "(%g values > %g): raise record_every",
+                     p->model == NTAS_MODEL_FC ? "fc" : "nta_neuron",
+                     (double)ntas_params_n_records(p) * rows * trows, MAX_ROW_COS);
+            *bad_key = "record_every";
+            return -1;
+        }
+    }
+    /* dt = tau_w2 is allowed: the paper's FC runs (Table 2, 3) use dt = tau_W2 = 0.01. */
+    if (p->model == NTAS_MODEL_FC && p->dt > p->tau_w2) {
+        snprintf(err, errlen, "dt = %g must not exceed tau_w2 = %g (explicit Euler is unstable otherwise)",
+                 p->dt, p->tau_w2);
+        *bad_key = "dt";
+        return -1;
+    }
+    return 0;
+}
+
 int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
 {
-    if (p->dt >= p->tau_c) {
+    if (p->dt >= p->tau_c && p->model != NTAS_MODEL_FC) {
         snprintf(err, errlen, "dt = %g must be smaller than tau_c = %g (explicit Euler is unstable otherwise)", p->dt, p->tau_c);
         *bad_key = "dt";
         return -1;
@@ -266,7 +400,8 @@ int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const c
         *bad_key = "dt";
         return -1;
     }
-    if (p->teacher == NTAS_TEACHER_ORTHOGONAL && p->d_in < p->teachers * p->d_out) {
+    if (p->model != NTAS_MODEL_REDUCED && p->teacher == NTAS_TEACHER_ORTHOGONAL &&
+        p->d_in < p->teachers * p->d_out) {
         snprintf(err, errlen, "orthogonal teachers need d_in >= teachers * d_out, but d_in = %lld < %lld * %lld",
                  (long long)p->d_in, (long long)p->teachers, (long long)p->d_out);
         *bad_key = "d_in";
@@ -296,7 +431,7 @@ int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const c
         *bad_key = "d_in";
         return -1;
     }
-    return 0;
+    return validate_variant(p, err, errlen, bad_key);
 }
 
 uint64_t ntas_params_run_key(const ntas_params *p)
@@ -304,10 +439,17 @@ uint64_t ntas_params_run_key(const ntas_params *p)
     /* "key=value\n" for every key in table order; the seed tags the format. */
     uint64_t h = ntas_hash64("ntasweep-run-key-v1", 19, 0);
     char buf[160];
+    ntas_params defaults;
+    ntas_params_defaults(&defaults);
     for (int i = 0; i < ntas_param_count; i++) {
         const ntas_param_desc *d = &ntas_param_table[i];
         char val[128];
         ntas_param_format(d, p, val, sizeof val);
+        if (d->added) {
+            char def[128];
+            ntas_param_format(d, &defaults, def, sizeof def);
+            if (strcmp(val, def) == 0) continue;
+        }
         int n = snprintf(buf, sizeof buf, "%s=%s\n", d->key, val);
         h = ntas_hash64(buf, (size_t)n, h);
     }

@@ -188,6 +188,31 @@ extend_lock)
   grep -q "removed a stale lock" "$tmp/log"
   echo "6 passed, 0 failed"
   ;;
+variants_bitwise)
+  # Every model variant end to end: 1 and 2 ranks bitwise equal, the file
+  # opens in xarray with named dims.
+  for np in 1 2; do
+    mpi "$np" "$bin" run "$src/sweeps/smoke_variants.ini" -o "$tmp/np$np.h5" --quiet
+  done
+  "$bin" status "$tmp/np2.h5" | grep -q "14 total, 14 done, 0 failed"
+  py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
+  py "$src/tests/check_xarray.py" "$tmp/np2.h5"
+  ;;
+variants_outcome)
+  # The variants' qualitative outcomes (fc specialises, redundant paths decay
+  # under a weight cost, composition adapts fast), scaled down.
+  mpi 2 "$bin" run "$src/tests/variants_outcome.ini" -o "$tmp/v.h5" --quiet
+  py "$src/tests/check_variants.py" "$tmp/v.h5"
+  ;;
+validate_sweeps)
+  # Every shipped sweep file is valid.
+  n=0
+  for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini; do
+    "$bin" validate "$f"
+    n=$((n + 1))
+  done
+  echo "$n passed, 0 failed"
+  ;;
 tiny_runs)
   # 10 000 one-step runs all complete; the benchmark prints the per-run overhead.
   "$src/tools/bench-overhead" --runs 10000 --ranks 2 --bin "$bin" --keep "$tmp/tiny.h5"

@@ -11,8 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { NTAS_MODEL_NTA = 0 } ntas_model_kind;
-typedef enum { NTAS_TEACHER_ORTHOGONAL = 0 } ntas_teacher_kind;
+#include "ntasweep/teachers.h"
+
+typedef enum {
+    NTAS_MODEL_NTA = 0,        /* per-path scalar gates, Eq. (1) */
+    NTAS_MODEL_NTA_NEURON = 1, /* per-neuron gates c_pi (App. A.8, model_neuron.h) */
+    NTAS_MODEL_FC = 2,         /* 2-layer fully connected, fast regularised W2 (Sec. 7, model_fc.h) */
+    NTAS_MODEL_REDUCED = 3,    /* reduced 2-D model of Sec. 5 (model_reduced.h) */
+} ntas_model_kind;
+/* Values equal teachers.h ntas_teacher_family. */
+typedef enum {
+    NTAS_TEACHER_ORTHOGONAL = 0, NTAS_TEACHER_CORRELATED = 1, NTAS_TEACHER_LOWRANK = 2
+} ntas_teacher_kind;
+typedef enum { NTAS_REDUCED_RANDOM = 0, NTAS_REDUCED_SPECIALIZED = 1 } ntas_reduced_init_kind;
 typedef enum { NTAS_NORM_L1 = 0, NTAS_NORM_L2 = 1 } ntas_norm_kind;
 
 typedef struct {
@@ -33,6 +44,13 @@ typedef struct {
     int64_t seed;           /* replicate seed */
     int64_t record_every;   /* store metrics every this many steps */
     double  init_sigma;     /* sigma of W init: W_ij ~ N(0, sigma^2/d_in) */
+    /* Keys added with the model variants (hashed only when not at their default). */
+    double  rho;            /* correlated teachers: pairwise row cosine */
+    int64_t teacher_rank;   /* lowrank teachers: rank r */
+    int64_t composition;    /* ntas_compose_kind (teachers.h): composite tasks after the M base ones */
+    double  mix;            /* task composition: weight of base task k in composite k */
+    double  tau_w2;         /* fc: time constant of the second layer W2 (tau_w is W1's) */
+    int64_t reduced_init;   /* ntas_reduced_init_kind */
 } ntas_params;
 
 typedef enum { NTAS_PT_INT, NTAS_PT_REAL, NTAS_PT_CHOICE } ntas_ptype;
@@ -48,6 +66,11 @@ typedef struct {
     const char *symbol;              /* paper symbol, for the README */
     const char *unit;
     const char *meaning;
+    /* 0: a key of the first release, always part of the run key. 1: added
+     * later; part of the run key only when its value differs from the
+     * default, so run keys of sweeps that do not use it stay what they were
+     * (resume and extend keep working on files written before it existed). */
+    int         added;
 } ntas_param_desc;
 
 extern const ntas_param_desc ntas_param_table[];
@@ -77,9 +100,19 @@ int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const c
 int64_t ntas_params_steps_per_block(const ntas_params *p);
 int64_t ntas_params_total_steps(const ntas_params *p);
 int64_t ntas_params_n_records(const ntas_params *p);
+/* Number of tasks of the run: M base teachers plus their composites
+ * (teachers.h ntas_teachers_count), or -1 for an invalid combination. */
+int64_t ntas_params_n_tasks(const ntas_params *p);
+/* The teacher options of a run (family, rho, rank, composition, mix, seed). */
+void ntas_params_teacher_opts(const ntas_params *p, ntas_teacher_opts *o);
+/* 1 for the models whose units are rows sorted to teachers after training
+ * (nta_neuron, fc: App. B.4.1), 0 otherwise. */
+int ntas_params_sorted_model(const ntas_params *p);
 
-/* Run key: hash of the canonical text of every parameter value. Identifies
- * a run by what it computes, not by its position in a sweep. */
+/* Run key: hash of the canonical text ("key=value\n") of every parameter
+ * value, in table order, except keys with desc.added set whose value is
+ * their default. Identifies a run by what it computes, not by its position
+ * in a sweep. */
 uint64_t ntas_params_run_key(const ntas_params *p);
 
 #endif

@@ -18,17 +18,41 @@ enum { NTAS_STATUS_PENDING = 0, NTAS_STATUS_DONE = 1, NTAS_STATUS_FAILED = 2 };
 
 typedef struct {
     int64_t n_records, n_blocks;
+    int model;                 /* ntas_model_kind */
     int P, M, d_out, d_in;
+    int n_tasks;               /* M base teachers + composites (teachers.h) */
+    int d_hid;                 /* fc: P * d_out hidden units; 0 otherwise */
+    /* Every model. For nta_neuron and fc, "path" p < M in cos_sim, gates
+     * and gates_final is the sorted student of teacher p (App. B.4.1; rows
+     * sorted once per run on the row cosines averaged over records), and
+     * p >= M is NaN; students stays the raw W (fc: W1 as P blocks). For
+     * reduced, cos_sim, specialization and total_alignment are NaN. */
     double *loss;              /* [n_records] task loss of the batch at each recorded step */
     double *gates;             /* [n_records][P] gates before that step's update */
-    double *cos_sim;           /* [n_records][M][P] */
-    double *update_norm_w;     /* [n_records][P] ||dt/tau_w dW_p||_F of that step */
-    double *update_norm_c;     /* [n_records] */
+    double *cos_sim;           /* [n_records][M][P] against the M base teachers */
+    double *update_norm_w;     /* [n_records][P] ||dt/tau_w dW_p||_F of that step (fc: W1 row block p) */
+    double *update_norm_c;     /* [n_records] (fc: ||dt/tau_w2 dW2||_F) */
     double *time_to_threshold; /* [n_blocks] time from block start to loss < 0.1, NaN if never */
-    double *teachers;          /* [M][d_out][d_in] */
+    double *block_task;        /* [n_blocks] index into the task list of each block's task */
+    double *teachers;          /* [n_tasks][d_out][d_in] base teachers, then composites */
     double *students;          /* [P][d_out][d_in] final W */
     double *gates_final;       /* [P] */
     double specialization, total_alignment;   /* of the final state */
+    /* nta_neuron and fc (NULL otherwise). */
+    double *row_source;        /* [M][d_out] W row (neuron: p*d_out+i; fc: hidden unit) of sorted student m row r */
+    double *sorted_alignment;  /* [n_records] mean over m, r of cos(teacher m row r, sorted student m row r) */
+    /* nta_neuron (NULL otherwise). */
+    double *neuron_gates;      /* [n_records][P][d_out] raw gates c_pi */
+    double *neuron_gates_final;/* [P][d_out] */
+    /* fc (NULL otherwise). */
+    double *fc_w2;             /* [n_records][d_out][d_hid] second layer */
+    double *fc_w2_final;       /* [d_out][d_hid] */
+    /* reduced (NULL otherwise): ntas_reduced_view before each recorded step. */
+    double *reduced_w;         /* [n_records][2][2] w^{p+1}_{m+1} */
+    double *reduced_eps;       /* [n_records][2] eps_m = (y* - y)_m */
+    double *wbar_task;         /* [n_records][2] wbar_1, wbar_2 */
+    double *wbar, *wbarbar, *cbar; /* [n_records] */
+    double *eq10_wbar;         /* [n_records] Eq. (10) at the recorded cbar, ratio tau_c/tau_w */
     int status;                /* NTAS_STATUS_DONE or NTAS_STATUS_FAILED */
     char message[NTAS_MESSAGE_LEN];
 } ntas_run_result;
