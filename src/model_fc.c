@@ -51,10 +51,8 @@ void ntas_fc_init_params(ntas_fc *m, double sigma, ntas_rng *rng)
 {
     size_t n1 = (size_t)m->d_hid * (size_t)m->d_in, n2 = (size_t)m->d_out * (size_t)m->d_hid;
     double scale = sigma / sqrt((double)m->d_in);
-    ntas_rng_normal_fill(rng, m->W1, n1);
-    ntas_rng_normal_fill(rng, m->W2, n2);
-    for (size_t i = 0; i < n1; i++) m->W1[i] *= scale;
-    for (size_t i = 0; i < n2; i++) m->W2[i] *= scale;
+    ntas_rng_normal_fill_scaled(rng, m->W1, n1, scale);
+    ntas_rng_normal_fill_scaled(rng, m->W2, n2, scale);
 }
 
 void ntas_fc_forward(ntas_fc *m, const double *X, int B, double *Y)

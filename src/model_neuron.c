@@ -51,9 +51,7 @@ void ntas_neuron_free(ntas_neuron *m)
 void ntas_neuron_init_params(ntas_neuron *m, double sigma, double gate0, ntas_rng *rng)
 {
     size_t wn = (size_t)m->P * (size_t)m->d_out * (size_t)m->d_in;
-    ntas_rng_normal_fill(rng, m->W, wn);
-    double scale = sigma / sqrt((double)m->d_in);
-    for (size_t i = 0; i < wn; i++) m->W[i] *= scale;
+    ntas_rng_normal_fill_scaled(rng, m->W, wn, sigma / sqrt((double)m->d_in));
     for (int k = 0; k < m->P * m->d_out; k++) m->c[k] = gate0;
 }
 

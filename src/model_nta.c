@@ -44,9 +44,7 @@ void ntas_nta_free(ntas_nta *m)
 void ntas_nta_init_params(ntas_nta *m, double sigma, double gate0, ntas_rng *rng)
 {
     size_t wn = (size_t)m->P * (size_t)m->d_out * (size_t)m->d_in;
-    ntas_rng_normal_fill(rng, m->W, wn);
-    double scale = sigma / sqrt((double)m->d_in);
-    for (size_t i = 0; i < wn; i++) m->W[i] *= scale;
+    ntas_rng_normal_fill_scaled(rng, m->W, wn, sigma / sqrt((double)m->d_in));
     for (int p = 0; p < m->P; p++) m->c[p] = gate0;
 }
 

@@ -441,6 +441,12 @@ void ntas_rng_normal_fill(ntas_rng *rng, double *out, size_t n)
     rng->used = 4;
 }
 
+void ntas_rng_normal_fill_scaled(ntas_rng *rng, double *out, size_t n, double scale)
+{
+    ntas_rng_normal_fill(rng, out, n);
+    for (size_t i = 0; i < n; i++) out[i] *= scale;
+}
+
 double ntas_rng_normal(ntas_rng *rng)
 {
     double z;

@@ -81,6 +81,10 @@ void     ntas_rng_uniform_fill(ntas_rng *rng, double *out, size_t n);
  * fill into calls never matters. A u32/uniform draw drops an owed z1.
  * Allocation-free; vectorises over blocks internally. */
 void     ntas_rng_normal_fill(ntas_rng *rng, double *out, size_t n);
+/* ntas_rng_normal_fill, then every value times scale: the weight init
+ * W_ij ~ N(0, sigma^2 / d_in) of every model (SPEC-NOTES §1) is
+ * ntas_rng_normal_fill_scaled(rng, W, n, sigma / sqrt(d_in)). */
+void     ntas_rng_normal_fill_scaled(ntas_rng *rng, double *out, size_t n, double scale);
 /* One normal: the same as ntas_rng_normal_fill(rng, &z, 1). */
 double   ntas_rng_normal(ntas_rng *rng);
 
