@@ -121,11 +121,19 @@ signal_stop)
   echo "reference sweep: $(frac "$t0" "$t1" 1) s on 2 ranks"
   for sig in TERM INT; do
     # One process takes about twice the reference time: stop it mid-way.
-    "$bin" "${sweep[@]}" -o "$tmp/$sig.h5" --grace 0 --quiet &
-    pid=$!
-    sleep "$(frac "$t0" "$t1" 0.6)"
-    kill -"$sig" "$pid"
-    rc=0; wait "$pid" || rc=$?
+    # If the reference was timed at a busier moment and the sweep finished
+    # before the signal (exit 0), retry with half the delay.
+    delay=$(frac "$t0" "$t1" 0.6)
+    for attempt in 1 2 3 4; do
+      rm -f "$tmp/$sig.h5"*
+      "$bin" "${sweep[@]}" -o "$tmp/$sig.h5" --grace 0 --quiet &
+      pid=$!
+      sleep "$delay"
+      kill -"$sig" "$pid" 2>/dev/null || true
+      rc=0; wait "$pid" || rc=$?
+      [ "$rc" -eq 0 ] || break
+      delay=$(awk -v d="$delay" 'BEGIN { printf "%.3f", d / 2 }')
+    done
     [ "$rc" -eq 3 ] || { echo "SIG$sig: expected exit 3, got $rc"; exit 1; }
     rc=0; "$bin" status "$tmp/$sig.h5" > "$tmp/status" || rc=$?
     cat "$tmp/status"
@@ -137,11 +145,17 @@ signal_stop)
   done
   # SLURM's --signal path: USR1 to mpirun, which forwards it to every rank.
   # A long grace lets the running runs finish: they are done, not abandoned.
-  mpirun -np 2 --oversubscribe "$bin" "${sweep[@]}" -o "$tmp/usr1.h5" --grace 600 2> "$tmp/log" &
-  pid=$!
-  sleep "$(frac "$t0" "$t1" 0.6)"
-  kill -USR1 "$pid"
-  rc=0; wait "$pid" || rc=$?
+  delay=$(frac "$t0" "$t1" 0.6)
+  for attempt in 1 2 3 4; do
+    rm -f "$tmp/usr1.h5"*
+    mpirun -np 2 --oversubscribe "$bin" "${sweep[@]}" -o "$tmp/usr1.h5" --grace 600 2> "$tmp/log" &
+    pid=$!
+    sleep "$delay"
+    kill -USR1 "$pid" 2>/dev/null || true
+    rc=0; wait "$pid" || rc=$?
+    [ "$rc" -eq 0 ] || break
+    delay=$(awk -v d="$delay" 'BEGIN { printf "%.3f", d / 2 }')
+  done
   cat "$tmp/log"
   [ "$rc" -eq 3 ] || { echo "USR1 via mpirun: expected exit 3, got $rc"; exit 1; }
   grep -q "stop requested (signal 10)" "$tmp/log"
