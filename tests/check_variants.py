@@ -13,25 +13,13 @@ margin; the measured numbers are printed):
 
 usage: check_variants.py RESULTS.h5
 """
-import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-import ntatools  # noqa: E402
-
-ntatools.ensure_interpreter(("h5py", "numpy"))
+import checklib  # switches to an interpreter with h5py first
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    print(("ok   " if cond else "FAIL ") + what)
-    passed += bool(cond)
-    failed += not cond
-
+check = checklib.check
 
 def n_valid(f, j):
     return int(np.isfinite(f["loss"][j]).sum())
@@ -105,5 +93,4 @@ with h5py.File(sys.argv[1], "r") as f:
     check(early["compose_flexible"].mean() < 0.6 * early["compose_forgetful"].mean(),
           "compose: flexible < 0.6 x forgetful")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checklib.finish()
