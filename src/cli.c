@@ -120,13 +120,14 @@ static int parse_args(int argc, char **argv, options *o)
 }
 
 /* Seconds per unit of ntas_coord_run_cost on one core, calibrated on the
- * Fig. 2 sweep (README "Results": 112 us per step of batch 200, 20 -> 10,
- * two paths). An estimate for planning, not a promise. */
+ * Fig. 2 sweep (README "Results and timings": 7.5 s for 20 runs of 20 000
+ * steps on 2 ranks, 0.8 s of it MPI start-up, i.e. about 34 us per step of
+ * batch 200, 20 -> 10, two paths). An estimate for planning, not a promise. */
 static double seconds_per_cost(void)
 {
     ntas_params p;
     ntas_params_defaults(&p);
-    return 112e-6 * (double)ntas_params_total_steps(&p) / ntas_coord_run_cost(&p);
+    return 34e-6 * (double)ntas_params_total_steps(&p) / ntas_coord_run_cost(&p);
 }
 #define SECONDS_PER_COST seconds_per_cost()
 
