@@ -13,6 +13,7 @@
 #include "ntasweep/coord.h"
 #include "ntasweep/lock.h"
 #include "ntasweep/params.h"
+#include "ntasweep/pretrain.h"
 #include "ntasweep/resume.h"
 #include "ntasweep/spec.h"
 #include "ntasweep/store.h"
@@ -211,12 +212,19 @@ static int cmd_run(const options *o)
         goto out;
     }
 
-    /* Rank 0 takes the lock, then creates, resumes or extends the file. */
+    /* Rank 0 takes the lock, then creates, resumes or extends the file;
+     * first it finds the data of the cnn runs (a missing dataset is bad input). */
     int decision = 0;
+    ntas_pretrain_setting *pre = NULL;
+    int n_pre = 0;
+    ntas_feature_cache features = {0, NULL};
     if (rank == 0) {
         char note[600];
         int r;
-        if (make_parent_dirs(o->out, err, sizeof err) != 0) {
+        if (ntas_pretrain_plan(&spec, &pre, &n_pre, err, sizeof err) != 0) {
+            fprintf(stderr, "ntasweep: %s: %s\n", o->spec, err);
+            decision = NTAS_EXIT_INPUT;
+        } else if (make_parent_dirs(o->out, err, sizeof err) != 0) {
             fprintf(stderr, "ntasweep: %s\n", err);
             decision = NTAS_EXIT_FAILED;
         } else if ((r = ntas_lock_acquire(&lock, o->out, note, sizeof note, err, sizeof err)) != 0) {
@@ -269,11 +277,30 @@ static int cmd_run(const options *o)
         code = NTAS_EXIT_FAILED;
         goto out;
     }
+    /* Pretrained CNN features, once per sweep, before any run (pretrain.h). */
+    ntas_pretrain_options popt = {.quiet = o->quiet, .lock = rank == 0 ? &lock : NULL,
+                                  .stop_requested = ntas_coord_stop_requested};
+    int pr = ntas_feature_cache_prepare(&features, pre, n_pre, (hid_t)ntas_store_hdf5_file(store), MPI_COMM_WORLD,
+                                        &popt, err, sizeof err);
+    if (pr != 0) {
+        char cerr[256];
+        ntas_store_close(store, cerr, sizeof cerr);
+        if (pr == 1) {
+            code = NTAS_EXIT_RESUMABLE;
+            if (rank == 0 && !o->quiet)
+                fprintf(stderr, "ntasweep: stopped by a signal while pretraining; run the same command again to resume\n");
+        } else {
+            code = pr == 2 ? NTAS_EXIT_INPUT : NTAS_EXIT_FAILED;
+            if (rank == 0 || pr == -1) fprintf(stderr, "ntasweep: %s\n", err);
+        }
+        goto out;
+    }
     if (rank == 0 && !o->quiet)
         fprintf(stderr, "ntasweep: %s: %d runs on %d rank%s -> %s\n", o->spec, spec.n_runs, size,
                 size == 1 ? "" : "s", o->out);
     ntas_coord_options copt = {.quiet = o->quiet, .grace = o->grace, .flush_interval = o->flush,
-                               .progress_interval = o->progress, .lock = rank == 0 ? &lock : NULL};
+                               .progress_interval = o->progress, .lock = rank == 0 ? &lock : NULL,
+                               .features = &features};
     ntas_sweep_summary sum;
     int rc = ntas_coord_run(&spec, res.status, store, MPI_COMM_WORLD, &copt, &sum, err, sizeof err);
     char cerr[256];
@@ -298,6 +325,8 @@ static int cmd_run(const options *o)
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
 out:
+    ntas_feature_cache_free(&features);
+    free(pre);
     ntas_lock_release(&lock);
     ntas_resume_free(&res);
     ntas_spec_free(&spec);

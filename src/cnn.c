@@ -285,21 +285,24 @@ void ntas_cnn_train_opts_defaults(ntas_cnn_train_opts *o)
     o->progress_every = 100;
 }
 
-void ntas_cnn_adamw_step(ntas_cnn *net, const ntas_cnn_train_opts *o)
+void ntas_adamw_update(double *p, const double *g, double *m, double *v, size_t n, int64_t t,
+                       const ntas_cnn_train_opts *o)
 {
-    net->adam_t++;
-    const double t = (double)net->adam_t;
-    const double step_size = o->lr / (1.0 - pow(o->beta1, t));
-    const double bc2_sqrt = sqrt(1.0 - pow(o->beta2, t));
+    const double step_size = o->lr / (1.0 - pow(o->beta1, (double)t));
+    const double bc2_sqrt = sqrt(1.0 - pow(o->beta2, (double)t));
     const double decay = 1.0 - o->lr * o->weight_decay;
     const double b1 = o->beta1, b2 = o->beta2, eps = o->eps;
-    double *p = net->params, *m = net->adam_m, *v = net->adam_v;
-    const double *g = net->grads;
-    for (size_t i = 0; i < net->n_params; i++) {
+    for (size_t i = 0; i < n; i++) {
         m[i] = b1 * m[i] + (1.0 - b1) * g[i];
         v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
         p[i] = p[i] * decay - step_size * m[i] / (sqrt(v[i]) / bc2_sqrt + eps);
     }
+}
+
+void ntas_cnn_adamw_step(ntas_cnn *net, const ntas_cnn_train_opts *o)
+{
+    net->adam_t++;
+    ntas_adamw_update(net->params, net->grads, net->adam_m, net->adam_v, net->n_params, net->adam_t, o);
 }
 
 /* Uniform integer in [0, m), m >= 1: Lemire's multiply-shift with rejection

@@ -51,8 +51,21 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+int ntas_coord_stop_requested(void)
+{
+    return stop_signal != 0;
+}
+
 double ntas_coord_run_cost(const ntas_params *p)
 {
+    if (ntas_params_cnn_model(p)) {
+        /* Per step: the batch through the head and its gradient; per record:
+         * the 10 000 test features through it (Fashion; fewer for MNIST-10k). */
+        double head = 64.0 * 10.0 * (p->model == NTAS_MODEL_CNN_NTA ? (double)p->paths : 1.0);
+        double steps = (double)ntas_params_total_steps(p);
+        return steps * (3.0 * (double)p->batch * head + 2000.0) +
+               (double)ntas_params_n_records(p) * 10000.0 * head;
+    }
     /* Per step: draw X (B d_in), teacher and student products (~(2 + P)
      * B d_in d_out multiply-adds), plus a per-step constant for the loop. */
     double per_step = (double)p->batch * (double)p->d_in * (2.0 * (double)p->d_out * (2.0 + (double)p->paths) + 20.0) + 2000.0;
@@ -236,7 +249,8 @@ static int do_run(coord *c, int index, ntas_poll_fn poll, int *status)
     const ntas_run *run = &c->spec->runs[index];
     ntas_run_result r;
     if (ntas_run_result_init(&r, &run->params, c->err, c->errlen) != 0) return -1;
-    int rc = ntas_train_run(&run->params, run->key, &r, poll, c, c->err, c->errlen);
+    int rc = ntas_train_run_features(&run->params, run->key, ntas_feature_cache_find(c->opt->features, &run->params),
+                                     &r, poll, c, c->err, c->errlen);
     *status = r.status;
     if (rc == 1) *status = NTAS_STATUS_PENDING;   /* abandoned: nothing is written */
     else if (rc == 0) rc = ntas_store_write_run(c->store, index, &r, c->err, c->errlen);

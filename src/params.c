@@ -14,7 +14,9 @@
 
 /* Choice order is the enum order (params.h, teachers.h, curriculum.h); new
  * choices go at the end, so the value of an existing one never changes. */
-static const char *const model_choices[] = {"nta", "nta_neuron", "fc", "reduced", NULL};
+static const char *const model_choices[] = {"nta", "nta_neuron", "fc", "reduced", "cnn_nta", "cnn_alone", NULL};
+static const char *const dataset_choices[] = {"none", "mnist", "fashion", NULL};
+static const char *const label_map_choices[] = {"identity", "parity", "upper_lower", "warm_cold", NULL};
 static const char *const teacher_choices[] = {"orthogonal", "correlated", "lowrank", NULL};
 static const char *const curriculum_choices[] = {"alternating", "composition", "composites", NULL};
 static const char *const composition_choices[] = {"none", "task", "subtask", NULL};
@@ -29,7 +31,10 @@ const ntas_param_desc ntas_param_table[] = {
     {"model", NTAS_PT_CHOICE, OFF(model), "nta", 0, 0, 0, model_choices, "", "",
      "model variant: nta = per-path scalar gates, Eq. (1); nta_neuron = per-neuron gates c_pi "
      "(App. A.8); fc = 2-layer fully connected y = W2 W1 x, d_hid = paths*d_out, W2 regularised "
-     "as gates (Sec. 7); reduced = 2-D model of Sec. 5 (needs d_in=1, d_out=2, paths=teachers=2, batch=1)", 0},
+     "as gates (Sec. 7); reduced = 2-D model of Sec. 5 (needs d_in=1, d_out=2, paths=teachers=2, batch=1); "
+     "cnn_nta = NTA head on the 64 features of a pretrained CNN, log-softmax cross-entropy (Sec. 8; "
+     "needs dataset, d_in=64, d_out=10, teachers=2); cnn_alone = the CNN's own pretrained 64->10 head "
+     "trained by AdamW on the same curriculum (baseline)", 0},
     {"d_in", NTAS_PT_INT, OFF(d_in), "20", 1, 100000, 0, NULL, "d_in", "",
      "input dimension", 0},
     {"d_out", NTAS_PT_INT, OFF(d_out), "10", 1, 100000, 0, NULL, "d_out", "",
@@ -90,6 +95,22 @@ const ntas_param_desc ntas_param_table[] = {
     {"reduced_init", NTAS_PT_CHOICE, OFF(reduced_init), "random", 0, 0, 0, reduced_init_choices, "", "",
      "model=reduced: random = w ~ N(0, init_sigma^2), c = 1/2; specialized = w^p_m = delta_pm, "
      "c = (1, 0) (Fig. 4E)", 1},
+    /* Added with the CNN-embedded variant (Sec. 8, App. B.7). Where the
+     * image files are is not a key (moving them must not change run keys):
+     * see pretrain.h, NTASWEEP_MNIST_DIR / NTASWEEP_FASHION_DIR. */
+    {"dataset", NTAS_PT_CHOICE, OFF(dataset), "none", 0, 0, 0, dataset_choices, "", "",
+     "model=cnn_nta, cnn_alone: images the CNN is pretrained on and the tasks classify: mnist "
+     "(Fig. 7) or fashion (Fashion-MNIST, Fig. A.15)", 1},
+    {"label_map", NTAS_PT_CHOICE, OFF(label_map), "parity", 0, 0, 0, label_map_choices, "", "",
+     "model=cnn_nta, cnn_alone: labels of task 2 (task 1 keeps the original ones): parity = "
+     "y -> floor(y/2) + 5 (y mod 2) (Fig. 7); upper_lower, warm_cold = the Fashion-MNIST orders of "
+     "Fig. A.15; identity = task 2 equals task 1", 1},
+    {"cnn_steps", NTAS_PT_INT, OFF(cnn_steps), "3000", 0, 10000000, 0, NULL, "", "steps",
+     "model=cnn_nta, cnn_alone: AdamW steps of the CNN's pretraining (batch 512, lr 1e-3, weight "
+     "decay 0.01); pretrained once per sweep and stored in the results file", 1},
+    {"cnn_seed", NTAS_PT_INT, OFF(cnn_seed), "0", 0, BIG, 0, NULL, "", "",
+     "model=cnn_nta, cnn_alone: seed of the CNN's init and pretraining batches (shared by the "
+     "replicate seeds, like teacher_seed)", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
 
@@ -305,12 +326,66 @@ int ntas_params_sorted_model(const ntas_params *p)
     return p->model == NTAS_MODEL_NTA_NEURON || p->model == NTAS_MODEL_FC;
 }
 
+int ntas_params_cnn_model(const ntas_params *p)
+{
+    return p->model == NTAS_MODEL_CNN_NTA || p->model == NTAS_MODEL_CNN_ALONE;
+}
+
+/* The CNN variants are fixed in shape (SPEC-NOTES §8): 64 features in, 10
+ * classes out, two tasks in alternation; other values are asked for
+ * explicitly rather than silently ignored (the run key holds them). */
+static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
+{
+    if (!ntas_params_cnn_model(p)) {
+        ntas_params defaults;
+        ntas_params_defaults(&defaults);
+        const ntas_params *d = &defaults;
+        const char *key = p->dataset != d->dataset ? "dataset" : p->label_map != d->label_map ? "label_map"
+                        : p->cnn_steps != d->cnn_steps ? "cnn_steps" : p->cnn_seed != d->cnn_seed ? "cnn_seed" : NULL;
+        if (key) {
+            snprintf(err, errlen, "%s only applies to model=cnn_nta or cnn_alone", key);
+            *bad_key = key;
+            return -1;
+        }
+        return 0;
+    }
+    const char *name = p->model == NTAS_MODEL_CNN_NTA ? "cnn_nta" : "cnn_alone";
+    if (p->dataset == NTAS_DATASET_NONE) {
+        snprintf(err, errlen, "model=%s needs a dataset: set dataset = mnist or fashion", name);
+        *bad_key = "dataset";
+        return -1;
+    }
+    struct { const char *key; int64_t have, want; } fixed[] = {
+        {"d_in", p->d_in, 64}, {"d_out", p->d_out, 10}, {"teachers", p->teachers, 2},
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (fixed[i].have != fixed[i].want) {
+            snprintf(err, errlen, "model=%s reads the CNN's 64 features and classifies 10 labels under 2 tasks "
+                     "(d_in=64, d_out=10, teachers=2); set %s = %lld, not %lld", name, fixed[i].key,
+                     (long long)fixed[i].want, (long long)fixed[i].have);
+            *bad_key = fixed[i].key;
+            return -1;
+        }
+    if (p->teacher != NTAS_TEACHER_ORTHOGONAL || p->composition != NTAS_COMPOSE_NONE ||
+        p->curriculum != NTAS_CURRICULUM_ALTERNATING) {
+        snprintf(err, errlen, "model=%s has no teachers (its tasks are label maps) and alternates two tasks: "
+                 "teacher, composition and curriculum must stay orthogonal / none / alternating", name);
+        *bad_key = p->teacher != NTAS_TEACHER_ORTHOGONAL ? "teacher"
+                 : p->composition != NTAS_COMPOSE_NONE ? "composition" : "curriculum";
+        return -1;
+    }
+    /* batch <= the number of training images is checked once the data is
+     * found (pretrain.c), before anything runs. */
+    return 0;
+}
+
 /* Memory of the per-record row cosines the sorted models keep until the
  * end of a run (doubles). */
 #define MAX_ROW_COS 50000000.0
 
 static int validate_variant(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
 {
+    if (validate_cnn(p, err, errlen, bad_key) != 0) return -1;
     if (p->model == NTAS_MODEL_REDUCED) {
         /* The reduced model is fixed in shape (Sec. 5): ask for it explicitly
          * rather than silently ignore other values (the run key holds them). */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ntasweep/curriculum.h"
+#include "ntasweep/pretrain.h"
 
 enum { DIM_RUN, DIM_TIME, DIM_BLOCK, DIM_GATE, DIM_TASK, DIM_PATH, DIM_OUTPUT, DIM_INPUT, DIM_HIDDEN, DIM_COUNT };
 static const char *const dim_names[DIM_COUNT] = {"run", "time", "block", "gate", "task", "path", "output", "input", "hidden"};
@@ -29,11 +30,11 @@ enum {
      * files written before the variants still resume. */
     DS_BLOCK_TASK, DS_ROW_SOURCE, DS_SORTED_ALIGNMENT, DS_NEURON_GATES, DS_NEURON_GATES_FINAL,
     DS_FC_W2, DS_FC_W2_FINAL, DS_REDUCED_W, DS_REDUCED_EPS, DS_WBAR_TASK, DS_WBAR, DS_WBARBAR,
-    DS_CBAR, DS_EQ10_WBAR, DS_COUNT
+    DS_CBAR, DS_EQ10_WBAR, DS_ACCURACY, DS_COUNT
 };
 
 /* Which runs need a dataset. */
-enum { G_ALL, G_TASKS, G_SORTED, G_NEURON, G_FC, G_REDUCED };
+enum { G_ALL, G_TASKS, G_SORTED, G_NEURON, G_FC, G_REDUCED, G_CNN, G_LAST = G_CNN };
 
 typedef struct {
     const char *name;
@@ -54,6 +55,7 @@ static int needs(int g, const ntas_params *p)
     case G_NEURON: return p->model == NTAS_MODEL_NTA_NEURON;
     case G_FC: return p->model == NTAS_MODEL_FC;
     case G_REDUCED: return p->model == NTAS_MODEL_REDUCED;
+    case G_CNN: return ntas_params_cnn_model(p);
     }
     return 0;
 }
@@ -66,6 +68,7 @@ static int needs_result(int g, const ntas_run_result *r)
     case G_NEURON: return r->model == NTAS_MODEL_NTA_NEURON;
     case G_FC: return r->model == NTAS_MODEL_FC;
     case G_REDUCED: return r->model == NTAS_MODEL_REDUCED;
+    case G_CNN: return r->model == NTAS_MODEL_CNN_NTA || r->model == NTAS_MODEL_CNN_ALONE;
     }
     return 0;
 }
@@ -113,6 +116,8 @@ static const ds_desc results[DS_COUNT] = {
     {"cbar", T_F64, 2, {DIM_RUN, DIM_TIME}, "reduced: gate separation c^1 - c^2 (Eq. 4)", G_REDUCED},
     {"eq10_wbar", T_F64, 2, {DIM_RUN, DIM_TIME}, "reduced: Eq. (10) sqrt(1 - 0.5 (tau_c/tau_w)(1 - cbar^2)) "
      "at the recorded cbar", G_REDUCED},
+    {"accuracy", T_F64, 2, {DIM_RUN, DIM_TIME}, "cnn_nta, cnn_alone: accuracy on the test images under the "
+     "current block's task labels (Fig. 7C, A.15)", G_CNN},
 };
 
 #define STR_CASE NTAS_NAME_LEN
@@ -246,7 +251,7 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
     hsize_t size[DIM_COUNT] = {(hsize_t)n, 1, 1, 1, 1, 1, 1, 1, 1};
     double interval = spec->runs[0].params.dt * (double)spec->runs[0].params.record_every;
     int uniform_time = 1;
-    int present[G_REDUCED + 1] = {0};
+    int present[G_LAST + 1] = {0};
     for (int i = 0; i < n; i++) {
         const ntas_params *p = &spec->runs[i].params;
         int64_t n_tasks = ntas_params_n_tasks(p);
@@ -258,7 +263,7 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         for (int d = 1; d < DIM_COUNT; d++)
             if (want[d] > size[d]) size[d] = want[d];
         if (p->dt * (double)p->record_every != interval) uniform_time = 0;
-        for (int g = 0; g <= G_REDUCED; g++) present[g] |= needs(g, p);
+        for (int g = 0; g <= G_LAST; g++) present[g] |= needs(g, p);
     }
     /* Dimension scales of the dimensions some created dataset uses. */
     int used_dim[DIM_COUNT] = {0};
@@ -386,8 +391,15 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         H5Dclose(ds);
     }
     for (int d = 0; d < DIM_COUNT; d++) if (scale[d] >= 0) H5Dclose(scale[d]);
-    char cerr[512] = "";
+    char cerr[1024] = "";
     int copied = !ok || !copy_from || copy_results(file, copy_from, n_copy, cerr, sizeof cerr) == 0;
+    /* The pretrained CNNs of the cnn runs (pretrain.h), copied when extending. */
+    ntas_pretrain_setting *pre = NULL;
+    int n_pre = 0;
+    if (ok && copied && (ntas_pretrain_plan(spec, &pre, &n_pre, cerr, sizeof cerr) != 0 ||
+                         ntas_pretrain_create_groups(file, pre, n_pre, copy_from, cerr, sizeof cerr) != 0))
+        copied = 0;
+    free(pre);
     if (H5Fclose(file) < 0) ok = 0;
     if (!ok || !copied) {
         remove(tmp);
@@ -637,6 +649,7 @@ int ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, ch
         {DS_WBARBAR, r->wbarbar, {nr}},
         {DS_CBAR, r->cbar, {nr}},
         {DS_EQ10_WBAR, r->eq10_wbar, {nr}},
+        {DS_ACCURACY, r->accuracy, {nr}},
     };
     for (size_t v = 0; ok && v < sizeof variant / sizeof variant[0]; v++) {
         int k = variant[v].k;
@@ -658,6 +671,11 @@ int ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, ch
         return -1;
     }
     return 0;
+}
+
+int64_t ntas_store_hdf5_file(const ntas_store *st)
+{
+    return st->file;
 }
 
 int ntas_store_flush(ntas_store *st, char *err, size_t errlen)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ntasweep/cnn_head.h"
 #include "ntasweep/curriculum.h"
 #include "ntasweep/metrics.h"
 #include "ntasweep/model_fc.h"
@@ -40,6 +41,7 @@ static int slots(ntas_run_result *r, slot *out)
         {&r->reduced_w, red ? nr * 4 : 0}, {&r->reduced_eps, red ? nr * 2 : 0},
         {&r->wbar_task, red ? nr * 2 : 0}, {&r->wbar, red ? nr : 0}, {&r->wbarbar, red ? nr : 0},
         {&r->cbar, red ? nr : 0}, {&r->eq10_wbar, red ? nr : 0},
+        {&r->accuracy, r->model == NTAS_MODEL_CNN_NTA || r->model == NTAS_MODEL_CNN_ALONE ? nr : 0},
     };
     int n = (int)(sizeof all / sizeof all[0]);
     for (int i = 0; i < n; i++) out[i] = all[i];
@@ -323,6 +325,12 @@ done:
 int ntas_train_run(const ntas_params *p, uint64_t run_key, ntas_run_result *r,
                    ntas_poll_fn poll, void *poll_ctx, char *err, size_t errlen)
 {
+    return ntas_train_run_features(p, run_key, NULL, r, poll, poll_ctx, err, errlen);
+}
+
+int ntas_train_run_features(const ntas_params *p, uint64_t run_key, const ntas_features *features,
+                            ntas_run_result *r, ntas_poll_fn poll, void *poll_ctx, char *err, size_t errlen)
+{
     const int B = (int)p->batch, d_in = r->d_in, d_out = r->d_out, P = r->P, M = r->M;
     const size_t en = (size_t)d_out * (size_t)d_in;
     fill_nan(r);
@@ -339,6 +347,14 @@ int ntas_train_run(const ntas_params *p, uint64_t run_key, ntas_run_result *r,
         r->block_task[b] = task;
     }
     if (p->model == NTAS_MODEL_REDUCED) return train_reduced(p, run_key, r, poll, poll_ctx, err, errlen);
+    if (ntas_params_cnn_model(p)) {
+        if (!features) {
+            snprintf(err, errlen, "model=%s needs the pretrained features of its dataset (pretrain.h)",
+                     p->model == NTAS_MODEL_CNN_NTA ? "cnn_nta" : "cnn_alone");
+            return -1;
+        }
+        return ntas_cnn_head_run(p, run_key, features, r, poll, poll_ctx, err, errlen);
+    }
 
     ntas_teacher_opts topts;
     ntas_params_teacher_opts(p, &topts);

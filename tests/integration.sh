@@ -243,5 +243,85 @@ tiny_runs)
   "$bin" status "$tmp/tiny.h5" | tee "$tmp/status"
   grep -q "10000 total, 10000 done, 0 failed, 0 pending" "$tmp/status"
   ;;
+cnn_sweep)
+  # The CNN-embedded variant end to end on 6000 + 1000 real Fashion-MNIST
+  # images: one short pretraining per sweep, the heads' outcome, 1 and 2
+  # ranks bitwise equal, resume without pretraining again, extension copies
+  # the pretraining, and other data in the directory is refused.
+  fashion=/usr/share/datasets/fashion-mnist
+  [ -d "$fashion" ] || { echo "missing $fashion (tools/install-deps installs dataset-fashion-mnist)"; exit 1; }
+  py "$src/tests/make_idx_subset.py" "$fashion" "$tmp/fsub" --train 6000 --test 1000
+  export NTASWEEP_FASHION_DIR="$tmp/fsub"
+  mpi 2 "$bin" run "$src/tests/cnn_smoke.ini" -o "$tmp/np2.h5" 2> "$tmp/log"
+  cat "$tmp/log"
+  grep -q "pretrained the fashion CNN" "$tmp/log"
+  py "$src/tests/check_cnn.py" "$tmp/np2.h5" --min-accuracy 0.78
+  mpi 1 "$bin" run "$src/tests/cnn_smoke.ini" -o "$tmp/np1.h5" --quiet
+  py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
+  # Resume: nothing is pretrained or run again, nothing changes.
+  cp "$tmp/np2.h5" "$tmp/before.h5"
+  mpi 2 "$bin" run "$src/tests/cnn_smoke.ini" -o "$tmp/np2.h5" 2> "$tmp/log"
+  cat "$tmp/log"
+  grep -q "read from the results file" "$tmp/log"
+  grep -q "0 done, 0 failed, 6 already done" "$tmp/log"
+  if grep -q "pretraining the" "$tmp/log"; then echo "pretrained again on resume"; exit 1; fi
+  py "$src/tests/compare_h5.py" "$tmp/before.h5" "$tmp/np2.h5"
+  # Extension (a third seed): the pretraining is copied, not redone.
+  sed 's/^replicates = 2/replicates = 3/' "$src/tests/cnn_smoke.ini" > "$tmp/cnn3.ini"
+  mpi 2 "$bin" run "$tmp/cnn3.ini" -o "$tmp/np2.h5" 2> "$tmp/log"
+  cat "$tmp/log"
+  grep -q "3 done, 0 failed, 6 already done" "$tmp/log"
+  if grep -q "pretraining the" "$tmp/log"; then echo "pretrained again on extension"; exit 1; fi
+  py "$src/tests/check_cnn.py" "$tmp/np2.h5" --same-pretrained "$tmp/before.h5"
+  # Other images under the same name: refused (exit 2), the file untouched.
+  py "$src/tests/make_idx_subset.py" "$fashion" "$tmp/fflip" --train 6000 --test 1000 --flip-pixel
+  cp "$tmp/np2.h5" "$tmp/before.h5"
+  rc=0
+  NTASWEEP_FASHION_DIR="$tmp/fflip" mpi 2 "$bin" run "$tmp/cnn3.ini" -o "$tmp/np2.h5" 2> "$tmp/log" || rc=$?
+  cat "$tmp/log"
+  [ "$rc" -eq 2 ] || { echo "expected exit 2 for changed data, got $rc"; exit 1; }
+  grep -q "has no pretraining of dataset = fashion" "$tmp/log"
+  cmp "$tmp/before.h5" "$tmp/np2.h5"
+  # A missing dataset is bad input before any file exists.
+  rc=0
+  NTASWEEP_FASHION_DIR="$tmp/nowhere" mpi 1 "$bin" run "$tmp/cnn3.ini" -o "$tmp/none.h5" 2> "$tmp/log" || rc=$?
+  cat "$tmp/log"
+  [ "$rc" -eq 2 ] && grep -q "NTASWEEP_FASHION_DIR=$tmp/nowhere: no t10k" "$tmp/log" && [ ! -e "$tmp/none.h5" ] ||
+    { echo "expected exit 2 and no file for a missing dataset, got $rc"; exit 1; }
+  echo "cnn_sweep: 9 passed, 0 failed"
+  ;;
+cnn_holdout)
+  # A directory with only the 10k test files (the MNIST we have): 4:1 split
+  # by image index, recorded in the pretrained group; a short pretraining.
+  py "$src/tests/make_idx_subset.py" /usr/share/datasets/fashion-mnist "$tmp/t10k" --test 2500 --test-only
+  cat > "$tmp/h.ini" <<'INI'
+[sweep]
+name = holdout
+[params]
+model = cnn_nta
+dataset = mnist
+cnn_steps = 5
+d_in = 64
+d_out = 10
+batch = 100
+tau_w = 10
+tau_c = 0.005
+n_blocks = 2
+block_len = 0.1
+record_every = 10
+INI
+  NTASWEEP_MNIST_DIR="$tmp/t10k" mpi 1 "$bin" run "$tmp/h.ini" -o "$tmp/h.h5" --quiet
+  py - "$tmp/h.h5" <<'PY'
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+g = next(iter(f["pretrained"].values()))
+got = (int(g.attrs["n_train"]), int(g.attrs["n_test"]), int(g.attrs["held_out_split"]), g.attrs["dataset"])
+print("n_train, n_test, held_out_split, dataset:", got)
+assert got[:3] == (2000, 500, 1) and got[3] in ("mnist", b"mnist"), got
+assert g["train_features"].shape == (2000, 64) and int(g["status"][0]) == 1
+assert int(f["status"][0]) == 1
+print("1 passed, 0 failed")
+PY
+  ;;
 *) echo "unknown test $test" >&2; exit 2 ;;
 esac

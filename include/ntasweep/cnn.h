@@ -120,6 +120,11 @@ void ntas_cnn_train_opts_defaults(ntas_cnn_train_opts *o);
  * averages of g, g^2; p -= lr/(1 - beta1^t) * m / (sqrt(v)/sqrt(1 - beta2^t) + eps). */
 void ntas_cnn_adamw_step(ntas_cnn *net, const ntas_cnn_train_opts *o);
 
+/* The same update on any n parameters p with gradients g and moments m, v,
+ * as step number t >= 1 (the CNN-alone head of cnn_head.h uses it). */
+void ntas_adamw_update(double *p, const double *g, double *m, double *v, size_t n, int64_t t,
+                       const ntas_cnn_train_opts *o);
+
 /* Uniform random permutation of 0..n-1 (Fisher-Yates; unbiased integer draws
  * by Lemire's multiply-and-reject on ntas_rng_u32). */
 void ntas_shuffle(int *idx, int n, ntas_rng *rng);

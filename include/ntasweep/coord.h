@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "ntasweep/lock.h"
+#include "ntasweep/pretrain.h"
 #include "ntasweep/spec.h"
 #include "ntasweep/store.h"
 
@@ -23,6 +24,7 @@ typedef struct {
     double flush_interval;      /* s between collective flushes; <= 0: only at the end */
     double progress_interval;   /* s between progress lines when stderr is not a terminal */
     ntas_lock *lock;            /* rank 0: its heartbeat is kept fresh; may be NULL */
+    const ntas_feature_cache *features;   /* cnn runs' pretrained features; may be NULL */
 } ntas_coord_options;
 
 typedef struct {               /* counted on rank 0 */
@@ -36,6 +38,8 @@ typedef struct {               /* counted on rank 0 */
 
 /* Installs the SIGTERM/SIGINT/SIGUSR1 handlers that ask the sweep to stop. */
 void ntas_coord_install_signal_handlers(void);
+/* Whether one of them has fired (for work before the queue, e.g. pretraining). */
+int  ntas_coord_stop_requested(void);
 
 /* Estimated cost of a run (arbitrary units ~ flops), for longest-first. */
 double ntas_coord_run_cost(const ntas_params *p);

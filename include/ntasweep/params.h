@@ -18,7 +18,14 @@ typedef enum {
     NTAS_MODEL_NTA_NEURON = 1, /* per-neuron gates c_pi (App. A.8, model_neuron.h) */
     NTAS_MODEL_FC = 2,         /* 2-layer fully connected, fast regularised W2 (Sec. 7, model_fc.h) */
     NTAS_MODEL_REDUCED = 3,    /* reduced 2-D model of Sec. 5 (model_reduced.h) */
+    NTAS_MODEL_CNN_NTA = 4,    /* NTA head on pretrained CNN features (Sec. 8, cnn_head.h) */
+    NTAS_MODEL_CNN_ALONE = 5,  /* the CNN's own 64 -> 10 head on the same curriculum (cnn_head.h) */
 } ntas_model_kind;
+typedef enum { NTAS_DATASET_NONE = 0, NTAS_DATASET_MNIST = 1, NTAS_DATASET_FASHION = 2 } ntas_dataset_kind;
+/* Task 2's labels (SPEC-NOTES §8); task 1 always keeps the original ones. */
+typedef enum {
+    NTAS_LABELS_IDENTITY = 0, NTAS_LABELS_PARITY = 1, NTAS_LABELS_UPPER_LOWER = 2, NTAS_LABELS_WARM_COLD = 3
+} ntas_label_map_kind;
 /* Values equal teachers.h ntas_teacher_family. */
 typedef enum {
     NTAS_TEACHER_ORTHOGONAL = 0, NTAS_TEACHER_CORRELATED = 1, NTAS_TEACHER_LOWRANK = 2
@@ -51,6 +58,11 @@ typedef struct {
     double  mix;            /* task composition: weight of base task k in composite k */
     double  tau_w2;         /* fc: time constant of the second layer W2 (tau_w is W1's) */
     int64_t reduced_init;   /* ntas_reduced_init_kind */
+    /* Keys added with the CNN-embedded variant (Sec. 8). */
+    int64_t dataset;        /* ntas_dataset_kind */
+    int64_t label_map;      /* ntas_label_map_kind of task 2 */
+    int64_t cnn_steps;      /* pretraining AdamW steps */
+    int64_t cnn_seed;       /* seed of the CNN's init and pretraining batches */
 } ntas_params;
 
 typedef enum { NTAS_PT_INT, NTAS_PT_REAL, NTAS_PT_CHOICE } ntas_ptype;
@@ -108,6 +120,8 @@ void ntas_params_teacher_opts(const ntas_params *p, ntas_teacher_opts *o);
 /* 1 for the models whose units are rows sorted to teachers after training
  * (nta_neuron, fc: App. B.4.1), 0 otherwise. */
 int ntas_params_sorted_model(const ntas_params *p);
+/* 1 for cnn_nta and cnn_alone, which read pretrained features (pretrain.h). */
+int ntas_params_cnn_model(const ntas_params *p);
 
 /* Run key: hash of the canonical text ("key=value\n") of every parameter
  * value, in table order, except keys with desc.added set whose value is

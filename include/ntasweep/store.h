@@ -52,6 +52,8 @@ typedef struct ntas_store ntas_store;
 int  ntas_store_open(ntas_store **st, const char *path, MPI_Comm comm, char *err, size_t errlen);
 /* Independent: writes run `index`'s results, then its status and message. */
 int  ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, char *err, size_t errlen);
+/* The open file's HDF5 id (hid_t), for the /pretrained groups (pretrain.h). */
+int64_t ntas_store_hdf5_file(const ntas_store *st);
 /* Collective: flushes buffers and syncs the file to disk. */
 int  ntas_store_flush(ntas_store *st, char *err, size_t errlen);
 /* Collective: flushes and closes. */

@@ -53,6 +53,8 @@ typedef struct {
     double *wbar_task;         /* [n_records][2] wbar_1, wbar_2 */
     double *wbar, *wbarbar, *cbar; /* [n_records] */
     double *eq10_wbar;         /* [n_records] Eq. (10) at the recorded cbar, ratio tau_c/tau_w */
+    /* cnn_nta, cnn_alone (NULL otherwise; cnn_head.h). */
+    double *accuracy;          /* [n_records] test accuracy under the current block's task labels */
     int status;                /* NTAS_STATUS_DONE or NTAS_STATUS_FAILED */
     char message[NTAS_MESSAGE_LEN];
 } ntas_run_result;
@@ -73,5 +75,12 @@ typedef int (*ntas_poll_fn)(void *ctx);
  * it, -1 on an error (err filled). */
 int ntas_train_run(const ntas_params *p, uint64_t run_key, ntas_run_result *r,
                    ntas_poll_fn poll, void *poll_ctx, char *err, size_t errlen);
+
+/* The same for a run of any model, cnn_nta and cnn_alone included: those
+ * train on features, the pretrained features of their dataset, cnn_steps
+ * and cnn_seed (pretrain.h); ntas_train_run gives them none, an error. */
+struct ntas_features_s;
+int ntas_train_run_features(const ntas_params *p, uint64_t run_key, const struct ntas_features_s *features,
+                            ntas_run_result *r, ntas_poll_fn poll, void *poll_ctx, char *err, size_t errlen);
 
 #endif
