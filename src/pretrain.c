@@ -477,7 +477,7 @@ int ntas_pretrain_compute(const ntas_pretrain_setting *s, ntas_features *f, ntas
     ntas_cnn_train_opts_defaults(&o);
     o.steps = (int)s->steps;
     o.seed = (uint64_t)s->seed;
-    o.progress_every = s->steps >= 20 ? (int)(s->steps / 10) : 1;
+    o.progress_every = 1;
     if (alloc_features(f, 1) != 0 || ntas_cnn_init(&net, o.batch, err, errlen) != 0) {
         if (!err[0]) snprintf(err, errlen, "out of memory for the features of %d images", s->n_train + s->n_test);
         goto done;
@@ -590,11 +590,14 @@ typedef struct {
     double t0;
 } progress_ctx;
 
+/* Called after every step (a stop signal is honoured within one step);
+ * prints every tenth of the way. */
 static int on_progress(void *ctx, int step, double loss)
 {
     progress_ctx *p = ctx;
     if (p->opt->lock) ntas_lock_heartbeat(p->opt->lock);
-    if (!p->opt->quiet)
+    const int64_t every = p->s->steps >= 10 ? p->s->steps / 10 : 1;
+    if (!p->opt->quiet && (step % every == 0 || step == p->s->steps))
         fprintf(stderr, "ntasweep: pretraining the %s CNN (rank %d): step %d/%lld, batch loss %.4f, %.0f s\n",
                 dataset_name(p->s->dataset), p->rank, step, (long long)p->s->steps, loss, now() - p->t0);
     return p->opt->stop_requested && p->opt->stop_requested();

@@ -322,6 +322,30 @@ assert g["train_features"].shape == (2000, 64) and int(g["status"][0]) == 1
 assert int(f["status"][0]) == 1
 print("1 passed, 0 failed")
 PY
+  # USR1 through mpirun during a long pretraining: stops within a step,
+  # exit 3, the pretraining and the run left pending (resumable).
+  NTASWEEP_MNIST_DIR="$tmp/t10k" mpirun -np 2 --oversubscribe "$bin" run "$tmp/h.ini" --set cnn_steps=1000000 \
+    -o "$tmp/stop.h5" 2> "$tmp/log" &
+  pid=$!
+  for _ in $(seq 600); do
+    if grep -q "step 1/\|pretraining the mnist CNN" "$tmp/log"; then break; fi
+    sleep 0.1
+  done
+  sleep 1
+  kill -USR1 "$pid"
+  rc=0; wait "$pid" || rc=$?
+  cat "$tmp/log"
+  [ "$rc" -eq 3 ] || { echo "signal during pretraining: expected exit 3, got $rc"; exit 1; }
+  grep -q "stopped by a signal while pretraining" "$tmp/log"
+  rc=0; "$bin" status "$tmp/stop.h5" > "$tmp/status" || rc=$?
+  cat "$tmp/status"
+  [ "$rc" -eq 3 ] && grep -q "1 pending" "$tmp/status" || { echo "expected 1 pending run"; exit 1; }
+  py - "$tmp/stop.h5" <<'PY'
+import sys, h5py
+g = next(iter(h5py.File(sys.argv[1], "r")["pretrained"].values()))
+assert int(g["status"][0]) == 0, "an interrupted pretraining must stay pending"
+print("2 passed, 0 failed")
+PY
   ;;
 *) echo "unknown test $test" >&2; exit 2 ;;
 esac

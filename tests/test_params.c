@@ -48,11 +48,15 @@ static void test_run_keys_unchanged(void)
     CHECK(set(&q, "rho", "0") == 0 && set(&q, "mix", "0.5") == 0 && set(&q, "tau_w2", "0.01") == 0);
     CHECK(set(&q, "composition", "none") == 0 && set(&q, "reduced_init", "random") == 0);
     CHECK(set(&q, "teacher_rank", "1") == 0);
+    CHECK(set(&q, "dataset", "none") == 0 && set(&q, "label_map", "parity") == 0);
+    CHECK(set(&q, "cnn_steps", "3000") == 0 && set(&q, "cnn_seed", "0") == 0);
     CHECK(ntas_params_run_key(&q) == ntas_params_run_key(&p));
     /* ... and any other value of any new key does. */
     const char *kv[][2] = {{"rho", "0.3"}, {"teacher_rank", "2"}, {"composition", "task"}, {"mix", "0.25"},
                            {"tau_w2", "0.02"}, {"reduced_init", "specialized"}, {"model", "fc"},
-                           {"model", "nta_neuron"}, {"teacher", "lowrank"}, {"curriculum", "composition"}};
+                           {"model", "nta_neuron"}, {"teacher", "lowrank"}, {"curriculum", "composition"},
+                           {"model", "cnn_nta"}, {"model", "cnn_alone"}, {"dataset", "fashion"},
+                           {"label_map", "warm_cold"}, {"cnn_steps", "100"}, {"cnn_seed", "3"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         q = p;
         CHECK(set(&q, kv[i][0], kv[i][1]) == 0);
