@@ -81,7 +81,10 @@ int ntas_data_dir(int dataset, const char *spec_path, char *dir, size_t len, cha
     }
     for (int i = 0; i < n; i++)
         if (holds_data(cand[i])) {
-            snprintf(dir, len, "%s", cand[i]);
+            /* Absolute, so messages and the data_dir attribute say where it was. */
+            char *abs = realpath(cand[i], NULL);
+            snprintf(dir, len, "%s", abs ? abs : cand[i]);
+            free(abs);
             return 0;
         }
     int used = snprintf(err, errlen, "dataset = %s: no IDX files found; set %s to their directory (looked in",

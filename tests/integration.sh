@@ -256,6 +256,9 @@ cnn_sweep)
   cat "$tmp/log"
   grep -q "pretrained the fashion CNN" "$tmp/log"
   py "$src/tests/check_cnn.py" "$tmp/np2.h5" --min-accuracy 0.78
+  "$src/tools/plot_fig7.py" "$tmp/np2.h5" -o "$tmp/fig7.png"
+  "$src/tools/plot_figA15.py" "$tmp/np2.h5" -o "$tmp/figA15.png"
+  [ -s "$tmp/fig7.png" ] && [ -s "$tmp/figA15.png" ] || { echo "no PNG written"; exit 1; }
   mpi 1 "$bin" run "$src/tests/cnn_smoke.ini" -o "$tmp/np1.h5" --quiet
   py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
   # Resume: nothing is pretrained or run again, nothing changes.
@@ -288,7 +291,7 @@ cnn_sweep)
   cat "$tmp/log"
   [ "$rc" -eq 2 ] && grep -q "NTASWEEP_FASHION_DIR=$tmp/nowhere: no t10k" "$tmp/log" && [ ! -e "$tmp/none.h5" ] ||
     { echo "expected exit 2 and no file for a missing dataset, got $rc"; exit 1; }
-  echo "cnn_sweep: 9 passed, 0 failed"
+  echo "cnn_sweep: 10 passed, 0 failed"
   ;;
 cnn_holdout)
   # A directory with only the 10k test files (the MNIST we have): 4:1 split
