@@ -4,22 +4,13 @@
 #include <cblas.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ntasweep/err.h"
 #include "ntasweep/rng.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static double dot(const double *a, const double *b, size_t n)
 {
@@ -82,7 +73,7 @@ static int check_sizes(const char *family, int d_in, int d_out, int n_teachers, 
                        size_t errlen)
 {
     if (d_in <= 0 || d_out <= 0 || n_teachers <= 0) {
-        set_err(err, errlen, "%s teachers: sizes must be positive (d_in=%d, d_out=%d, teachers=%d)",
+        ntas_set_err(err, errlen, "%s teachers: sizes must be positive (d_in=%d, d_out=%d, teachers=%d)",
                 family, d_in, d_out, n_teachers);
         return -1;
     }
@@ -98,7 +89,7 @@ static int check_rows_fit(const char *family, int d_in, int d_out, int n_teacher
     /* int64 so that a huge M*d_out cannot overflow before the comparison. */
     int64_t k_rows = (int64_t)n_teachers * d_out;
     if (k_rows > d_in) {
-        set_err(err, errlen,
+        ntas_set_err(err, errlen,
                 "%s teachers need d_in >= teachers*d_out, but d_in=%d < %d*%d=%" PRId64
                 " (d_out=%d, teachers=%d)",
                 family, d_in, n_teachers, d_out, k_rows, d_out, n_teachers);
@@ -113,7 +104,7 @@ int ntas_teachers_orthogonal(int d_in, int d_out, int n_teachers, int64_t teache
     if (check_rows_fit("orthogonal", d_in, d_out, n_teachers, err, errlen) != 0)
         return -1;
     if (!out) {
-        set_err(err, errlen, "orthogonal teachers: output buffer is NULL");
+        ntas_set_err(err, errlen, "orthogonal teachers: output buffer is NULL");
         return -1;
     }
     const size_t n = (size_t)d_in, K = (size_t)n_teachers * (size_t)d_out;
@@ -123,7 +114,7 @@ int ntas_teachers_orthogonal(int d_in, int d_out, int n_teachers, int64_t teache
     size_t bad = haar_rows(out, K, n,
                            teacher_stream_key("orthogonal", d_in, d_out, n_teachers, teacher_seed));
     if (bad) {
-        set_err(err, errlen,
+        ntas_set_err(err, errlen,
                 "orthogonal teachers: degenerate Gaussian draw at row %zu "
                 "(d_in=%d, d_out=%d, teachers=%d, seed=%" PRId64 ")",
                 bad - 1, d_in, d_out, n_teachers, teacher_seed);
@@ -140,7 +131,7 @@ int ntas_teachers_correlated(int d_in, int d_out, int n_teachers, double rho, in
                              double *out, char *err, size_t errlen)
 {
     if (!(rho >= 0.0 && rho < 1.0)) {
-        set_err(err, errlen, "correlated teachers need 0 <= rho < 1, but rho=%g", rho);
+        ntas_set_err(err, errlen, "correlated teachers need 0 <= rho < 1, but rho=%g", rho);
         return -1;
     }
     if (check_rows_fit("correlated", d_in, d_out, n_teachers, err, errlen) != 0)
@@ -155,7 +146,7 @@ int ntas_teachers_correlated(int d_in, int d_out, int n_teachers, double rho, in
     const size_t n = (size_t)d_in, K = (size_t)n_teachers * (size_t)d_out;
     double *sum = calloc(n, sizeof *sum);
     if (!sum) {
-        set_err(err, errlen, "correlated teachers: out of memory");
+        ntas_set_err(err, errlen, "correlated teachers: out of memory");
         return -1;
     }
     /* out holds q_k / sqrt(d_in); the map r = A q with A = a I + b 11^T is
@@ -179,14 +170,14 @@ int ntas_teachers_lowrank(int d_in, int d_out, int n_teachers, int rank, int64_t
         return -1;
     int64_t modes = (int64_t)n_teachers * rank;
     if (rank < 1 || modes > d_out || modes > d_in) {
-        set_err(err, errlen,
+        ntas_set_err(err, errlen,
                 "low-rank teachers need rank >= 1 and teachers*rank <= min(d_in, d_out) "
                 "(disjoint singular vectors), but rank=%d, teachers=%d, d_in=%d, d_out=%d",
                 rank, n_teachers, d_in, d_out);
         return -1;
     }
     if (!out) {
-        set_err(err, errlen, "low-rank teachers: output buffer is NULL");
+        ntas_set_err(err, errlen, "low-rank teachers: output buffer is NULL");
         return -1;
     }
     const size_t K = (size_t)modes;
@@ -195,7 +186,7 @@ int ntas_teachers_lowrank(int d_in, int d_out, int n_teachers, int rank, int64_t
     double *Vm = malloc((size_t)rank * (size_t)d_in * sizeof *Vm);
     int rc = -1;
     if (!U || !V || !Um || !Vm) {
-        set_err(err, errlen, "low-rank teachers: out of memory");
+        ntas_set_err(err, errlen, "low-rank teachers: out of memory");
         goto done;
     }
     /* The rank is not part of the stream names: see the nesting in teachers.h. */
@@ -204,7 +195,7 @@ int ntas_teachers_lowrank(int d_in, int d_out, int n_teachers, int rank, int64_t
     size_t bv = haar_rows(V, K, (size_t)d_in,
                           teacher_stream_key("lowrank/V", d_in, d_out, n_teachers, teacher_seed));
     if (bu || bv) {
-        set_err(err, errlen, "low-rank teachers: degenerate Gaussian draw (seed=%" PRId64 ")",
+        ntas_set_err(err, errlen, "low-rank teachers: degenerate Gaussian draw (seed=%" PRId64 ")",
                 teacher_seed);
         goto done;
     }
@@ -249,15 +240,15 @@ int ntas_teachers_compose(int compose, const double *base, int n_base, int d_out
 {
     int n = ntas_composite_count(compose, n_base);
     if (n < 0) {
-        set_err(err, errlen, "unknown composition kind %d", compose);
+        ntas_set_err(err, errlen, "unknown composition kind %d", compose);
         return -1;
     }
     if (compose == NTAS_COMPOSE_TASK && !(mix >= 0.0 && mix <= 1.0)) {
-        set_err(err, errlen, "task composition needs a mixing factor in [0, 1], but mix=%g", mix);
+        ntas_set_err(err, errlen, "task composition needs a mixing factor in [0, 1], but mix=%g", mix);
         return -1;
     }
     if (n > 0 && (!base || !out || d_out <= 0 || d_in <= 0)) {
-        set_err(err, errlen, "composite teachers: bad arguments (d_out=%d, d_in=%d)", d_out, d_in);
+        ntas_set_err(err, errlen, "composite teachers: bad arguments (d_out=%d, d_in=%d)", d_out, d_in);
         return -1;
     }
     const size_t en = (size_t)d_out * (size_t)d_in;
@@ -301,7 +292,7 @@ int ntas_teachers_count(const ntas_teacher_opts *o, char *err, size_t errlen)
         break;
     case NTAS_TEACHERS_CORRELATED:
         if (!(o->rho >= 0.0 && o->rho < 1.0)) {
-            set_err(err, errlen, "correlated teachers need 0 <= rho < 1, but rho=%g", o->rho);
+            ntas_set_err(err, errlen, "correlated teachers need 0 <= rho < 1, but rho=%g", o->rho);
             return -1;
         }
         if (check_rows_fit("correlated", o->d_in, o->d_out, o->n_base, err, errlen) != 0)
@@ -310,7 +301,7 @@ int ntas_teachers_count(const ntas_teacher_opts *o, char *err, size_t errlen)
     case NTAS_TEACHERS_LOWRANK: {
         int64_t modes = (int64_t)o->n_base * o->rank;
         if (o->rank < 1 || modes > o->d_out || modes > o->d_in) {
-            set_err(err, errlen,
+            ntas_set_err(err, errlen,
                     "low-rank teachers need rank >= 1 and teachers*rank <= min(d_in, d_out) "
                     "(disjoint singular vectors), but rank=%d, teachers=%d, d_in=%d, d_out=%d",
                     o->rank, o->n_base, o->d_in, o->d_out);
@@ -319,21 +310,21 @@ int ntas_teachers_count(const ntas_teacher_opts *o, char *err, size_t errlen)
         break;
     }
     default:
-        set_err(err, errlen, "unknown teacher family %d", o->family);
+        ntas_set_err(err, errlen, "unknown teacher family %d", o->family);
         return -1;
     }
     int nc = ntas_composite_count(o->compose, o->n_base);
     if (nc < 0) {
-        set_err(err, errlen, "unknown composition kind %d", o->compose);
+        ntas_set_err(err, errlen, "unknown composition kind %d", o->compose);
         return -1;
     }
     if (o->compose != NTAS_COMPOSE_NONE && o->n_base < 2) {
-        set_err(err, errlen, "composite tasks need at least 2 base teachers, but teachers=%d",
+        ntas_set_err(err, errlen, "composite tasks need at least 2 base teachers, but teachers=%d",
                 o->n_base);
         return -1;
     }
     if (o->compose == NTAS_COMPOSE_TASK && !(o->mix >= 0.0 && o->mix <= 1.0)) {
-        set_err(err, errlen, "task composition needs a mixing factor in [0, 1], but mix=%g", o->mix);
+        ntas_set_err(err, errlen, "task composition needs a mixing factor in [0, 1], but mix=%g", o->mix);
         return -1;
     }
     return o->n_base + nc;
@@ -345,7 +336,7 @@ int ntas_teachers_build(const ntas_teacher_opts *o, double *out, char *err, size
     if (total < 0)
         return -1;
     if (!out) {
-        set_err(err, errlen, "teachers: output buffer is NULL");
+        ntas_set_err(err, errlen, "teachers: output buffer is NULL");
         return -1;
     }
     int rc = -1;

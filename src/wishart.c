@@ -2,30 +2,21 @@
 #include "ntasweep/wishart.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "ntasweep/err.h"
 
 int ntas_wishart_init(ntas_wishart *w, int d, int B, char *err, size_t errlen)
 {
     memset(w, 0, sizeof *w);
     if (d < 1 || B < 1) {
-        set_err(err, errlen, "wishart: need d >= 1 and B >= 1 (d=%d, B=%d)", d, B);
+        ntas_set_err(err, errlen, "wishart: need d >= 1 and B >= 1 (d=%d, B=%d)", d, B);
         return -1;
     }
     if (B < d) {
-        set_err(err, errlen,
+        ntas_set_err(err, errlen,
                 "wishart: batch B=%d < d=%d makes X^T X / B singular; the Bartlett "
                 "sampler needs B >= d, so sample X instead",
                 B, d);
@@ -37,7 +28,7 @@ int ntas_wishart_init(ntas_wishart *w, int d, int B, char *err, size_t errlen)
     w->u = malloc((size_t)d * sizeof *w->u);
     if (!w->A || !w->z || !w->u) {
         ntas_wishart_free(w);
-        set_err(err, errlen, "wishart: out of memory for d=%d", d);
+        ntas_set_err(err, errlen, "wishart: out of memory for d=%d", d);
         return -1;
     }
     w->d = d;

@@ -16,3 +16,17 @@ if(NTASWEEP_SANITIZER_TEST AND NOT NTASWEEP_SANITIZE)
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sanitizer.sh ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/asan)
   set_tests_properties(sanitizer_unit_tests PROPERTIES LABELS sanitizer TIMEOUT 1800)
 endif()
+
+# tools/reproduce on tiny figure sweeps (tests/reproduce/*.ini).
+add_test(NAME reproduce COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/reproduce.sh
+         $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
+set_tests_properties(reproduce PROPERTIES LABELS integration TIMEOUT 600)
+
+# jobs/*.sbatch on a real one-host SLURM started by the test (skipped, exit 77,
+# only where slurm-wlm/munge are not installed). One cluster at a time.
+foreach(t slurm_requeue slurm_paper)
+  add_test(NAME ${t} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/slurm.sh ${t}
+           $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
+  set_tests_properties(${t} PROPERTIES LABELS "integration;slurm" TIMEOUT 600
+                       SKIP_RETURN_CODE 77 RESOURCE_LOCK local_slurm)
+endforeach()

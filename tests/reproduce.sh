@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# tools/reproduce on the tiny figure sweeps of tests/reproduce/: it runs them,
+# draws the figure that has a plot script, reports the one that has none,
+# skips smoke*.ini, writes the index; a second invocation reruns nothing;
+# Ctrl-C stops it with exit 3 and the next invocation resumes to the same file.
+# usage: reproduce.sh NTASWEEP_BINARY SOURCE_DIR
+set -euo pipefail
+bin=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+repro() { "$src/tools/reproduce" --sweeps "$src/tests/reproduce" --bin "$bin" --ranks 2 "$@"; }
+fail() { echo "FAIL: $*"; exit 1; }
+has() { grep -q -- "$1" "$2" || fail "'$1' not in $2"; }
+# repro_ok LOG ARGS...: tools/reproduce must exit 0; its output goes to LOG.
+repro_ok() {
+  local log=$1 rc=0; shift
+  repro "$@" > "$log" 2>&1 || rc=$?
+  cat "$log"
+  [ "$rc" -eq 0 ] || fail "tools/reproduce $* exited $rc"
+}
+r=$tmp/r
+index=$r/figures/README.md
+
+# 1. Everything from nothing.
+repro_ok "$tmp/log1" --results "$r"
+[ -s "$r/figures/fig2.png" ] || fail "no fig2.png"
+[ ! -e "$r/figures/figA99_unplotted.png" ] || fail "a PNG for a sweep without a plot script"
+[ ! -e "$r/smoke_not_a_figure.h5" ] || fail "smoke_not_a_figure.ini was run"
+has "no plot script tools/plot_figA99_unplotted.py" "$tmp/log1"
+"$bin" status "$r/fig2.h5" > "$tmp/status"
+has "6 total, 6 done, 0 failed, 0 pending" "$tmp/status"
+"$bin" status "$r/figA99_unplotted.h5" > "$tmp/status"
+has "2 total, 2 done, 0 failed, 0 pending" "$tmp/status"
+cat "$index"
+has '| Fig. 2 | flexible vs forgetful NTA' "$index"
+has '\[fig2.png\](fig2.png) | 6/6 done | [0-9.]* s on 2 ranks |' "$index"
+has '| Fig. A.99 | a sweep without a plot script' "$index"
+has 'no plot script yet' "$index"
+has '!\[Fig. 2\](fig2.png)' "$index"
+has 'Total wall time of the sweeps' "$index"
+! grep -q smoke "$index" || fail "the index lists a smoke sweep"
+[ "$(grep -n 'Fig. 2 |' "$index" | cut -d: -f1)" -lt "$(grep -n 'Fig. A.99 |' "$index" | cut -d: -f1)" ] \
+  || fail "Fig. 2 is not listed before Fig. A.99"
+echo "ok   first invocation: runs, figure, index"
+
+# 2. A second invocation reruns nothing and changes no result.
+cp "$r/fig2.h5" "$tmp/fig2-before.h5"
+cp "$r/figA99_unplotted.h5" "$tmp/A99-before.h5"
+cp "$r/fig2.h5.times" "$tmp/times-before"
+repro_ok "$tmp/log2" --results "$r"
+has "fig2: already complete (6 runs), not rerun" "$tmp/log2"
+has "figA99_unplotted: already complete (2 runs), not rerun" "$tmp/log2"
+! grep -q "^ntasweep:" "$tmp/log2" || fail "ntasweep ran in the second invocation"
+cmp "$tmp/fig2-before.h5" "$r/fig2.h5"
+cmp "$tmp/A99-before.h5" "$r/figA99_unplotted.h5"
+cmp "$tmp/times-before" "$r/fig2.h5.times"
+[ -s "$r/figures/fig2.png" ] || fail "fig2.png gone"
+echo "ok   second invocation reran nothing"
+
+# 3. Ctrl-C (SIGINT to tools/reproduce) as soon as the results file exists:
+#    exit 3, a consistent partial file; the same command resumes it to a file
+#    bitwise equal to the uninterrupted one.
+r2=$tmp/r2
+# (not through the function: $! must be tools/reproduce itself)
+"$src/tools/reproduce" --sweeps "$src/tests/reproduce" --bin "$bin" --ranks 2 --results "$r2" --only fig2 \
+  > "$tmp/log3" 2>&1 &
+pid=$!
+for _ in $(seq 300); do [ -e "$r2/fig2.h5" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+kill -INT "$pid"
+rc=0; wait "$pid" || rc=$?
+cat "$tmp/log3"
+[ "$rc" -eq 3 ] || fail "SIGINT: expected exit 3, got $rc"
+has "stopped; rerun the same command to resume" "$tmp/log3"
+"$bin" status "$r2/fig2.h5" || true
+"$src/tools/ntapython" "$src/tests/check_partial.py" "$r/fig2.h5" "$r2/fig2.h5"
+repro_ok "$tmp/log4" --results "$r2" --only fig2
+has "fig2: resuming" "$tmp/log4"
+"$src/tools/ntapython" "$src/tests/compare_h5.py" "$r/fig2.h5" "$r2/fig2.h5"
+[ -s "$r2/figures/fig2.png" ] || fail "no fig2.png after the resume"
+[ "$(grep -vc '^#' "$r2/fig2.h5.times")" -eq 2 ] || fail "expected two timed parts in $r2/fig2.h5.times"
+has '(2 parts)' "$r2/figures/README.md"
+echo "ok   Ctrl-C and resume"
+
+# 4. --plot-only, --list, --names, --only errors.
+rm "$r2/figures/fig2.png"
+repro_ok "$tmp/log5" --results "$r2" --plot-only --only fig2
+! grep -q "^ntasweep:" "$tmp/log5" || fail "--plot-only ran ntasweep"
+[ -s "$r2/figures/fig2.png" ] || fail "--plot-only drew no fig2.png"
+rc=0; repro --results "$tmp/empty" --plot-only > "$tmp/log6" 2>&1 || rc=$?
+cat "$tmp/log6"
+[ "$rc" -eq 1 ] || fail "--plot-only without results: expected exit 1, got $rc"
+has "fig2: FAILED: not plotted: no results file" "$tmp/log6"
+repro --results "$r" --list > "$tmp/list"
+cat "$tmp/list"
+has "^fig2 *Fig. 2 *6 " "$tmp/list"
+has "^figA99_unplotted *Fig. A.99 *2 .*none yet *2/2 done" "$tmp/list"
+! grep -q smoke "$tmp/list" || fail "--list shows a smoke sweep"
+[ "$(repro --names | tr '\n' ' ')" = "fig2 figA99_unplotted " ] || fail "--names: $(repro --names)"
+rc=0; repro --only fig9 > "$tmp/log7" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "--only of an unknown sweep: expected exit 2, got $rc"
+has "no figure sweep named fig9" "$tmp/log7"
+echo "ok   --plot-only, --list, --names, --only"
+echo "4 passed, 0 failed"

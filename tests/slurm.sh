@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# jobs/*.sbatch on a real SLURM: a one-host cluster started for this test
+# (tests/local_slurm.sh: munged, slurmctld, slurmd on free unprivileged ports,
+# everything under a temporary directory, stopped by pid at exit).
+#   slurm_requeue  tools/submit a sweep; USR1 to the batch shell mid-run (what
+#                  --signal=B:USR1@N does before the time limit): ntasweep
+#                  exits 3, the job requeues itself, the next allocation
+#                  resumes, and the file equals an uninterrupted run (mpirun
+#                  as the launcher). Then with srun, a 1-minute time limit and
+#                  SLURM's own --signal: requeued until complete.
+#   slurm_paper    jobs/paper.sbatch on tiny figure sweeps: the array, one task
+#                  signalled and requeued, the plot job only after it, the
+#                  figure and the index.
+# Exit 77 (skipped) only when SLURM or munge is not installed (or not root).
+# usage: slurm.sh TEST NTASWEEP_BINARY SOURCE_DIR
+set -euo pipefail
+test=$1 bin=$2 src=$3
+tmp=$(mktemp -d)
+cluster=$tmp/slurm
+cleanup() {
+  "$src/tests/local_slurm.sh" stop "$cluster" > /dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+py() { "$src/tools/ntapython" "$@"; }
+fail() { echo "FAIL: $*"; exit 1; }
+has() { grep -q -- "$1" "$2" || fail "'$1' not in $2"; }
+now() { date +%s.%N; }
+frac() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { printf "%.3f", (b - a) * f }'; }
+
+rc=0
+"$src/tests/local_slurm.sh" start "$cluster" > "$tmp/env" 2> "$tmp/start.log" || rc=$?
+cat "$tmp/start.log"
+if [ "$rc" -eq 77 ]; then echo "SKIP: $(tail -n 1 "$tmp/start.log")"; exit 77; fi
+[ "$rc" -eq 0 ] || fail "could not start a local SLURM (exit $rc)"
+# shellcheck disable=SC1091
+. "$tmp/env"
+echo "SLURM_CONF=$SLURM_CONF"
+
+# job_field JOB FIELD: a field of `scontrol show job` (e.g. JobState, Restarts).
+job_field() {
+  scontrol -o show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
+}
+# wait_state JOB STATE SECONDS: until the job is in STATE (or fail).
+wait_state() {
+  local s=
+  for _ in $(seq $(($3 * 5))); do
+    s=$(job_field "$1" JobState)
+    [ "$s" = "$2" ] && return 0
+    case $s in FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)
+      [ "$2" != "$s" ] && { scontrol show job "$1"; fail "job $1 ended $s, expected $2"; } ;;
+    esac
+    sleep 0.2
+  done
+  scontrol show job "$1"
+  fail "job $1 not $2 after $3 s (state $s)"
+}
+# wait_file PATH SECONDS
+wait_file() {
+  for _ in $(seq $(($2 * 20))); do [ -e "$1" ] && return 0; sleep 0.05; done
+  fail "$1 did not appear within $2 s"
+}
+
+case $test in
+slurm_requeue)
+  sweep=$src/sweeps/fig2.ini
+  sets=(--set n_blocks=10)
+  t0=$(now); mpirun -np 2 --oversubscribe "$bin" run "$sweep" "${sets[@]}" -o "$tmp/ref.h5" --quiet; t1=$(now)
+  echo "reference sweep: $(frac "$t0" "$t1" 1) s on 2 ranks"
+
+  # 1. mpirun, USR1 sent to the batch shell by hand half-way through.
+  out=$tmp/mpirun/fig2.h5
+  (cd "$tmp" && "$src/tools/submit" "$sweep" "${sets[@]}" -n 2 -t 10 -o "$out" --grace 0 --bin "$bin") \
+    > "$tmp/submit.log" 2>&1 || { cat "$tmp/submit.log"; fail "tools/submit"; }
+  cat "$tmp/submit.log"
+  job=$(sed -n 's/^submitted job \([0-9]*\):.*/\1/p' "$tmp/submit.log")
+  [ -n "$job" ] || fail "no job id in the output of tools/submit"
+  log=$tmp/mpirun/fig2-$job.log
+  wait_state "$job" RUNNING 60
+  wait_file "$out" 60
+  sleep "$(frac "$t0" "$t1" 0.5)"
+  scancel --signal=USR1 --batch "$job"
+  echo "sent USR1 to the batch shell of job $job"
+  wait_state "$job" COMPLETED 120
+  cat "$log"
+  [ "$(job_field "$job" Restarts)" = 1 ] || fail "job $job restarted '$(job_field "$job" Restarts)' times, expected 1"
+  [ "$(job_field "$job" ExitCode)" = "0:0" ] || fail "exit code $(job_field "$job" ExitCode)"
+  has "USR1: time limit near, stopping the sweep" "$log"
+  has "ntasweep: stop requested (signal 10)" "$log"
+  has "ntasweep exited with status 3" "$log"
+  has "requeueing (SLURM_RESTART_COUNT will be 1)" "$log"
+  has "allocation 2 (SLURM_RESTART_COUNT=1)" "$log"
+  has "sweep complete" "$log"
+  done_first=$(sed -n 's/.*resuming: \([0-9]*\) of 20 runs already done.*/\1/p' "$log")
+  [ -n "$done_first" ] && [ "$done_first" -gt 0 ] && [ "$done_first" -lt 20 ] \
+    || fail "the first allocation should leave a partial sweep (done: '$done_first')"
+  echo "the first allocation finished $done_first of 20 runs, the second the rest"
+  py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$out"
+  [ ! -e "$out.lock" ] || fail "lock file left behind"
+  [ "$(grep -vc '^#' "$out.times")" -eq 2 ] || fail "expected 2 allocations in $out.times"
+  echo "ok   mpirun, USR1 by scancel: exit 3, requeue, resume, bitwise equal to an uninterrupted run"
+
+  # 2. srun, and the signal from SLURM itself: -t 1 (60 s) with
+  #    --signal=B:USR1@25. slurmctld checks time limits every 30 s and sends
+  #    the signal at the check before it is due, so it comes 5 to 35 s into
+  #    each allocation. The sweep is sized to last about 50 s (from the
+  #    reference above), so the first allocation is always cut.
+  blocks=$(awk -v a="$t0" -v b="$t1" 'BEGIN { n = int(10 * 50 / (b - a)) + 1; print (n < 20 ? 20 : n) }')
+  out=$tmp/srun/fig2.h5
+  (cd "$tmp" && "$src/tools/submit" "$sweep" --set n_blocks="$blocks" -n 2 -t 1 -o "$out" --grace 10 \
+     --launcher srun --bin "$bin" -- --signal=B:USR1@25) > "$tmp/submit.log" 2>&1 \
+    || { cat "$tmp/submit.log"; fail "tools/submit"; }
+  cat "$tmp/submit.log"
+  job=$(sed -n 's/^submitted job \([0-9]*\):.*/\1/p' "$tmp/submit.log")
+  [ -n "$job" ] || fail "no job id in the output of tools/submit"
+  log=$tmp/srun/fig2-$job.log
+  wait_state "$job" COMPLETED 300
+  cat "$log"
+  restarts=$(job_field "$job" Restarts)
+  [ "$restarts" -ge 1 ] || fail "job $job was not requeued (Restarts=$restarts)"
+  [ "$(job_field "$job" ExitCode)" = "0:0" ] || fail "exit code $(job_field "$job" ExitCode)"
+  has "USR1: time limit near, stopping the sweep" "$log"
+  has "ntasweep exited with status 3" "$log"
+  has "allocation 2 (SLURM_RESTART_COUNT=1)" "$log"
+  has "sweep complete" "$log"
+  [ "$(grep -c 'USR1: time limit near' "$log")" -eq "$restarts" ] || fail "expected $restarts signals"
+  [ "$(grep -vc '^#' "$out.times")" -eq $((restarts + 1)) ] || fail "expected $((restarts + 1)) allocations in $out.times"
+  "$bin" status "$out" > "$tmp/status"
+  has "20 total, 20 done, 0 failed, 0 pending" "$tmp/status"
+  echo "ok   srun, USR1 from --signal before the time limit: $((restarts + 1)) allocations, sweep complete"
+  echo "2 passed, 0 failed"
+  ;;
+slurm_paper)
+  # Tiny figure sweeps; fig2 long enough (about 2 s on 2 ranks) to be signalled mid-run.
+  mkdir -p "$tmp/sweeps"
+  cp "$src"/tests/reproduce/*.ini "$tmp/sweeps/"
+  sed -i 's/^n_blocks = 6$/n_blocks = 80/' "$tmp/sweeps/fig2.ini"
+  grep -q '^n_blocks = 80$' "$tmp/sweeps/fig2.ini" || fail "could not lengthen the fig2 test sweep"
+  t0=$(now); mpirun -np 2 --oversubscribe "$bin" run "$tmp/sweeps/fig2.ini" -o "$tmp/ref.h5" --quiet; t1=$(now)
+  echo "reference fig2 test sweep: $(frac "$t0" "$t1" 1) s on 2 ranks"
+  res=$tmp/results
+  (cd "$src" && SWEEPS=$tmp/sweeps RESULTS=$res NTASWEEP=$bin GRACE=0 RANKS=2 TIME=10 \
+     jobs/paper.sbatch) > "$tmp/paper.log" 2>&1 || { cat "$tmp/paper.log"; fail "jobs/paper.sbatch"; }
+  cat "$tmp/paper.log"
+  read -r array plots < <(tail -n 1 "$tmp/paper.log")
+  [ -n "$array" ] && [ -n "$plots" ] || fail "no job ids from jobs/paper.sbatch"
+  has "2 sweeps (task i runs the i-th of: fig2 figA99_unplotted)" "$tmp/paper.log"
+  wait_state "${array}_0" RUNNING 60
+  wait_file "$res/fig2.h5" 60
+  sleep "$(frac "$t0" "$t1" 0.4)"
+  scancel --signal=USR1 --batch "${array}_0"
+  echo "sent USR1 to task 0 (fig2) of array $array"
+  wait_state "$plots" COMPLETED 180
+  cat "$res"/logs/*.log
+  [ "$(job_field "${array}_0" Restarts)" = 1 ] || fail "task 0 restarted '$(job_field "${array}_0" Restarts)' times"
+  [ "$(job_field "${array}_0" JobState)" = COMPLETED ] || fail "task 0 not completed"
+  [ "$(job_field "${array}_1" JobState)" = COMPLETED ] || fail "task 1 not completed"
+  log0=$res/logs/paper-sweeps-${array}_0.log
+  has "ntasweep exited with status 3" "$log0"
+  has "allocation 2 (SLURM_RESTART_COUNT=1)" "$log0"
+  # The plot job started only after the requeued task had finished.
+  end0=$(date -d "$(job_field "${array}_0" EndTime)" +%s)
+  start_plots=$(date -d "$(job_field "$plots" StartTime)" +%s)
+  [ "$start_plots" -ge "$end0" ] || fail "plot job started before task 0 ended"
+  [ -s "$res/figures/fig2.png" ] || fail "no fig2.png"
+  index=$res/figures/README.md
+  cat "$index"
+  has '| Fig. 2 |' "$index"
+  has '\[fig2.png\](fig2.png) | 6/6 done | .* (2 parts) |' "$index"
+  has '| Fig. A.99 | .* no plot script yet' "$index"
+  has '2/2 done' "$index"
+  "$bin" status "$res/fig2.h5" > "$tmp/status"
+  has "6 total, 6 done, 0 failed, 0 pending" "$tmp/status"
+  py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$res/fig2.h5"
+  echo "ok   paper.sbatch: array, requeue of one task, plots after it, index"
+  echo "1 passed, 0 failed"
+  ;;
+*) echo "unknown test $test" >&2; exit 2 ;;
+esac
