@@ -190,7 +190,7 @@ int ntas_pretrain_plan(const ntas_spec *spec, ntas_pretrain_setting **out, int *
         for (int j = 0; j < k && same < 0; j++)
             if (s[j].dataset == s[k].dataset) same = j;
         if (same >= 0) {
-            snprintf(s[k].dir, sizeof s[k].dir, "%s", s[same].dir);
+            memcpy(s[k].dir, s[same].dir, sizeof s[k].dir);
             s[k].held_out = s[same].held_out;
             s[k].n_train = s[same].n_train;
             s[k].n_test = s[same].n_test;
