@@ -452,13 +452,18 @@ def tick_labels(values, fmt="%.3g"):
 
 
 def save_figure(fig, out, path, counts=None):
-    """Title with the results file and the done-run counts, then write."""
+    """Title with the results file and the done-run counts, then write at
+    130 dpi (or $NTATOOLS_DPI: the tests draw small images to save time)."""
     title = os.path.basename(path)
     if counts:
         title += "  (done runs: %s)" % counts
     fig.suptitle(title, fontsize=9)
     try:
-        fig.savefig(out, dpi=130)
+        dpi = float(os.environ.get("NTATOOLS_DPI", "130"))
+    except ValueError:
+        die("NTATOOLS_DPI=%r is not a number" % os.environ["NTATOOLS_DPI"])
+    try:
+        fig.savefig(out, dpi=dpi)
     except OSError as e:
         die("cannot write %s: %s" % (out, e))
     print("wrote", out)
