@@ -29,14 +29,7 @@ import numpy as np  # noqa: E402
 import plot_fig8  # noqa: E402
 import plot_figA2_rank  # noqa: E402
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    print(("ok   " if cond else "FAIL ") + what)
-    passed += bool(cond)
-    failed += not cond
+check = ntatools.Checks()
 
 
 def check_fig8(f):
@@ -95,5 +88,4 @@ for path in sys.argv[1:]:
         ntatools.die("%s: sweep %r has no outcome check here (known: %s)" % (path, name, ", ".join(CHECKS)))
     check((f["status"][()] == 1).all(), "%s: every run done" % name)
     CHECKS[name](f)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(check.summary())

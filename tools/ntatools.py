@@ -252,6 +252,12 @@ def open_for_plot(path, required=()):
     return f
 
 
+def plot_start(doc, sweep_name, required=()):
+    """The start of every plot script: its arguments and the open file."""
+    args = plot_args(doc, sweep_name)
+    return args, open_for_plot(args.results, required)
+
+
 def case_label(case):
     return case if case else "(no case)"
 
@@ -297,6 +303,11 @@ def note(ax, text):
     """A boxed message where a panel has nothing to draw."""
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10,
             bbox=dict(boxstyle="round", fc="lightyellow", ec="0.7"))
+
+
+def note_all(axes, text):
+    for ax in axes:
+        note(ax, text)
 
 
 def x_in_blocks(f, runs, what=""):
@@ -407,31 +418,49 @@ def grid_mean(x, y, v):
     return xs, ys, mean, sem, count
 
 
-def alignment_grid_figure(args, f, x, y, xlabel, ylabel, title, value="total_alignment"):
-    """Figs. 5 and A.7: the final total alignment, mean over seeds, on a grid
-    of two swept quantities. x, y: {run index: coordinate} for the done runs
-    (values derived from the file's parameters); rows are drawn with the
-    largest y on top, as in the paper."""
+# The hyperparameter grids of Figs. 5 and A.7: per sweep, the parameters it
+# needs, its column coordinate per run (the swept quantity as the paper's axis
+# shows it) and the axis labels. Rows are always tau_B / tau_w (tau_W1 for the
+# fully-connected network).
+GRID_FIGURES = {
+    "fig5_tauc": (("tau_c",), lambda f, r: f["tau_w"][r] / f["tau_c"][r],
+                  "gate learning rate $\\tau_w/\\tau_c$", "$\\tau_w$", "NTA"),
+    "fig5_reg": (("lambda_nonneg",), lambda f, r: round(3 * f["lambda_nonneg"][r] / 5, 10),
+                 "regularization strength $\\lambda$ ($\\lambda_{nonneg} = 5\\lambda/3$)", "$\\tau_w$", "NTA"),
+    "figA7_fc_tauw2": (("tau_w2",), lambda f, r: f["tau_w"][r] / f["tau_w2"][r],
+                       "layer 2 learning rate $\\tau_{W_1}/\\tau_{W_2}$", "$\\tau_{W_1}$", "FC network"),
+    "figA7_fc_reg": (("lambda_nonneg",), lambda f, r: round(11 * f["lambda_nonneg"][r] / 10, 10),
+                     "regularization strength $\\lambda$ ($\\lambda_{nonneg} = 10\\lambda/11$)", "$\\tau_{W_1}$",
+                     "FC network"),
+}
+
+
+def alignment_grid_main(doc, sweep_name):
+    """Figs. 5 and A.7: the final total alignment, mean over seeds (A) and its
+    s.e.m. (B), against block length (rows, longest on top, as the paper)
+    and the sweep's second quantity (GRID_FIGURES)."""
     import numpy as np
+    keys, x_of, xlabel, tau_name, model = GRID_FIGURES[sweep_name]
+    args, f = plot_start(doc, sweep_name, ("total_alignment", "block_len", "tau_w") + keys)
     plt = pyplot()
-    runs = sorted(x)
-    xs, ys, mean, sem, count = grid_mean([x[r] for r in runs], [y[r] for r in runs],
-                                         read_runs(f, value, runs))
+    runs = done_runs(f)
+    xs, ys, mean, sem, count = grid_mean([x_of(f, r) for r in runs],
+                                         [f["block_len"][r] / f["tau_w"][r] for r in runs],
+                                         read_runs(f, "total_alignment", runs))
     mean, sem, count, ys = mean[::-1], sem[::-1], count[::-1], ys[::-1]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
-    lo = min(0.7, np.floor(np.nanmin(mean) * 10) / 10) if np.isfinite(mean).any() else 0.7
+    ylabel = "block length $\\tau_B/$" + tau_name
+    finite = np.isfinite(mean).any()
+    lo = min(0.7, np.floor(np.nanmin(mean) * 10) / 10) if finite else 0.7
     im = heatmap(axes[0], mean, tick_labels(xs), tick_labels(ys), lo, 1.0)
     fig.colorbar(im, ax=axes[0], label="total alignment (final, mean over seeds)")
-    axes[0].set(xlabel=xlabel, ylabel=ylabel, title=title)
-    im = heatmap(axes[1], sem, tick_labels(xs), tick_labels(ys), 0,
-                 max(0.05, np.nanmax(sem)) if np.isfinite(sem).any() else 0.05, cmap="Greys",
-                 fmt="%.3f")
+    axes[0].set(xlabel=xlabel, ylabel=ylabel, title="%s: total alignment at the end" % model)
+    top = max(0.05, np.nanmax(sem)) if np.isfinite(sem).any() else 0.05
+    im = heatmap(axes[1], sem, tick_labels(xs), tick_labels(ys), 0, top, cmap="Greys", fmt="%.3f")
     fig.colorbar(im, ax=axes[1], label="s.e.m. over seeds")
     axes[1].set(xlabel=xlabel, ylabel=ylabel,
-                title="s.e.m. (%d to %d seeds per cell)" % (count.min(), count.max()))
-    letters(axes, "AB")
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
-    save_figure(fig, args.output, args.results, done_counts(f))
+                title="s.e.m. (%d to %d seeds per cell)" % (count.min(), count.max()) if count.size else "s.e.m.")
+    finish(fig, args, f, axes, "AB")
 
 
 def heatmap(ax, z, xticks, yticks, vmin, vmax, cmap="Oranges", fmt="%.2f"):
@@ -469,6 +498,17 @@ def save_figure(fig, out, path, counts=None):
     print("wrote", out)
 
 
+def finish(fig, args, f, panels=(), labels="", top=0.93, sem=False):
+    """The end of every plot script: panel letters, layout (top: the
+    fraction of the height left below the title; None keeps the figure's own
+    layout), title with the done-run counts, and the file."""
+    letters(panels, labels)
+    if top is not None:
+        fig.tight_layout(rect=(0, 0, 1, top))
+    save_figure(fig, args.output, args.results,
+                done_counts(f) + ("; mean \u00b1 s.e.m. over seeds" if sem else ""))
+
+
 def done_counts(f):
     """'case n/total, ...' over all cases of the file."""
     done, total = group_by_case(f)
@@ -504,3 +544,21 @@ def plane_trajectories(ax, w, gates=None, alpha=1.0, label=True):
     ax.plot([1, 0], [0, 1], "*", ms=12, mfc="none", mec="k", ls="none")
     ax.set(xlabel="$w^p_1$ (along teacher 1)", ylabel="$w^p_2$ (along teacher 2)")
     ax.set_aspect("equal", adjustable="box")
+
+
+class Checks:
+    """Counter of pass/fail checks for the outcome test scripts: call with a
+    condition and what it means; summary() prints the totals and returns the
+    exit status (1 if any check failed)."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, cond, what):
+        print(("ok   " if cond else "FAIL ") + what)
+        self.passed += bool(cond)
+        self.failed += not cond
+
+    def summary(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        return 1 if self.failed else 0

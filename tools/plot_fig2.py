@@ -44,8 +44,7 @@ def matched_update_norms(f, runs):
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "fig2")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "fig2", REQUIRED)
     done, total = ntatools.group_by_case(f)
     colors = ntatools.case_colors(done)
     label = ntatools.case_label
@@ -124,10 +123,7 @@ def main():
     ax_f.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax_f.legend(fontsize=8, loc="best")
 
-    ntatools.letters(axes.ravel(), "ABCDEF")
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    ntatools.save_figure(fig, args.output, args.results,
-                         ntatools.done_counts(f) + "; mean \u00b1 s.e.m. over seeds")
+    ntatools.finish(fig, args, f, axes.ravel(), "ABCDEF", top=0.97, sem=True)
 
 
 if __name__ == "__main__":

@@ -33,8 +33,7 @@ def first_composite_block(f, run):
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "fig3_composition")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "fig3_composition", REQUIRED)
     fig, axes = plt.subplots(2, 3, figsize=(16, 8))
     for row, (prefix, title) in enumerate(ROWS):
         ax_loss, ax_gate, ax_cos = axes[row]
@@ -83,10 +82,7 @@ def main():
                    title="Student-teacher alignment, flexible, " + prefix)
         ax_gate.legend(fontsize=8, loc="upper left", ncol=3)
         ax_cos.legend(fontsize=8, loc="upper left", ncol=3)
-    ntatools.letters(axes.ravel(), ["C", "E", "G", "D", "F", "H"])
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    ntatools.save_figure(fig, args.output, args.results,
-                         ntatools.done_counts(f) + "; mean \u00b1 s.e.m. over seeds")
+    ntatools.finish(fig, args, f, axes.ravel(), ["C", "E", "G", "D", "F", "H"], top=0.97, sem=True)
 
 
 if __name__ == "__main__":

@@ -49,8 +49,7 @@ def switch_panel(ax, f, case, title):
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "fig4_reduced")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "fig4_reduced", REQUIRED)
     fig, axes = plt.subplots(1, 4, figsize=(20, 5))
     ax_b, ax_c, ax_d, ax_e = axes
     switch_panel(ax_b, f, "flexible", "flexible")
@@ -87,9 +86,7 @@ def main():
         ax_e.set_title("switch from full specialization (tau_w = %g)" % f["tau_w"][runs[0]], fontsize=10)
     ax_e.set(xlabel="gate separation $\\bar c = c^1 - c^2$", ylabel="specialization $\\bar w$",
              xlim=(-1.05, 1.05))
-    ntatools.letters(axes, "BCDE")
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
-    ntatools.save_figure(fig, args.output, args.results, ntatools.done_counts(f))
+    ntatools.finish(fig, args, f, axes, "BCDE", top=0.95)
 
 
 if __name__ == "__main__":

@@ -12,17 +12,5 @@ import ntatools
 
 ntatools.ensure_interpreter(("h5py", "numpy", "matplotlib"))
 
-
-def main():
-    args = ntatools.plot_args(__doc__, "fig5_tauc")
-    f = ntatools.open_for_plot(args.results, ("total_alignment", "block_len", "tau_w", "tau_c"))
-    runs = ntatools.done_runs(f)
-    x = {r: f["tau_w"][r] / f["tau_c"][r] for r in runs}
-    y = {r: f["block_len"][r] / f["tau_w"][r] for r in runs}
-    ntatools.alignment_grid_figure(args, f, x, y, "gate learning rate $\\tau_w/\\tau_c$",
-                                   "block length $\\tau_B/\\tau_w$",
-                                   "NTA: total alignment vs block length and gate speed")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(ntatools.alignment_grid_main(__doc__, "fig5_tauc"))

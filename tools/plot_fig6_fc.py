@@ -58,8 +58,7 @@ def w2_panel(ax, mat, title, vmax):
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "fig6_fc")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "fig6_fc", REQUIRED)
     flex = ntatools.case_runs(f, "flexible")
     forg = ntatools.case_runs(f, "forgetful")
     fig = plt.figure(figsize=(22, 17))
@@ -129,8 +128,7 @@ def main():
         ntatools.note(fig.add_subplot(gs[1, :]), "no done runs")
     else:
         fig.colorbar(im, ax=axes, shrink=0.6, label="W2 entry")
-    ntatools.save_figure(fig, args.output, args.results,
-                         ntatools.done_counts(f) + "; mean \u00b1 s.e.m. over seeds")
+    ntatools.finish(fig, args, f, top=None, sem=True)
 
 
 if __name__ == "__main__":

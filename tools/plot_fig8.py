@@ -36,8 +36,7 @@ def switch_losses(f, runs):
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "fig8")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "fig8", REQUIRED)
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
     cmap = plt.get_cmap("viridis")
     ymax = 0.0
@@ -75,10 +74,7 @@ def main():
            title="Loss right after each switch")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8)
-    ntatools.letters(axes, "ABC")
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
-    ntatools.save_figure(fig, args.output, args.results,
-                         ntatools.done_counts(f) + "; mean \u00b1 s.e.m. over seeds")
+    ntatools.finish(fig, args, f, axes, "ABC", top=0.93, sem=True)
 
 
 if __name__ == "__main__":

@@ -30,16 +30,14 @@ REQUIRED = ("reduced_eps", "wbar_task", "wbar", "wbarbar", "cbar", "tau_c", "blo
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "figA10_A11_specialization")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "figA10_A11_specialization", REQUIRED)
     runs = sorted(ntatools.done_runs(f), key=lambda r: f["tau_c"][r])
     fig = plt.figure(figsize=(20, 9))
     gs = fig.add_gridspec(2, 10, hspace=0.35, wspace=1.2)
     a10 = [fig.add_subplot(gs[0, 0:3]), fig.add_subplot(gs[0, 3:6])]
     a11 = [fig.add_subplot(gs[1, 2 * i:2 * i + 2]) for i in range(5)]
     if not runs:
-        for ax in a10 + a11:
-            ntatools.note(ax, "no done runs")
+        ntatools.note_all(a10 + a11, "no done runs")
     else:
         tc = np.array([f["tau_c"][r] for r in runs])
         norm = matplotlib.colors.LogNorm(vmin=tc.min(), vmax=max(tc.max(), tc.min() * 1.01))
@@ -73,7 +71,7 @@ def main():
         a11[0].legend(fontsize=7)
     fig.text(0.62, 0.7, "Switch from w^p_m = delta_pm, c = (1, 0) to teacher 2\n"
              "(reduced model; colour: gate time constant tau_c)", fontsize=11)
-    ntatools.save_figure(fig, args.output, args.results, ntatools.done_counts(f))
+    ntatools.finish(fig, args, f, top=None)
 
 
 if __name__ == "__main__":

@@ -44,13 +44,11 @@ def specialization_gap(f, r):
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "figA13_rho")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "figA13_rho", REQUIRED)
     runs = ntatools.done_runs(f)
     fig, axes = plt.subplots(1, 2, figsize=(14, 5))
     if not runs:
-        for ax in axes:
-            ntatools.note(ax, "no done runs")
+        ntatools.note_all(axes, "no done runs")
     else:
         rho = np.array([f["rho"][r] for r in runs])
         rhos = np.unique(rho)
@@ -80,9 +78,7 @@ def main():
         ax2.set_ylabel("student specialization (matched - unmatched cosine)", color="0.45")
         ax2.set_ylim(bottom=min(0, np.nanmin([g[0] for g in gm])))
         ax.set_title("adaptation speed (black) and specialization (gray)")
-    ntatools.letters(axes, "AB")
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
-    ntatools.save_figure(fig, args.output, args.results, ntatools.done_counts(f))
+    ntatools.finish(fig, args, f, axes, "AB", top=0.93)
 
 
 if __name__ == "__main__":

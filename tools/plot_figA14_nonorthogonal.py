@@ -23,13 +23,11 @@ REQUIRED = ("loss", "gates", "cos_sim", "block_len", "n_blocks", "teachers", "pa
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "figA14_nonorthogonal")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "figA14_nonorthogonal", REQUIRED)
     runs = ntatools.done_runs(f)
     fig, axes = plt.subplots(3, 1, figsize=(14, 10), sharex=True)
     if not runs:
-        for ax in axes:
-            ntatools.note(ax, "no done runs")
+        ntatools.note_all(axes, "no done runs")
     else:
         x = ntatools.x_in_blocks(f, runs)
         for ax in axes:
@@ -47,9 +45,7 @@ def main():
     axes[1].set(ylabel="gate", title="C: gates sorted by matched base teacher", ylim=(-0.05, 1.2))
     axes[2].set(xlabel="time (blocks)", ylabel="cosine similarity", ylim=(-0.05, 1.1),
                 title="D: alignment with the latent base teachers")
-    ntatools.letters(axes, "BCD")
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
-    ntatools.save_figure(fig, args.output, args.results, ntatools.done_counts(f) + "; mean \u00b1 s.e.m. over seeds")
+    ntatools.finish(fig, args, f, axes, "BCD", top=0.96, sem=True)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,7 @@ STEPS = 15  # one-sample steps after a switch shown in B
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "figA16_few_shot")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "figA16_few_shot", REQUIRED)
     fig, axes = plt.subplots(1, 2, figsize=(18, 5), gridspec_kw=dict(width_ratios=[2.2, 1]))
     any_runs = False
     for case, color in (("forgetful", "0.6"), ("flexible", "black")):
@@ -48,15 +47,12 @@ def main():
         for ax in axes:
             ax.legend(fontsize=8, loc="upper right")
     else:
-        for ax in axes:
-            ntatools.note(ax, "no done runs")
+        ntatools.note_all(axes, "no done runs")
     axes[0].set(xlabel="time (blocks)", ylabel="task loss", ylim=(0, None),
                 title="loss with one sample per step (shading: active task)")
     axes[1].set(xlabel="one-sample steps since the switch", ylabel="task loss", ylim=(0, None),
                 title="adaptation after a switch")
-    ntatools.letters(axes, "AB")
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
-    ntatools.save_figure(fig, args.output, args.results, ntatools.done_counts(f) + "; mean \u00b1 s.e.m. over seeds")
+    ntatools.finish(fig, args, f, axes, "AB", top=0.93, sem=True)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,7 @@ PAIR_STYLE = {(0, 0): ("tab:blue", "-"), (1, 0): ("tab:blue", ":"), (0, 1): ("ta
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "figA1_full_vs_reduced")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "figA1_full_vs_reduced", REQUIRED)
     models = ntatools.param(f, "model", ntatools.done_runs(f))
     done = ntatools.done_runs(f)
     full = [r for r, m in zip(done, models) if m == "nta"]
@@ -70,9 +69,7 @@ def main():
                  ylabel="student-teacher cosine" if col == 0 else "student components $w^p_m$")
         ax_w.legend(fontsize=7, loc="lower right", ncol=2)
     ntatools.letters(axes[:, 0], ["A1", "A2", "A3"])
-    ntatools.letters(axes[:, 1], ["B1", "B2", "B3"])
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
-    ntatools.save_figure(fig, args.output, args.results, ntatools.done_counts(f))
+    ntatools.finish(fig, args, f, axes[:, 1], ["B1", "B2", "B3"], top=0.96)
 
 
 if __name__ == "__main__":

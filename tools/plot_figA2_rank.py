@@ -43,13 +43,11 @@ def gate_rate_and_svsum(f, runs):
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "figA2_rank")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "figA2_rank", REQUIRED)
     runs = ntatools.done_runs(f)
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.2))
     if not runs:
-        for ax in axes:
-            ntatools.note(ax, "no done runs")
+        ntatools.note_all(axes, "no done runs")
     else:
         rate, svsum = gate_rate_and_svsum(f, runs)
         rank = np.array([f["teacher_rank"][r] for r in runs])
@@ -79,9 +77,7 @@ def main():
         ax.set(xlabel="teacher rank r", ylabel="(paper units)", title="against the rank")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    ntatools.letters(axes, "AB")
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
-    ntatools.save_figure(fig, args.output, args.results, ntatools.done_counts(f) + "; mean \u00b1 s.e.m. over seeds")
+    ntatools.finish(fig, args, f, axes, "AB", top=0.93, sem=True)
 
 
 if __name__ == "__main__":

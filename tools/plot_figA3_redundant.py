@@ -25,8 +25,7 @@ CASES = (("weight_cost", "with weight cost $\\lambda_W$"), ("no_weight_cost", "w
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "figA3_redundant")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "figA3_redundant", REQUIRED)
     fig, axes = plt.subplots(1, 3, figsize=(18, 4.8), gridspec_kw=dict(width_ratios=[2, 2, 1]))
     norms = {}
     for ax, (case, title) in zip(axes[:2], CASES):
@@ -59,9 +58,7 @@ def main():
     ax.set_xticks(range(4), ["matched 1", "matched 2", "redundant 1", "redundant 2"], fontsize=8)
     ax.set(ylabel="final $||W_p||_F$", title="final student norms")
     ax.legend(fontsize=8)
-    ntatools.letters(axes, "ABC")
-    fig.tight_layout(rect=(0, 0, 1, 0.92))
-    ntatools.save_figure(fig, args.output, args.results, ntatools.done_counts(f))
+    ntatools.finish(fig, args, f, axes, "ABC", top=0.92)
 
 
 if __name__ == "__main__":

@@ -13,17 +13,5 @@ import ntatools
 
 ntatools.ensure_interpreter(("h5py", "numpy", "matplotlib"))
 
-
-def main():
-    args = ntatools.plot_args(__doc__, "figA7_fc_reg")
-    f = ntatools.open_for_plot(args.results, ("total_alignment", "block_len", "tau_w", "lambda_nonneg"))
-    runs = ntatools.done_runs(f)
-    x = {r: round(11 * f["lambda_nonneg"][r] / 10, 10) for r in runs}
-    y = {r: f["block_len"][r] / f["tau_w"][r] for r in runs}
-    ntatools.alignment_grid_figure(args, f, x, y, "regularization strength $\\lambda$",
-                                   "block length $\\tau_B/\\tau_{W_1}$",
-                                   "FC network: total alignment vs block length and regularization")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(ntatools.alignment_grid_main(__doc__, "figA7_fc_reg"))

@@ -23,13 +23,11 @@ REQUIRED = ("reduced_w", "wbar", "block_len", "seed")
 
 
 def main():
-    args = ntatools.plot_args(__doc__, "figA9_block_length")
-    f = ntatools.open_for_plot(args.results, REQUIRED)
+    args, f = ntatools.plot_start(__doc__, "figA9_block_length", REQUIRED)
     runs = ntatools.done_runs(f)
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
     if not runs:
-        for ax in axes:
-            ntatools.note(ax, "no done runs")
+        ntatools.note_all(axes, "no done runs")
     else:
         bl = np.array([f["block_len"][r] for r in runs])
         lengths = np.unique(bl)
@@ -51,9 +49,7 @@ def main():
         axes[1].set(xlabel="time", ylabel="specialization $|\\bar w|$", ylim=(0, 1.05),
                     title="specialization vs time at equal total time")
         axes[1].legend(fontsize=8)
-    ntatools.letters(axes, "AB")
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
-    ntatools.save_figure(fig, args.output, args.results, ntatools.done_counts(f) + "; mean \u00b1 s.e.m. over seeds")
+    ntatools.finish(fig, args, f, axes, "AB", top=0.93, sem=True)
 
 
 if __name__ == "__main__":
