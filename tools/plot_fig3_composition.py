@@ -81,7 +81,7 @@ def main():
         ax_cos.set(xlabel="time (blocks)", ylabel="cosine similarity", ylim=(-0.05, 1.25),
                    title="Student-teacher alignment, flexible, " + prefix)
         ax_gate.legend(fontsize=8, loc="upper left", ncol=3)
-        ax_cos.legend(fontsize=8, loc="upper left", ncol=3)
+        ax_cos.legend(fontsize=8, loc="lower right")
     ntatools.finish(fig, args, f, axes.ravel(), ["C", "E", "G", "D", "F", "H"], top=0.97, sem=True)
 
 
