@@ -65,33 +65,47 @@ int ntas_data_dir(int dataset, const char *spec_path, char *dir, size_t len, cha
         snprintf(dir, len, "%s", set);
         return 0;
     }
-    /* R = the parent of the sweep file's directory. */
-    char root[NTAS_PATH_LEN];
-    const char *slash = strrchr(spec_path, '/');
-    if (!slash) snprintf(root, sizeof root, "..");
-    else if (slash == spec_path) snprintf(root, sizeof root, "/..");
-    else snprintf(root, sizeof root, "%.*s/..", (int)(slash - spec_path), spec_path);
-    char cand[3][NTAS_PATH_LEN];
-    int n = 0;
     if (dataset == NTAS_DATASET_FASHION) {
-        snprintf(cand[n++], NTAS_PATH_LEN, "/usr/share/datasets/fashion-mnist");
-    } else {
-        snprintf(cand[n++], NTAS_PATH_LEN, "%.4000s/data/mnist", root);
-        snprintf(cand[n++], NTAS_PATH_LEN, "%.4000s/../shared/data/mnist-t10k", root);
-    }
-    for (int i = 0; i < n; i++)
-        if (holds_data(cand[i])) {
-            /* Absolute, so messages and the data_dir attribute say where it was. */
-            char *abs = realpath(cand[i], NULL);
-            snprintf(dir, len, "%s", abs ? abs : cand[i]);
-            free(abs);
+        const char *debian = "/usr/share/datasets/fashion-mnist";
+        if (holds_data(debian)) {
+            snprintf(dir, len, "%s", debian);
             return 0;
         }
-    int used = snprintf(err, errlen, "dataset = %s: no IDX files found; set %s to their directory (looked in",
-                        dataset_name(dataset), env);
-    for (int i = 0; i < n && used > 0 && (size_t)used < errlen; i++)
-        used += snprintf(err + used, errlen - (size_t)used, "%s %s", i ? "," : "", cand[i]);
-    if (used > 0 && (size_t)used < errlen) snprintf(err + used, errlen - (size_t)used, ")");
+        snprintf(err, errlen, "dataset = fashion: no IDX files found; install Debian's dataset-fashion-mnist "
+                 "(tools/install-deps) or set %s to their directory (looked in %s)", env, debian);
+        return -1;
+    }
+    /* MNIST: D/data/mnist or D/shared/data/mnist-t10k for the sweep file's
+     * directory D and each directory above it (the repository's data/, or
+     * the shared/ beside a checkout). */
+    char here[NTAS_PATH_LEN];
+    const char *slash = strrchr(spec_path, '/');
+    if (!slash) snprintf(here, sizeof here, ".");
+    else snprintf(here, sizeof here, "%.*s", slash == spec_path ? 1 : (int)(slash - spec_path), spec_path);
+    char *d = realpath(here, NULL);
+    if (!d) {
+        snprintf(err, errlen, "dataset = mnist: cannot resolve the sweep file's directory %s: %s", here, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        static const char *const below[] = {"data/mnist", "shared/data/mnist-t10k"};
+        for (int i = 0; i < 2; i++) {
+            char cand[NTAS_PATH_LEN];
+            snprintf(cand, sizeof cand, "%.4000s/%s", strcmp(d, "/") ? d : "", below[i]);
+            if (holds_data(cand)) {
+                snprintf(dir, len, "%s", cand);
+                free(d);
+                return 0;
+            }
+        }
+        char *up = strrchr(d, '/');
+        if (!up || !strcmp(d, "/")) break;
+        if (up == d) up[1] = '\0';
+        else *up = '\0';
+    }
+    free(d);
+    snprintf(err, errlen, "dataset = mnist: no IDX files found in data/mnist or shared/data/mnist-t10k beside the "
+             "sweep file or any directory above it; set %s to their directory", env);
     return -1;
 }
 

@@ -26,8 +26,7 @@ import ntatools  # noqa: E402
 ntatools.ensure_interpreter(("h5py", "numpy"))
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checklib import check, finish  # noqa: E402
+check = ntatools.Checks()
 
 
 def groups(f):
@@ -46,7 +45,7 @@ def main():
     pre = groups(f)
     check(len(pre) == 1, "one pretrained group (%d)" % len(pre))
     if len(pre) != 1:
-        finish()
+        return check.summary()
     g = next(iter(pre.values()))
     acc0 = float(g["test_accuracy"][0])
     check(int(g["status"][0]) == 1, "pretrained group complete")
@@ -87,7 +86,7 @@ def main():
         for k in set(other) & set(pre):
             for ds in pre[k]:
                 check(pre[k][ds][()].tobytes() == other[k][ds][()].tobytes(), "pretrained %s/%s equal" % (k, ds))
-    finish()
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -4,13 +4,17 @@ flexible runs specialise and get fast at switching, forgetful runs do not.
 
 usage: check_fig2.py RESULTS.h5
 """
+import os
 import sys
 
-import checklib  # switches to an interpreter with h5py first
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import ntatools  # noqa: E402
+
+ntatools.ensure_interpreter(("h5py", "numpy"))
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
-check = checklib.check
+check = ntatools.Checks()
 
 with h5py.File(sys.argv[1], "r") as f:
     case = f["case"][:].astype(str)
@@ -36,4 +40,4 @@ check(last_flex < 0.1, f"flexible: last blocks take a small fraction ({last_flex
 last_forg = rel[forg, -2:].mean()
 check(last_forg > 0.5, f"forgetful: last blocks still take over half a block ({last_forg:.3f} > 0.5)")
 
-checklib.finish()
+sys.exit(check.summary())

@@ -13,13 +13,17 @@ margin; the measured numbers are printed):
 
 usage: check_variants.py RESULTS.h5
 """
+import os
 import sys
 
-import checklib  # switches to an interpreter with h5py first
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import ntatools  # noqa: E402
+
+ntatools.ensure_interpreter(("h5py", "numpy"))
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
-check = checklib.check
+check = ntatools.Checks()
 
 def n_valid(f, j):
     return int(np.isfinite(f["loss"][j]).sum())
@@ -93,4 +97,4 @@ with h5py.File(sys.argv[1], "r") as f:
     check(early["compose_flexible"].mean() < 0.6 * early["compose_forgetful"].mean(),
           "compose: flexible < 0.6 x forgetful")
 
-checklib.finish()
+sys.exit(check.summary())

@@ -228,10 +228,77 @@ variants_outcome)
   mpi 2 "$bin" run "$src/tests/variants_outcome.ini" -o "$tmp/v.h5" --quiet
   py "$src/tests/check_variants.py" "$tmp/v.h5"
   ;;
+figures_outcome)
+  # Qualitative outcomes the paper states for Figs. 8 and A.16 (full sweeps,
+  # a few seconds each) and A.2 (scaled down).
+  mpi 2 "$bin" run "$src/sweeps/fig8.ini" -o "$tmp/fig8.h5" --quiet
+  mpi 2 "$bin" run "$src/sweeps/figA16_few_shot.ini" -o "$tmp/figA16.h5" --quiet
+  mpi 2 "$bin" run "$src/tests/figA2_outcome.ini" -o "$tmp/figA2.h5" --quiet
+  py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" "$tmp/figA2.h5"
+  ;;
+plot_smoke)
+  # Every figure sweep has a plot script and a tiny version in tests/plot_smoke/
+  # (which includes the sweep and shrinks it), and each plot script has both:
+  # no figure is skipped silently. Each tiny sweep runs on 2 ranks and its plot
+  # script must write a PNG.
+  missing=0
+  for f in "$src"/sweeps/*.ini; do
+    name=$(basename "$f" .ini)
+    case $name in smoke*) continue ;; esac
+    [ -e "$src/tools/plot_$name.py" ] || { echo "sweeps/$name.ini has no tools/plot_$name.py"; missing=1; }
+  done
+  for p in "$src"/tools/plot_*.py; do
+    name=$(basename "$p" .py); name=${name#plot_}
+    [ -e "$src/sweeps/$name.ini" ] || { echo "tools/plot_$name.py has no sweeps/$name.ini"; missing=1; }
+    [ -e "$src/tests/plot_smoke/$name.ini" ] || { echo "tools/plot_$name.py has no tests/plot_smoke/$name.ini"; missing=1; }
+  done
+  for t in "$src"/tests/plot_smoke/*.ini; do
+    name=$(basename "$t" .ini)
+    [ -e "$src/tools/plot_$name.py" ] || { echo "tests/plot_smoke/$name.ini has no tools/plot_$name.py"; missing=1; }
+    grep -q "^include = ../../sweeps/$name.ini\$" "$t" || { echo "tests/plot_smoke/$name.ini does not include ../../sweeps/$name.ini"; missing=1; }
+  done
+  [ "$missing" -eq 0 ] || exit 1
+  # The runs one after another on 2 ranks, then the plots two at a time.
+  names=()
+  t0=$(now)
+  for t in "$src"/tests/plot_smoke/*.ini; do
+    name=$(basename "$t" .ini)
+    mpi 2 "$bin" run "$t" -o "$tmp/$name.h5" --quiet
+    "$bin" status "$tmp/$name.h5" > "$tmp/$name.status" || { cat "$tmp/$name.status"; exit 1; }
+    names+=("$name")
+  done
+  echo "${#names[@]} tiny sweeps run in $(frac "$t0" "$(now)" 1) s"
+  plot_one() {
+    local name=$1
+    if ! NTATOOLS_DPI=50 py "$src/tools/plot_$name.py" "$tmp/$name.h5" -o "$tmp/$name.png" \
+        > "$tmp/$name.log" 2>&1; then
+      cat "$tmp/$name.log"; echo "FAIL $name: plot script failed"; return 1
+    fi
+    [ -s "$tmp/$name.png" ] || { echo "FAIL $name: no PNG written"; return 1; }
+    [ "$(head -c 8 "$tmp/$name.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+      { echo "FAIL $name: $name.png is not a PNG"; return 1; }
+    echo "ok   $name ($(stat -c %s "$tmp/$name.png") bytes)"
+  }
+  t0=$(now)
+  failed=0 pids=()
+  for name in "${names[@]}"; do
+    plot_one "$name" &
+    pids+=($!)
+    if [ "${#pids[@]}" -ge 2 ]; then
+      wait "${pids[0]}" || failed=$((failed + 1))
+      pids=("${pids[@]:1}")
+    fi
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
+  echo "plots drawn in $(frac "$t0" "$(now)" 1) s"
+  echo "$(( ${#names[@]} - failed )) passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  ;;
 validate_sweeps)
   # Every shipped sweep file is valid.
   n=0
-  for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini; do
+  for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini "$src"/tests/figA2_outcome.ini \
+           "$src"/tests/plot_smoke/*.ini; do
     "$bin" validate "$f"
     n=$((n + 1))
   done

@@ -204,3 +204,361 @@ def match_paths(final_cos):
             perm[m] = p
             free_paths.discard(p)
     return perm + sorted(free_paths)
+
+
+# ---------------------------------------------------------------------------
+# Plotting helpers shared by the tools/plot_<sweep>.py scripts. Every script
+# reads only its results file; these helpers turn the file's per-run arrays
+# into what the paper's panels show. matplotlib and numpy are imported inside
+# the functions, after the script has called ensure_interpreter().
+
+CASE_COLORS = {"flexible": "black", "forgetful": "0.6"}
+OTHER_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink",
+                "tab:olive", "tab:cyan"]
+TASK_COLORS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown",
+               "tab:pink", "tab:olive", "tab:cyan"]
+SORTED_MODELS = ("nta_neuron", "fc")  # cos_sim and gates already sorted by teacher
+
+
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_args(doc, sweep_name):
+    """Parse `SCRIPT RESULTS.h5 [-o OUT.png]`; the default output is
+    RESULTS_<sweep_name>.png next to the results file."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n\n".join(doc.split("\n\n")[1:]))
+    ap.add_argument("results", metavar="RESULTS.h5")
+    ap.add_argument("-o", "--output", metavar="OUT.png",
+                    help="image to write (default: RESULTS_%s.png)" % sweep_name)
+    args = ap.parse_args()
+    if not args.output:
+        args.output = os.path.splitext(args.results)[0] + "_%s.png" % sweep_name
+    return args
+
+
+def open_for_plot(path, required=()):
+    """open_results plus the check that record times can be converted."""
+    f = open_results(path, tuple(required) + ("case", "status", "time"))
+    if attr_str(f["time"], "units") == "record" and "record_interval" not in f:
+        die("%s: `time` is in records but dataset record_interval is missing" % path)
+    return f
+
+
+def plot_start(doc, sweep_name, required=()):
+    """The start of every plot script: its arguments and the open file."""
+    args = plot_args(doc, sweep_name)
+    return args, open_for_plot(args.results, required)
+
+
+def case_label(case):
+    return case if case else "(no case)"
+
+
+def case_colors(cases):
+    """A colour per case: the paper's black/gray for flexible/forgetful."""
+    colors = {}
+    for c in cases:
+        colors[c] = CASE_COLORS.get(c) or OTHER_COLORS[len(colors) % len(OTHER_COLORS)]
+    return colors
+
+
+def done_runs(f, where=None):
+    """Indices of done runs (status 1), optionally only those where
+    where(i) is true."""
+    import numpy as np
+    status = np.asarray(f["status"][()])
+    return [i for i in range(status.size) if status[i] == 1 and (where is None or where(i))]
+
+
+def case_runs(f, case):
+    """Done runs of one case."""
+    cases = decode(f["case"][()])
+    return done_runs(f, lambda i: cases[i] == case)
+
+
+def param(f, key, runs):
+    """Per-run values of a parameter key (strings decoded)."""
+    import numpy as np
+    v = read_runs(f, key, runs)
+    return decode(v) if v.dtype.kind in "SU" else np.asarray(v)
+
+
+def band(ax, x, y, color, label=None, **kw):
+    """Mean +- s.e.m. over runs (axis 0) of y against x; returns the mean."""
+    mean, sem, _ = mean_sem(y, axis=0)
+    ax.plot(x, mean, color=color, label=label, lw=kw.pop("lw", 1.2), **kw)
+    ax.fill_between(x, mean - sem, mean + sem, color=color, alpha=0.25, lw=0)
+    return mean
+
+
+def note(ax, text):
+    """A boxed message where a panel has nothing to draw."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10,
+            bbox=dict(boxstyle="round", fc="lightyellow", ec="0.7"))
+
+
+def note_all(axes, text):
+    for ax in axes:
+        note(ax, text)
+
+
+def x_in_blocks(f, runs, what=""):
+    """Record times of `runs` in blocks (time / block_len), from the first
+    run; runs averaged per record should share this axis (warns if not)."""
+    import numpy as np
+    xs = record_times(f, runs) / read_runs(f, "block_len", runs)[:, None]
+    if not np.allclose(xs, xs[0], equal_nan=True):
+        sys.stderr.write("warning: runs %sdiffer in record interval or block_len; plotted on "
+                         "the first run's time axis\n" % ("of %r " % what if what else ""))
+    return xs[0]
+
+
+def sorted_by_teacher(f, runs):
+    """Gates [run, time, q] and matched cosine [run, time, m] of `runs`, with
+    q < M the gate of the path matched to teacher m = q (by the final
+    cos_sim, match_paths) and q >= M the unmatched paths. Per-neuron and
+    fully-connected runs store cos_sim and gates already sorted (path m is
+    teacher m's sorted student), so they are taken as they are."""
+    import numpy as np
+    gates = read_runs(f, "gates", runs)
+    cos = read_runs(f, "cos_sim", runs)
+    M = read_runs(f, "teachers", runs)
+    P = read_runs(f, "paths", runs)
+    models = param(f, "model", runs) if "model" in f else ["nta"] * len(runs)
+    g_sorted = np.full((len(runs), gates.shape[1], max(M.max(), P.max())), np.nan)
+    c_match = np.full((len(runs), gates.shape[1], M.max()), np.nan)
+    for i in range(len(runs)):
+        m_i, p_i = int(M[i]), int(P[i])
+        if models[i] in SORTED_MODELS:
+            perm = list(range(m_i))
+        else:
+            finite = np.nonzero(np.isfinite(cos[i, :, :m_i, :p_i]).all(axis=(1, 2)))[0]
+            if finite.size == 0:
+                continue
+            perm = match_paths(cos[i, finite[-1], :m_i, :p_i])
+        for q, p in enumerate(perm):
+            if p >= 0:
+                g_sorted[i, :, q] = gates[i, :, p]
+                if q < m_i:
+                    c_match[i, :, q] = cos[i, :, q, p]
+    return g_sorted, c_match, int(M.max())
+
+
+def block_tasks(f, run):
+    """Task index of every block of one run: block_task when the file has it
+    (composition curricula), else the alternating b mod M."""
+    import numpy as np
+    nb = int(read_runs(f, "n_blocks", [run])[0])
+    if "block_task" in f:
+        bt = np.asarray(f["block_task"][run][:nb])
+        if np.isfinite(bt).all():
+            return bt.astype(int)
+    return np.arange(nb) % int(read_runs(f, "teachers", [run])[0])
+
+
+def shade_blocks(ax, f, run, alpha=0.08, x_in_time=False):
+    """Shade each block of `run` in the colour of its task (x in blocks, or
+    in time units with x_in_time)."""
+    scale = float(read_runs(f, "block_len", [run])[0]) if x_in_time else 1.0
+    for b, t in enumerate(block_tasks(f, run)):
+        ax.axvspan(b * scale, (b + 1) * scale, color=TASK_COLORS[t % len(TASK_COLORS)],
+                   alpha=alpha, lw=0)
+
+
+def records_per_block(f, run):
+    """Records per block when every block starts on a record (steps per block
+    a multiple of record_every), else None."""
+    steps = int(round(float(f["block_len"][run]) / float(f["dt"][run])))
+    every = int(f["record_every"][run])
+    return steps // every if steps % every == 0 else None
+
+
+def by_block(f, name, runs):
+    """Dataset `name` ([run, time, ...]) as [run, block, record in block, ...]
+    for runs whose blocks start on records and share the layout; the record
+    at index 0 of a block is that block's first step (before its update)."""
+    rpb = {records_per_block(f, r) for r in runs}
+    nb = {int(f["n_blocks"][r]) for r in runs}
+    if len(rpb) != 1 or None in rpb or len(nb) != 1:
+        die("runs %s do not share a block layout with a record at every block start "
+            "(steps per block a multiple of record_every)" % list(runs))
+    rpb, nb = rpb.pop(), nb.pop()
+    a = read_runs(f, name, runs)[:, :rpb * nb]
+    return a.reshape((len(runs), nb, rpb) + a.shape[2:])
+
+
+def letters(axes, labels):
+    """Bold panel letters above the top-left corner of each axis."""
+    for ax, label in zip(axes, labels):
+        ax.text(-0.12, 1.06, label, transform=ax.transAxes, fontsize=14, fontweight="bold")
+
+
+def grid_mean(x, y, v):
+    """Mean over seeds of per-run values v on the grid of the per-run
+    coordinates x, y: returns xs, ys (sorted unique values) and
+    mean[len(ys), len(xs)], sem and count (NaN / 0 where no run)."""
+    import numpy as np
+    x, y, v = (np.asarray(a, dtype=float) for a in (x, y, v))
+    xs, ys = np.unique(x), np.unique(y)
+    mean = np.full((ys.size, xs.size), np.nan)
+    sem = np.full_like(mean, np.nan)
+    count = np.zeros(mean.shape, dtype=int)
+    for j, yv in enumerate(ys):
+        for i, xv in enumerate(xs):
+            m, s, n = mean_sem(v[np.isclose(x, xv) & np.isclose(y, yv)])
+            mean[j, i], sem[j, i], count[j, i] = m, s, n
+    return xs, ys, mean, sem, count
+
+
+# The hyperparameter grids of Figs. 5 and A.7: per sweep, the parameters it
+# needs, its column coordinate per run (the swept quantity as the paper's axis
+# shows it) and the axis labels. Rows are always tau_B / tau_w (tau_W1 for the
+# fully-connected network).
+GRID_FIGURES = {
+    "fig5_tauc": (("tau_c",), lambda f, r: f["tau_w"][r] / f["tau_c"][r],
+                  "gate learning rate $\\tau_w/\\tau_c$", "$\\tau_w$", "NTA"),
+    "fig5_reg": (("lambda_nonneg",), lambda f, r: round(3 * f["lambda_nonneg"][r] / 5, 10),
+                 "regularization strength $\\lambda$ ($\\lambda_{nonneg} = 5\\lambda/3$)", "$\\tau_w$", "NTA"),
+    "figA7_fc_tauw2": (("tau_w2",), lambda f, r: f["tau_w"][r] / f["tau_w2"][r],
+                       "layer 2 learning rate $\\tau_{W_1}/\\tau_{W_2}$", "$\\tau_{W_1}$", "FC network"),
+    "figA7_fc_reg": (("lambda_nonneg",), lambda f, r: round(11 * f["lambda_nonneg"][r] / 10, 10),
+                     "regularization strength $\\lambda$ ($\\lambda_{nonneg} = 10\\lambda/11$)", "$\\tau_{W_1}$",
+                     "FC network"),
+}
+
+
+def alignment_grid_main(doc, sweep_name):
+    """Figs. 5 and A.7: the final total alignment, mean over seeds (A) and its
+    s.e.m. (B), against block length (rows, longest on top, as the paper)
+    and the sweep's second quantity (GRID_FIGURES)."""
+    import numpy as np
+    keys, x_of, xlabel, tau_name, model = GRID_FIGURES[sweep_name]
+    args, f = plot_start(doc, sweep_name, ("total_alignment", "block_len", "tau_w") + keys)
+    plt = pyplot()
+    runs = done_runs(f)
+    xs, ys, mean, sem, count = grid_mean([x_of(f, r) for r in runs],
+                                         [f["block_len"][r] / f["tau_w"][r] for r in runs],
+                                         read_runs(f, "total_alignment", runs))
+    mean, sem, count, ys = mean[::-1], sem[::-1], count[::-1], ys[::-1]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    ylabel = "block length $\\tau_B/$" + tau_name
+    finite = np.isfinite(mean).any()
+    lo = min(0.7, np.floor(np.nanmin(mean) * 10) / 10) if finite else 0.7
+    im = heatmap(axes[0], mean, tick_labels(xs), tick_labels(ys), lo, 1.0)
+    fig.colorbar(im, ax=axes[0], label="total alignment (final, mean over seeds)")
+    axes[0].set(xlabel=xlabel, ylabel=ylabel, title="%s: total alignment at the end" % model)
+    top = max(0.05, np.nanmax(sem)) if np.isfinite(sem).any() else 0.05
+    im = heatmap(axes[1], sem, tick_labels(xs), tick_labels(ys), 0, top, cmap="Greys", fmt="%.3f")
+    fig.colorbar(im, ax=axes[1], label="s.e.m. over seeds")
+    axes[1].set(xlabel=xlabel, ylabel=ylabel,
+                title="s.e.m. (%d to %d seeds per cell)" % (count.min(), count.max()) if count.size else "s.e.m.")
+    finish(fig, args, f, axes, "AB")
+
+
+def heatmap(ax, z, xticks, yticks, vmin, vmax, cmap="Oranges", fmt="%.2f"):
+    """z[row, col] as an image with every cell's value written in it."""
+    import numpy as np
+    im = ax.imshow(z, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(len(xticks)), xticks)
+    ax.set_yticks(range(len(yticks)), yticks)
+    for (j, i), val in np.ndenumerate(z):
+        text = fmt % val if np.isfinite(val) else "n/a"
+        ax.text(i, j, text, ha="center", va="center", fontsize=7,
+                color="white" if np.isfinite(val) and val > vmin + 0.7 * (vmax - vmin) else "black")
+    return im
+
+
+def tick_labels(values, fmt="%.3g"):
+    return [fmt % v for v in values]
+
+
+def save_figure(fig, out, path, counts=None):
+    """Title with the results file and the done-run counts, then write at
+    130 dpi (or $NTATOOLS_DPI: the tests draw small images to save time)."""
+    title = os.path.basename(path)
+    if counts:
+        title += "  (done runs: %s)" % counts
+    fig.suptitle(title, fontsize=9)
+    try:
+        dpi = float(os.environ.get("NTATOOLS_DPI", "130"))
+    except ValueError:
+        die("NTATOOLS_DPI=%r is not a number" % os.environ["NTATOOLS_DPI"])
+    try:
+        fig.savefig(out, dpi=dpi)
+    except OSError as e:
+        die("cannot write %s: %s" % (out, e))
+    print("wrote", out)
+
+
+def finish(fig, args, f, panels=(), labels="", top=0.93, sem=False):
+    """The end of every plot script: panel letters, layout (top: the
+    fraction of the height left below the title; None keeps the figure's own
+    layout), title with the done-run counts, and the file."""
+    letters(panels, labels)
+    if top is not None:
+        fig.tight_layout(rect=(0, 0, 1, top))
+    save_figure(fig, args.output, args.results,
+                done_counts(f) + ("; mean \u00b1 s.e.m. over seeds" if sem else ""))
+
+
+def done_counts(f):
+    """'case n/total, ...' over all cases of the file."""
+    done, total = group_by_case(f)
+    return ", ".join("%s %d/%d" % (case_label(c), len(done[c]), total[c]) for c in done)
+
+
+PATH_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
+
+
+def plane_trajectories(ax, w, gates=None, alpha=1.0, label=True):
+    """Reduced model: each student's path through the teacher plane,
+    w[time, p, m] = w^{p+1}_{m+1}; with gates[time, p], a thick gray trace
+    under student p whose darkness follows its gate (Fig. 4B, C)."""
+    import numpy as np
+    from matplotlib.collections import LineCollection
+    for p in range(w.shape[1]):
+        xy = w[:, p, :2]
+        ok = np.isfinite(xy).all(axis=1)
+        xy = xy[ok]
+        if len(xy) < 2:
+            continue
+        if gates is not None:
+            g = np.clip(np.asarray(gates)[ok, p], 0, 1)
+            seg = np.stack([xy[:-1], xy[1:]], axis=1)
+            ax.add_collection(LineCollection(seg, colors=[(0, 0, 0, 0.35 * v) for v in g[1:]],
+                                             linewidths=9, zorder=1))
+        color = PATH_COLORS[p % len(PATH_COLORS)]
+        ax.plot(xy[:, 0], xy[:, 1], color=color, lw=1.8, alpha=alpha, zorder=2,
+                label="student %d" % (p + 1) if label else None)
+        ax.plot(xy[0, 0], xy[0, 1], "o", color=color, ms=4, alpha=alpha, zorder=3)
+        ax.annotate("", xy=xy[-1], xytext=xy[max(0, len(xy) - 3)], zorder=3,
+                    arrowprops=dict(arrowstyle="-|>", color=color, alpha=alpha, lw=1.5))
+    ax.plot([1, 0], [0, 1], "*", ms=12, mfc="none", mec="k", ls="none")
+    ax.set(xlabel="$w^p_1$ (along teacher 1)", ylabel="$w^p_2$ (along teacher 2)")
+    ax.set_aspect("equal", adjustable="box")
+
+
+class Checks:
+    """Counter of pass/fail checks for the outcome test scripts: call with a
+    condition and what it means; summary() prints the totals and returns the
+    exit status (1 if any check failed)."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, cond, what):
+        print(("ok   " if cond else "FAIL ") + what)
+        self.passed += bool(cond)
+        self.failed += not cond
+
+    def summary(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        return 1 if self.failed else 0

@@ -109,14 +109,9 @@ def plot(results, out, default_suffix):
         shade_tasks(ax_g, n_blocks)
         ax_g.set(xlabel="time (blocks)", ylabel="gate activity c", title="Gates, flexible head")
     counts = ", ".join("%s %d/%d" % (c or "(no case)", len(done[c]), total[c]) for c in done)
-    fig.suptitle("%s  (done runs: %s; mean \u00b1 s.e.m. over seeds)\n%s"
-                 % (os.path.basename(results), counts, pretrained_note(f)), fontsize=9)
-    fig.tight_layout()
-    try:
-        fig.savefig(out, dpi=150)
-    except OSError as e:
-        ntatools.die("cannot write %s: %s" % (out, e))
-    print("wrote", out)
+    fig.text(0.5, 0.005, pretrained_note(f), ha="center", va="bottom", fontsize=8)
+    fig.tight_layout(rect=(0, 0.02, 1, 0.95))
+    ntatools.save_figure(fig, out, results, counts + "; mean \u00b1 s.e.m. over seeds")
 
 
 def main(default_suffix="_fig7.png", doc=__doc__):

@@ -58,12 +58,12 @@ typedef struct {
 } ntas_feature_cache;
 
 /* The directory holding dataset's IDX files: the environment variable of
- * the dataset if set (then it must hold them), else the first of the
- * built-in places that does: fashion: /usr/share/datasets/fashion-mnist
- * (Debian's dataset-fashion-mnist); mnist: <R>/data/mnist and
- * <R>/../shared/data/mnist-t10k, R being the parent of the sweep file's
- * directory (the repository, for sweeps/ and tests/). 0, or -1 with err
- * saying where it looked. */
+ * the dataset if set (then it must hold them); else fashion:
+ * /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist);
+ * mnist: the first of D/data/mnist and D/shared/data/mnist-t10k that holds
+ * them, for D the sweep file's directory, then each directory above it (the
+ * repository's data/mnist, or the shared/ beside a checkout). 0, or -1 with
+ * err saying where it looked. */
 int ntas_data_dir(int dataset, const char *spec_path, char *dir, size_t len, char *err, size_t errlen);
 
 /* The distinct pretraining settings of the spec's cnn runs (none for other

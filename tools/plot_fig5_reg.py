@@ -1,0 +1,17 @@
+#!/usr/bin/env python3
+"""Plot Fig. 5 (right) of Sandbrink et al. (NeurIPS 2024) from a results
+file of sweeps/fig5_reg.ini: the final total alignment of the NTA (mean over
+seeds) against block length tau_B / tau_w (rows, longest on top) and the
+regularisation strength lam (columns; lambda_nonneg = 5 lam / 3, App. B.5),
+at constant total time; B: its s.e.m.
+
+usage: plot_fig5_reg.py RESULTS.h5 [-o OUT.png]
+"""
+import sys
+
+import ntatools
+
+ntatools.ensure_interpreter(("h5py", "numpy", "matplotlib"))
+
+if __name__ == "__main__":
+    sys.exit(ntatools.alignment_grid_main(__doc__, "fig5_reg"))

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Plot Fig. A.13B of Sandbrink et al. (NeurIPS 2024) from a results file of
+sweeps/figA13_rho.ini: how adaptation speed and specialization decay as the
+teachers' rows become correlated (cosine rho; rho = 0 is orthogonal).
+
+  A  cosine of each teacher with its matched student over time, one line
+     per rho (colour)
+  B  adaptation speed (black, left axis): the largest |dL/dt| within a
+     block, from consecutive loss records, averaged over blocks (the
+     authors' measure); specialization (gray, right axis): final cosine of
+     the matched (teacher, student) pairs minus that of the unmatched pairs
+Mean +- s.e.m. over seeds where the sweep has several.
+
+usage: plot_figA13_rho.py RESULTS.h5 [-o OUT.png]
+"""
+import sys
+
+import ntatools
+
+ntatools.ensure_interpreter(("h5py", "numpy", "matplotlib"))
+plt = ntatools.pyplot()
+import numpy as np  # noqa: E402
+
+REQUIRED = ("loss", "cos_sim", "rho", "block_len", "n_blocks", "dt", "record_every")
+
+
+def adaptation_speed(f, r):
+    L = ntatools.by_block(f, "loss", [r])[0]            # [block, record]
+    step = float(f["dt"][r]) * int(f["record_every"][r])
+    return np.nanmean(np.nanmax(np.abs(np.diff(L, axis=1)) / step, axis=1))
+
+
+def specialization_gap(f, r):
+    cos = f["cos_sim"][r]
+    ok = np.nonzero(np.isfinite(cos).all(axis=(1, 2)))[0]
+    c = cos[ok[-1]]
+    perm = ntatools.match_paths(c)
+    M = c.shape[0]
+    matched = np.zeros(c.shape, dtype=bool)
+    for m in range(M):
+        if perm[m] >= 0:
+            matched[m, perm[m]] = True
+    return c[matched].mean() - c[~matched].mean()
+
+
+def main():
+    args, f = ntatools.plot_start(__doc__, "figA13_rho", REQUIRED)
+    runs = ntatools.done_runs(f)
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5))
+    if not runs:
+        ntatools.note_all(axes, "no done runs")
+    else:
+        rho = np.array([f["rho"][r] for r in runs])
+        rhos = np.unique(rho)
+        cmap = plt.get_cmap("viridis")
+        for k, v in enumerate(rhos):
+            these = [r for r, x in zip(runs, rho) if x == v]
+            _, match, M = ntatools.sorted_by_teacher(f, these)
+            x = ntatools.x_in_blocks(f, these)
+            for m in range(M):
+                ntatools.band(axes[0], x, match[:, :, m], cmap(k / max(1, len(rhos) - 1)),
+                              "rho = %g" % v if m == 0 else None)
+        axes[0].set(xlabel="time (blocks)", ylabel="cosine (teacher, matched student)", ylim=(-0.05, 1.1),
+                    title="alignment of each teacher with its student")
+        axes[0].legend(fontsize=7, ncol=2, loc="lower right")
+        speed = np.array([adaptation_speed(f, r) for r in runs])
+        gap = np.array([specialization_gap(f, r) for r in runs])
+        sm = [ntatools.mean_sem(speed[rho == v]) for v in rhos]
+        gm = [ntatools.mean_sem(gap[rho == v]) for v in rhos]
+        ax = axes[1]
+        ax.errorbar(rhos, [s[0] for s in sm], yerr=np.nan_to_num([s[1] for s in sm]), color="k",
+                    marker="o", capsize=2)
+        ax.set(xlabel="teacher similarity rho (cosine of rows)", ylabel="adaptation speed max |dL/dt|")
+        ax.set_ylim(bottom=0)
+        ax2 = ax.twinx()
+        ax2.errorbar(rhos, [g[0] for g in gm], yerr=np.nan_to_num([g[1] for g in gm]), color="0.55",
+                     marker="s", capsize=2)
+        ax2.set_ylabel("student specialization (matched - unmatched cosine)", color="0.45")
+        ax2.set_ylim(bottom=min(0, np.nanmin([g[0] for g in gm])))
+        ax.set_title("adaptation speed (black) and specialization (gray)")
+    ntatools.finish(fig, args, f, axes, "AB", top=0.93)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
