@@ -20,6 +20,7 @@ static const char *const curriculum_choices[] = {"alternating", "composition", "
 static const char *const composition_choices[] = {"none", "task", "subtask", NULL};
 static const char *const reduced_init_choices[] = {"random", "specialized", NULL};
 static const char *const norm_choices[] = {"l1", "l2", NULL};
+static const char *const data_choices[] = {"sampled", "wishart", "expected", NULL};
 
 #define OFF(field) offsetof(ntas_params, field)
 #define BIG 1e15
@@ -90,6 +91,12 @@ const ntas_param_desc ntas_param_table[] = {
     {"reduced_init", NTAS_PT_CHOICE, OFF(reduced_init), "random", 0, 0, 0, reduced_init_choices, "", "",
      "model=reduced: random = w ~ N(0, init_sigma^2), c = 1/2; specialized = w^p_m = delta_pm, "
      "c = (1, 0) (Fig. 4E)", 1},
+    {"data", NTAS_PT_CHOICE, OFF(data), "sampled", 0, 0, 0, data_choices, "", "",
+     "how a step sees its batch: sampled = B fresh inputs x ~ N(0, I); wishart = only S = X^T X / B, "
+     "drawn directly from its Wishart law (exact in distribution, other random numbers than sampled; "
+     "batch < d_in falls back to sampled); expected = S = I, the batch -> infinity gradient flow. "
+     "wishart and expected: models nta, nta_neuron, fc; reduced takes expected (its input x = 1 is "
+     "already deterministic)", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
 
@@ -311,6 +318,14 @@ int ntas_params_sorted_model(const ntas_params *p)
 
 static int validate_variant(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
 {
+    if (p->model == NTAS_MODEL_REDUCED && p->data == NTAS_DATA_WISHART) {
+        /* Its batch is the fixed input x = 1, not a Gaussian draw, so there
+         * is no second moment to sample: S = 1 always (data = expected). */
+        snprintf(err, errlen, "model=reduced has the fixed input x = 1 (S = 1, already the expected flow): "
+                 "data must be sampled or expected, not wishart");
+        *bad_key = "data";
+        return -1;
+    }
     if (p->model == NTAS_MODEL_REDUCED) {
         /* The reduced model is fixed in shape (Sec. 5): ask for it explicitly
          * rather than silently ignore other values (the run key holds them). */
