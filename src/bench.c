@@ -6,9 +6,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "ntasweep/rng.h"
+#include "ntasweep/train.h"
 #include "ntasweep/wishart.h"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -198,21 +200,186 @@ int ntas_bench_wishart(int d, int B, double min_seconds, int reps, double *per_s
 
 /* ---- cost model ------------------------------------------------------------- */
 
-ntas_step_cost ntas_step_cost_sampled(int B, int d_in, int d_out, int P)
+ntas_step_cost ntas_step_cost_of(const ntas_params *p)
 {
-    const double b = B, di = d_in, dout = d_out, p = P, en = dout * di;
-    ntas_step_cost c;
-    c.gemm_flops = 3.0 * 2.0 * b * di * dout;
-    c.other_flops = 2.0 * p * en     /* W_eff */
-                    + 4.0 * b * dout /* loss and dY */
-                    + 3.0 * p * en   /* dW, dc */
-                    + 4.0 * p * en + 4.0 * p; /* Euler step and norms */
+    const double P = (double)p->paths, di = (double)p->d_in, dout = (double)p->d_out, b = (double)p->batch;
+    const double en = dout * di;
+    ntas_step_cost c = {0, 0, 0, 0};
+    c.other_flops += en; /* D = W_eff - T */
+    switch (ntas_train_data_path(p)) {
+    case NTAS_DATA_SAMPLED:
+        c.normals = b * di;
+        c.gemm_flops += 4.0 * b * di * dout;
+        c.other_flops += 2.0 * b * dout;
+        break;
+    case NTAS_DATA_WISHART: {
+        ntas_wishart_cost w = ntas_wishart_cost_bartlett((int)p->d_in, (int)p->batch);
+        c.normals = w.normals + w.chisq; /* one priming normal per chi-square */
+        c.other_flops += w.flops + 2.0 * en;
+        c.gemm_flops += 2.0 * dout * di * di;
+        break;
+    }
+    default:
+        c.other_flops += 2.0 * en;
+        break;
+    }
+    if (p->model == NTAS_MODEL_FC) {
+        const double hid = P * dout, n1 = hid * di, n2 = dout * hid;
+        c.gemm_flops += 2.0 * dout * hid * di  /* W_eff = W2 W1 */
+                        + 4.0 * dout * hid * di; /* dW1 = W2^T G, dW2 = G W1^T */
+        c.other_flops += 4.0 * (n1 + n2) + 3.0 * n1;
+        if (p->lambda_w > 0.0) c.other_flops += 4.0 * n1;
+    } else {
+        const double gates = p->model == NTAS_MODEL_NTA_NEURON ? P * dout : P;
+        c.other_flops += 2.0 * P * en      /* W_eff */
+                         + 3.0 * P * en    /* dW = c G, dc = <W, G> */
+                         + 4.0 * (P * en + gates); /* Euler step and norms */
+        if (p->lambda_w > 0.0) c.other_flops += 4.0 * P * en;
+    }
     c.flops = c.gemm_flops + c.other_flops;
-    c.normals = b * di;
     return c;
 }
 
 double ntas_step_floor_seconds(ntas_step_cost cost, double gflops, double normals_per_second)
 {
     return cost.flops / (gflops * 1e9) + cost.normals / normals_per_second;
+}
+
+/* ---- whole runs and the `ntasweep bench` table ------------------------------- */
+
+int ntas_bench_train(const ntas_params *p, int reps, double *seconds_per_step, char *err,
+                     size_t errlen)
+{
+    if (reps < 1) {
+        set_err(err, errlen, "bench: reps must be >= 1 (got %d)", reps);
+        return -1;
+    }
+    const char *bad = NULL;
+    if (ntas_params_validate(p, err, errlen, &bad) != 0) return -1;
+    ntas_run_result r;
+    if (ntas_run_result_init(&r, p, err, errlen) != 0) return -1;
+    const uint64_t key = ntas_params_run_key(p);
+    const double steps = (double)ntas_params_total_steps(p);
+    double best = 0.0;
+    int rc = 0;
+    for (int i = 0; i < reps && rc == 0; i++) {
+        double t0 = now_seconds();
+        rc = ntas_train_run(p, key, &r, NULL, NULL, err, errlen);
+        double t = now_seconds() - t0;
+        if (rc == 0 && r.status != NTAS_STATUS_DONE) {
+            set_err(err, errlen, "bench: the timed run did not finish (%s)", r.message);
+            rc = -1;
+        }
+        if (i == 0 || t < best) best = t;
+    }
+    ntas_run_result_free(&r);
+    if (rc != 0) return -1;
+    *seconds_per_step = best / steps;
+    return 0;
+}
+
+void ntas_bench_params(int model, int data, int64_t steps, ntas_params *p)
+{
+    ntas_params_defaults(p);
+    p->model = model;
+    p->data = data;
+    if (model == NTAS_MODEL_FC) {
+        p->tau_w = 0.06;
+        p->tau_w2 = 0.01;
+        p->norm = NTAS_NORM_L2;
+        p->lambda_nonneg = 0.2;
+        p->lambda_norm = 0.1;
+    }
+    const int64_t per_block = ntas_params_steps_per_block(p);
+    p->n_blocks = steps < 1 ? 1 : (steps + per_block - 1) / per_block;
+}
+
+void ntas_bench_options_default(ntas_bench_options *o, int quick)
+{
+    o->steps = quick ? 2000 : 20000;
+    o->reps = quick ? 1 : 3;
+    o->min_seconds = quick ? 0.02 : 0.2;
+}
+
+/* Wall time of one whole one-step run in-process (result arrays, teachers,
+ * model init, one step, metrics, free): what a run costs besides its steps
+ * before the coordinator's queue and HDF5 writes. Best of as many as fit in
+ * min_seconds, at least 20. */
+static int run_setup_seconds(double min_seconds, double *out, char *err, size_t errlen)
+{
+    ntas_params p;
+    ntas_params_defaults(&p);
+    p.block_len = p.dt;
+    p.n_blocks = 1;
+    double best = 0.0, start = now_seconds();
+    for (int i = 0; i < 20 || now_seconds() - start < min_seconds; i++) {
+        p.seed = i; /* a new run key each time, as in a sweep */
+        double t0 = now_seconds();
+        ntas_run_result r;
+        if (ntas_run_result_init(&r, &p, err, errlen) != 0) return -1;
+        int rc = ntas_train_run(&p, ntas_params_run_key(&p), &r, NULL, NULL, err, errlen);
+        ntas_run_result_free(&r);
+        if (rc != 0) return -1;
+        double t = now_seconds() - t0;
+        if (i == 0 || t < best) best = t;
+    }
+    *out = best;
+    return 0;
+}
+
+int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t errlen)
+{
+    if (o->steps < 1 || o->steps > 100000000) {
+        set_err(err, errlen, "bench: steps must be in [1, 1e8] (got %lld)", (long long)o->steps);
+        return -1;
+    }
+    if (check_timing(o->min_seconds, o->reps, err, errlen) != 0) return -1;
+    ntas_params base;
+    ntas_bench_params(NTAS_MODEL_NTA, NTAS_DATA_SAMPLED, o->steps, &base);
+    const int B = (int)base.batch, d_in = (int)base.d_in, d_out = (int)base.d_out;
+
+    /* Machine rates at the step's shapes. The floor takes the best GEMM rate
+     * measured: a lower bound should not be slowed by the worst shape. */
+    ntas_bench_gemm_rates g;
+    double normals = 0.0, wishart = 0.0;
+    if (ntas_bench_gemm(B, d_in, d_out, o->min_seconds, 3, &g, err, errlen) != 0) return -1;
+    if (ntas_bench_normals((size_t)B * (size_t)d_in, o->min_seconds, 3, &normals, err, errlen) != 0)
+        return -1;
+    if (ntas_bench_wishart(d_in, B, o->min_seconds, 3, &wishart, err, errlen) != 0) return -1;
+    double gemm = g.forward > g.backward ? g.forward : g.backward;
+    if (g.step_mix > gemm) gemm = g.step_mix;
+
+    fprintf(out, "ntasweep bench: Fig. 2 setting (d_in %d, d_out %d, paths %lld, batch %d, dt %g), "
+                 "%lld steps per row, best of %d, 1 process\n",
+            d_in, d_out, (long long)base.paths, B, base.dt, (long long)ntas_params_total_steps(&base),
+            o->reps);
+    fprintf(out, "machine: GEMM %.2f GFLOP/s (best of X W^T %.2f, dY^T X %.2f, step mix %.2f at %dx%dx%d), "
+                 "normals %.3g/s, Wishart %.3g draws/s (d %d, B %d)\n",
+            gemm, g.forward, g.backward, g.step_mix, B, d_in, d_out, normals, wishart, d_in, B);
+    fprintf(out, "floor = step flops / GEMM rate + step normals / normal rate; ratio = us_per_step / floor_us\n");
+    fprintf(out, "%-11s %-9s %11s %8s %11s %8s %9s %7s\n", "model", "data", "us_per_step", "gflops",
+            "flops", "normals", "floor_us", "ratio");
+    static const int models[] = {NTAS_MODEL_NTA, NTAS_MODEL_NTA_NEURON, NTAS_MODEL_FC};
+    static const char *const model_names[] = {"nta", "nta_neuron", "fc"};
+    static const char *const data_names[] = {"sampled", "wishart", "expected"};
+    for (int mi = 0; mi < 3; mi++)
+        for (int di = 0; di < 3; di++) {
+            ntas_params p;
+            ntas_bench_params(models[mi], di, o->steps, &p);
+            double sec;
+            if (ntas_bench_train(&p, o->reps, &sec, err, errlen) != 0) return -1;
+            ntas_step_cost c = ntas_step_cost_of(&p);
+            double floor_s = ntas_step_floor_seconds(c, gemm, normals);
+            fprintf(out, "%-11s %-9s %11.3f %8.3f %11.0f %8.0f %9.3f %7.2f\n", model_names[mi],
+                    data_names[di], sec * 1e6, c.flops / sec * 1e-9, c.flops, c.normals, floor_s * 1e6,
+                    sec / floor_s);
+            fflush(out);
+        }
+    double setup;
+    if (run_setup_seconds(o->min_seconds, &setup, err, errlen) != 0) return -1;
+    fprintf(out, "run setup in-process (result arrays, teachers, model init, one step, free): %.3f ms per run\n",
+            setup * 1e3);
+    fprintf(out, "coordinator overhead per run (MPI queue, HDF5 writes): measure with "
+                 "tools/bench-overhead --runs 10000 --ranks 2\n");
+    return 0;
 }

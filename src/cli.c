@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ntasweep/bench.h"
 #include "ntasweep/coord.h"
 #include "ntasweep/lock.h"
 #include "ntasweep/params.h"
@@ -30,6 +31,7 @@ static void usage(FILE *f)
             "       ntasweep validate SPEC.ini [--set key=value ...]\n"
             "       ntasweep plan SPEC.ini [--set key=value ...]\n"
             "       ntasweep params [--markdown]\n"
+            "       ntasweep bench [--quick] [--steps N] [--reps N]\n"
             "       ntasweep --help | --version\n"
             "\n"
             "Runs the models of Sandbrink et al. (NeurIPS 2024), \"Flexible task abstractions\n"
@@ -373,6 +375,36 @@ static int cmd_status(const char *path)
     return count[NTAS_STATUS_FAILED] ? NTAS_EXIT_FAILED : NTAS_EXIT_OK;
 }
 
+/* `ntasweep bench`: the speed table of bench.h, on one core, without MPI. */
+static int cmd_bench(int argc, char **argv)
+{
+    int quick = 0;
+    for (int i = 2; i < argc; i++) quick |= !strcmp(argv[i], "--quick");
+    ntas_bench_options bo;
+    ntas_bench_options_default(&bo, quick);
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) continue;
+        char *end = NULL;
+        long long v = i + 1 < argc ? strtoll(argv[i + 1], &end, 10) : 0;
+        int number = end && end != argv[i + 1] && *end == '\0';
+        if (!strcmp(argv[i], "--steps") && number && v >= 1 && v <= 100000000) bo.steps = v;
+        else if (!strcmp(argv[i], "--reps") && number && v >= 1 && v <= 1000) bo.reps = (int)v;
+        else {
+            fprintf(stderr, "ntasweep bench: bad option '%s' (usage: ntasweep bench [--quick] "
+                    "[--steps N in 1..1e8] [--reps N in 1..1000])\n", argv[i]);
+            return NTAS_EXIT_INPUT;
+        }
+        i++;
+    }
+    openblas_set_num_threads(1); /* as `run` does on each rank */
+    char err[512];
+    if (ntas_bench_report(&bo, stdout, err, sizeof err) != 0) {
+        fprintf(stderr, "ntasweep bench: %s\n", err);
+        return NTAS_EXIT_FAILED;
+    }
+    return NTAS_EXIT_OK;
+}
+
 int ntas_cli_main(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
@@ -398,6 +430,7 @@ int ntas_cli_main(int argc, char **argv)
         }
         return NTAS_EXIT_OK;
     }
+    if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc, argv);
     options o;
     if (parse_args(argc, argv, &o) != 0) return NTAS_EXIT_INPUT;
     if (!strcmp(o.command, "run")) {

@@ -55,25 +55,35 @@ void ntas_fc_init_params(ntas_fc *m, double sigma, ntas_rng *rng)
     ntas_rng_normal_fill_scaled(rng, m->W2, n2, scale);
 }
 
+void ntas_fc_effective(ntas_fc *m)
+{
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m->d_out, m->d_in, m->d_hid, 1.0, m->W2,
+                m->d_hid, m->W1, m->d_in, 0.0, m->W_eff, m->d_in);
+}
+
 void ntas_fc_forward(ntas_fc *m, const double *X, int B, double *Y)
 {
     /* W_eff = W2 W1 once per step, then one GEMM over the batch. */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m->d_out, m->d_in, m->d_hid, 1.0, m->W2,
-                m->d_hid, m->W1, m->d_in, 0.0, m->W_eff, m->d_in);
+    ntas_fc_effective(m);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, m->d_out, m->d_in, 1.0, X, m->d_in,
                 m->W_eff, m->d_in, 0.0, Y, m->d_out);
 }
 
-void ntas_fc_backward(ntas_fc *m, const double *X, const double *dY, int B)
+void ntas_fc_backward_G(ntas_fc *m)
 {
     /* L depends on the weights only through W_eff = W2 W1 and dL/dW_eff = G,
      * so dL/dW1 = W2^T G and dL/dW2 = G W1^T. */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d_out, m->d_in, B, 1.0, dY, m->d_out, X,
-                m->d_in, 0.0, m->G, m->d_in);
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d_hid, m->d_in, m->d_out, 1.0, m->W2,
                 m->d_hid, m->G, m->d_in, 0.0, m->dW1, m->d_in);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m->d_out, m->d_hid, m->d_in, 1.0, m->G,
                 m->d_in, m->W1, m->d_in, 0.0, m->dW2, m->d_hid);
+}
+
+void ntas_fc_backward(ntas_fc *m, const double *X, const double *dY, int B)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d_out, m->d_in, B, 1.0, dY, m->d_out, X,
+                m->d_in, 0.0, m->G, m->d_in);
+    ntas_fc_backward_G(m);
 }
 
 double ntas_fc_reg_backward(ntas_fc *m, const ntas_params *p)

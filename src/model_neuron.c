@@ -55,7 +55,7 @@ void ntas_neuron_init_params(ntas_neuron *m, double sigma, double gate0, ntas_rn
     for (int k = 0; k < m->P * m->d_out; k++) m->c[k] = gate0;
 }
 
-void ntas_neuron_forward(ntas_neuron *m, const double *X, int B, double *Y)
+void ntas_neuron_effective(ntas_neuron *m)
 {
     const int d_in = m->d_in, d_out = m->d_out;
     memset(m->W_eff, 0, (size_t)d_out * (size_t)d_in * sizeof *m->W_eff);
@@ -63,17 +63,20 @@ void ntas_neuron_forward(ntas_neuron *m, const double *X, int B, double *Y)
         for (int i = 0; i < d_out; i++)
             cblas_daxpy(d_in, m->c[p * d_out + i], m->W + ((size_t)p * d_out + i) * d_in, 1,
                         m->W_eff + (size_t)i * d_in, 1);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, d_out, d_in, 1.0, X, d_in, m->W_eff,
-                d_in, 0.0, Y, d_out);
 }
 
-void ntas_neuron_backward(ntas_neuron *m, const double *X, const double *dY, int B)
+void ntas_neuron_forward(ntas_neuron *m, const double *X, int B, double *Y)
+{
+    ntas_neuron_effective(m);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, m->d_out, m->d_in, 1.0, X, m->d_in,
+                m->W_eff, m->d_in, 0.0, Y, m->d_out);
+}
+
+void ntas_neuron_backward_G(ntas_neuron *m)
 {
     const int d_in = m->d_in, d_out = m->d_out;
-    /* One GEMM serves every row of every path: y_i depends on row (p, i)
+    /* One G serves every row of every path: y_i depends on row (p, i)
      * only through c_pi, so dL/dW_p[i,:] = c_pi G[i,:], dL/dc_pi = <W_p[i,:], G[i,:]>. */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d_out, d_in, B, 1.0, dY, d_out, X, d_in,
-                0.0, m->G, d_in);
     for (int p = 0; p < m->P; p++)
         for (int i = 0; i < d_out; i++) {
             size_t row = ((size_t)p * d_out + i) * d_in;
@@ -82,6 +85,13 @@ void ntas_neuron_backward(ntas_neuron *m, const double *X, const double *dY, int
             for (int j = 0; j < d_in; j++) m->dW[row + j] = cpi * Gi[j];
             m->dc[p * d_out + i] = cblas_ddot(d_in, m->W + row, 1, Gi, 1);
         }
+}
+
+void ntas_neuron_backward(ntas_neuron *m, const double *X, const double *dY, int B)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d_out, m->d_in, B, 1.0, dY, m->d_out,
+                X, m->d_in, 0.0, m->G, m->d_in);
+    ntas_neuron_backward_G(m);
 }
 
 double ntas_neuron_reg_backward(ntas_neuron *m, const ntas_params *p)

@@ -48,22 +48,25 @@ void ntas_nta_init_params(ntas_nta *m, double sigma, double gate0, ntas_rng *rng
     for (int p = 0; p < m->P; p++) m->c[p] = gate0;
 }
 
-void ntas_nta_forward(ntas_nta *m, const double *X, int B, double *Y)
+void ntas_nta_effective(ntas_nta *m)
 {
     size_t en = (size_t)m->d_out * (size_t)m->d_in;
     memset(m->W_eff, 0, en * sizeof *m->W_eff);
     for (int p = 0; p < m->P; p++)
         cblas_daxpy((int)en, m->c[p], m->W + (size_t)p * en, 1, m->W_eff, 1);
+}
+
+void ntas_nta_forward(ntas_nta *m, const double *X, int B, double *Y)
+{
+    ntas_nta_effective(m);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, m->d_out, m->d_in, 1.0, X, m->d_in,
                 m->W_eff, m->d_in, 0.0, Y, m->d_out);
 }
 
-void ntas_nta_backward(ntas_nta *m, const double *X, const double *dY, int B)
+void ntas_nta_backward_G(ntas_nta *m)
 {
     size_t en = (size_t)m->d_out * (size_t)m->d_in;
-    /* One GEMM serves every path: dL/dW_p = c_p G, dL/dc_p = <W_p, G>. */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d_out, m->d_in, B, 1.0, dY, m->d_out,
-                X, m->d_in, 0.0, m->G, m->d_in);
+    /* One G serves every path: dL/dW_p = c_p G, dL/dc_p = <W_p, G>. */
     for (int p = 0; p < m->P; p++) {
         const double *Wp = m->W + (size_t)p * en;
         double *dWp = m->dW + (size_t)p * en;
@@ -71,6 +74,13 @@ void ntas_nta_backward(ntas_nta *m, const double *X, const double *dY, int B)
         for (size_t i = 0; i < en; i++) dWp[i] = cp * m->G[i];
         m->dc[p] = cblas_ddot((int)en, Wp, 1, m->G, 1);
     }
+}
+
+void ntas_nta_backward(ntas_nta *m, const double *X, const double *dY, int B)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d_out, m->d_in, B, 1.0, dY, m->d_out,
+                X, m->d_in, 0.0, m->G, m->d_in);
+    ntas_nta_backward_G(m);
 }
 
 double ntas_nta_reg_backward(ntas_nta *m, const ntas_params *p)

@@ -22,6 +22,7 @@ static const char *const curriculum_choices[] = {"alternating", "composition", "
 static const char *const composition_choices[] = {"none", "task", "subtask", NULL};
 static const char *const reduced_init_choices[] = {"random", "specialized", NULL};
 static const char *const norm_choices[] = {"l1", "l2", NULL};
+static const char *const data_choices[] = {"sampled", "wishart", "expected", NULL};
 
 #define OFF(field) offsetof(ntas_params, field)
 #define BIG 1e15
@@ -111,6 +112,12 @@ const ntas_param_desc ntas_param_table[] = {
     {"cnn_seed", NTAS_PT_INT, OFF(cnn_seed), "0", 0, BIG, 0, NULL, "", "",
      "model=cnn_nta, cnn_alone: seed of the CNN's init and pretraining batches (shared by the "
      "replicate seeds, like teacher_seed)", 1},
+    {"data", NTAS_PT_CHOICE, OFF(data), "sampled", 0, 0, 0, data_choices, "", "",
+     "how a step sees its batch: sampled = B fresh inputs x ~ N(0, I); wishart = only S = X^T X / B, "
+     "drawn directly from its Wishart law (exact in distribution, other random numbers than sampled; "
+     "batch < d_in falls back to sampled); expected = S = I, the batch -> infinity gradient flow. "
+     "wishart and expected: models nta, nta_neuron, fc; reduced takes expected (its input x = 1 is "
+     "already deterministic)", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
 
@@ -350,6 +357,13 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
         return 0;
     }
     const char *name = p->model == NTAS_MODEL_CNN_NTA ? "cnn_nta" : "cnn_alone";
+    if (p->data != NTAS_DATA_SAMPLED) {
+        /* Cross-entropy on image features: the loss depends on the batch
+         * through more than its second moment, so only real batches exist. */
+        snprintf(err, errlen, "model=%s trains on batches of image features: data must be sampled", name);
+        *bad_key = "data";
+        return -1;
+    }
     if (p->dataset == NTAS_DATASET_NONE) {
         snprintf(err, errlen, "model=%s needs a dataset: set dataset = mnist or fashion", name);
         *bad_key = "dataset";
@@ -386,6 +400,14 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
 static int validate_variant(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
 {
     if (validate_cnn(p, err, errlen, bad_key) != 0) return -1;
+    if (p->model == NTAS_MODEL_REDUCED && p->data == NTAS_DATA_WISHART) {
+        /* Its batch is the fixed input x = 1, not a Gaussian draw, so there
+         * is no second moment to sample: S = 1 always (data = expected). */
+        snprintf(err, errlen, "model=reduced has the fixed input x = 1 (S = 1, already the expected flow): "
+                 "data must be sampled or expected, not wishart");
+        *bad_key = "data";
+        return -1;
+    }
     if (p->model == NTAS_MODEL_REDUCED) {
         /* The reduced model is fixed in shape (Sec. 5): ask for it explicitly
          * rather than silently ignore other values (the run key holds them). */

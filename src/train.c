@@ -16,6 +16,7 @@
 #include "ntasweep/model_reduced.h"
 #include "ntasweep/rng.h"
 #include "ntasweep/teachers.h"
+#include "ntasweep/wishart.h"
 
 #define POLL_EVERY 256
 
@@ -100,6 +101,35 @@ double ntas_mse(const double *Y, const double *Ystar, int B, int d_out, double *
     return 0.5 * sq * inv_b;
 }
 
+double ntas_task_grad_batch(const double *D, const double *X, int B, int d_out, int d_in, double *E,
+                            double *G)
+{
+    /* E = X D^T = Y - Y* in one GEMM (Y* = X T^T is never formed). */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, d_out, d_in, 1.0, X, d_in, D, d_in, 0.0, E,
+                d_out);
+    const size_t n = (size_t)B * (size_t)d_out;
+    double sq = 0.0;
+    for (size_t i = 0; i < n; i++) sq += E[i] * E[i];
+    /* G = dY^T X with dY = E / B: the 1/B rides on the GEMM's alpha. */
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d_out, d_in, B, 1.0 / B, E, d_out, X, d_in,
+                0.0, G, d_in);
+    return 0.5 * sq / B;
+}
+
+double ntas_task_grad_moment(const double *D, const double *S, int d_out, int d_in, double *G)
+{
+    const size_t en = (size_t)d_out * (size_t)d_in;
+    if (S)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d_out, d_in, d_in, 1.0, D, d_in, S, d_in,
+                    0.0, G, d_in);
+    else
+        memcpy(G, D, en * sizeof *G);
+    /* L = 1/2 tr(D S D^T) = 1/2 <D S, D> (S symmetric). */
+    double sq = 0.0;
+    for (size_t i = 0; i < en; i++) sq += G[i] * D[i];
+    return 0.5 * sq;
+}
+
 /* Fill every slot a run may leave unwritten (a divergence stops it early),
  * so a failed run's arrays read as NaN rather than as stale numbers. */
 static void fill_nan(ntas_run_result *r)
@@ -149,23 +179,38 @@ static void model_free(model *m)
     else ntas_nta_free(&m->nta);
 }
 
-static void model_forward(model *m, const double *X, int B, double *Y)
-{
-    if (m->kind == NTAS_MODEL_NTA_NEURON) ntas_neuron_forward(&m->neu, X, B, Y);
-    else if (m->kind == NTAS_MODEL_FC) ntas_fc_forward(&m->fc, X, B, Y);
-    else ntas_nta_forward(&m->nta, X, B, Y);
-}
-
-static void model_backward(model *m, const double *X, const double *dY, int B, const ntas_params *p)
+/* W_eff of the current state (the model's own buffer). */
+static const double *model_effective(model *m)
 {
     if (m->kind == NTAS_MODEL_NTA_NEURON) {
-        ntas_neuron_backward(&m->neu, X, dY, B);
+        ntas_neuron_effective(&m->neu);
+        return m->neu.W_eff;
+    }
+    if (m->kind == NTAS_MODEL_FC) {
+        ntas_fc_effective(&m->fc);
+        return m->fc.W_eff;
+    }
+    ntas_nta_effective(&m->nta);
+    return m->nta.W_eff;
+}
+
+/* Where the task gradient dL/dW_eff goes before model_backward. */
+static double *model_G(model *m)
+{
+    return m->kind == NTAS_MODEL_NTA_NEURON ? m->neu.G : m->kind == NTAS_MODEL_FC ? m->fc.G : m->nta.G;
+}
+
+/* Parameter gradients from model_G, plus the regularisers. */
+static void model_backward(model *m, const ntas_params *p)
+{
+    if (m->kind == NTAS_MODEL_NTA_NEURON) {
+        ntas_neuron_backward_G(&m->neu);
         ntas_neuron_reg_backward(&m->neu, p);
     } else if (m->kind == NTAS_MODEL_FC) {
-        ntas_fc_backward(&m->fc, X, dY, B);
+        ntas_fc_backward_G(&m->fc);
         ntas_fc_reg_backward(&m->fc, p);
     } else {
-        ntas_nta_backward(&m->nta, X, dY, B);
+        ntas_nta_backward_G(&m->nta);
         ntas_nta_reg_backward(&m->nta, p);
     }
 }
@@ -322,6 +367,13 @@ done:
     return rc;
 }
 
+int ntas_train_data_path(const ntas_params *p)
+{
+    if (p->model == NTAS_MODEL_REDUCED) return NTAS_DATA_EXPECTED; /* x = 1: S = 1 whatever data says */
+    if (p->data == NTAS_DATA_WISHART && p->batch < p->d_in) return NTAS_DATA_SAMPLED;
+    return (int)p->data;
+}
+
 int ntas_train_run(const ntas_params *p, uint64_t run_key, ntas_run_result *r,
                    ntas_poll_fn poll, void *poll_ctx, char *err, size_t errlen)
 {
@@ -362,46 +414,67 @@ int ntas_train_run_features(const ntas_params *p, uint64_t run_key, const ntas_f
 
     const int sorted = ntas_params_sorted_model(p);
     const size_t nrow = (size_t)P * (size_t)d_out, ntrow = (size_t)M * (size_t)d_out;
+    const int data = ntas_train_data_path(p);
     model mdl;
     ntas_rng init_rng, data_rng;
+    ntas_wishart ws;
+    memset(&ws, 0, sizeof ws);
     ntas_rng_init(&init_rng, ntas_stream_key(run_key, "init"));
     ntas_rng_init(&data_rng, ntas_stream_key(run_key, "data"));
     if (model_init(&mdl, p, &init_rng, err, errlen) != 0) return -1;
-    double *X = malloc((size_t)B * (size_t)d_in * sizeof *X);
-    double *Y = malloc((size_t)B * (size_t)d_out * sizeof *Y);
-    double *Ystar = malloc((size_t)B * (size_t)d_out * sizeof *Ystar);
-    double *dY = malloc((size_t)B * (size_t)d_out * sizeof *dY);
+    /* Every buffer of the loop is allocated here, none per step. */
+    const int batch = data == NTAS_DATA_SAMPLED;
+    double *X = batch ? malloc((size_t)B * (size_t)d_in * sizeof *X) : NULL;
+    double *E = batch ? malloc((size_t)B * (size_t)d_out * sizeof *E) : NULL;
+    double *S = data == NTAS_DATA_WISHART ? malloc((size_t)d_in * (size_t)d_in * sizeof *S) : NULL;
+    double *D = malloc(en * sizeof *D);
     double *norm_dW = malloc((size_t)P * sizeof *norm_dW);
     double *rowcos = sorted ? malloc((size_t)r->n_records * nrow * ntrow * sizeof *rowcos) : NULL;
     int *src_row = sorted ? malloc(ntrow * sizeof *src_row) : NULL;
     double *sorted_w = sorted ? malloc(ntrow * (size_t)d_in * sizeof *sorted_w) : NULL;
     double *cs = malloc((size_t)M * (size_t)P * sizeof *cs);
     int rc = 0;
-    if (!X || !Y || !Ystar || !dY || !norm_dW || !cs || (sorted && (!rowcos || !src_row || !sorted_w))) {
+    if ((batch && (!X || !E)) || (data == NTAS_DATA_WISHART && !S) || !D || !norm_dW || !cs ||
+        (sorted && (!rowcos || !src_row || !sorted_w))) {
         snprintf(err, errlen, "out of memory for a batch of %d", B);
+        rc = -1;
+        goto done;
+    }
+    if (data == NTAS_DATA_WISHART && ntas_wishart_init(&ws, d_in, B, err, errlen) != 0) {
         rc = -1;
         goto done;
     }
 
     const int64_t steps_per_block = ntas_params_steps_per_block(p);
     const int64_t total = steps_per_block * p->n_blocks;
+    double *G = model_G(&mdl);
     for (int64_t k = 0; k < total; k++) {
         const int64_t block = k / steps_per_block, in_block = k % steps_per_block;
         const double *T = r->teachers + (size_t)r->block_task[block] * en;
 
-        /* A fresh Gaussian batch every step, labelled by the block's teacher. */
-        ntas_rng_normal_fill(&data_rng, X, (size_t)B * (size_t)d_in);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, d_out, d_in, 1.0, X, d_in, T, d_in,
-                    0.0, Ystar, d_out);
-        model_forward(&mdl, X, B, Y);
-        double loss = ntas_mse(Y, Ystar, B, d_out, dY);
+        /* The batch enters only through dL/dW_eff = G (teachers are linear,
+         * the loss squared): D = W_eff - T, then G from a fresh Gaussian
+         * batch X (G = D X^T X / B, fused: E = X D^T, G = E^T X / B), from
+         * S = X^T X / B drawn directly (G = D S), or from S = I (G = D). */
+        const double *W_eff = model_effective(&mdl);
+        for (size_t i = 0; i < en; i++) D[i] = W_eff[i] - T[i];
+        double loss;
+        if (data == NTAS_DATA_SAMPLED) {
+            ntas_rng_normal_fill(&data_rng, X, (size_t)B * (size_t)d_in);
+            loss = ntas_task_grad_batch(D, X, B, d_out, d_in, E, G);
+        } else if (data == NTAS_DATA_WISHART) {
+            ntas_wishart_sample(&ws, &data_rng, S);
+            loss = ntas_task_grad_moment(D, S, d_out, d_in, G);
+        } else {
+            loss = ntas_task_grad_moment(D, NULL, d_out, d_in, G);
+        }
         if (!isfinite(loss)) {
             r->status = NTAS_STATUS_FAILED;
             snprintf(r->message, sizeof r->message, "diverged: task loss is %g at step %lld (t = %g)",
                      loss, (long long)k, (double)k * p->dt);
             goto done;
         }
-        model_backward(&mdl, X, dY, B, p);
+        model_backward(&mdl, p);
 
         /* Time to threshold uses every step, not the down-sampled record. */
         if (loss < NTAS_LOSS_THRESHOLD && isnan(r->time_to_threshold[block]))
@@ -482,9 +555,10 @@ int ntas_train_run_features(const ntas_params *p, uint64_t run_key, const ntas_f
 
 done:
     free(X);
-    free(Y);
-    free(Ystar);
-    free(dY);
+    free(E);
+    free(S);
+    free(D);
+    ntas_wishart_free(&ws);
     free(norm_dW);
     free(rowcos);
     free(src_row);

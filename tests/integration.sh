@@ -417,5 +417,71 @@ assert int(g["status"][0]) == 0, "an interrupted pretraining must stay pending"
 print("2 passed, 0 failed")
 PY
   ;;
+bench_quick)
+  # `ntasweep bench --quick` prints the whole table: one row per model and
+  # data path with positive finite numbers, then the per-run lines. No timing
+  # thresholds (the machine is shared); bad options exit 2.
+  "$bin" bench --quick > "$tmp/bench.txt"
+  cat "$tmp/bench.txt"
+  awk '
+    $1 == "model" && $2 == "data" { header = 1; next }
+    header && NF == 8 && $1 ~ /^(nta|nta_neuron|fc)$/ {
+      for (i = 3; i <= 8; i++) if (!($i + 0 >= 0) || $i == "nan" || $i == "inf") { print "bad field " i ": " $0; bad = 1 }
+      if (!($3 > 0 && $6 >= 0 && $7 > 0 && $8 > 0)) { print "non-positive: " $0; bad = 1 }
+      rows[$1 " " $2] = 1; n++
+    }
+    END {
+      split("nta nta_neuron fc", m, " "); split("sampled wishart expected", d, " ")
+      for (i = 1; i <= 3; i++) for (j = 1; j <= 3; j++)
+        if (!((m[i] " " d[j]) in rows)) { print "missing row " m[i] " " d[j]; bad = 1 }
+      if (n != 9) { print "expected 9 rows, got " n; bad = 1 }
+      exit bad
+    }' "$tmp/bench.txt"
+  grep "^machine: GEMM" "$tmp/bench.txt" > /dev/null
+  grep "^run setup in-process" "$tmp/bench.txt" > /dev/null
+  grep "tools/bench-overhead" "$tmp/bench.txt" > /dev/null
+  # Sampled draws B d_in = 4000 normals per step, wishart d_in (d_in + 1) / 2 = 210, expected none.
+  awk '$1 == "nta" && $2 == "sampled" && $6 != 4000 { exit 1 } $1 == "nta" && $2 == "wishart" && $6 != 210 { exit 1 }
+       $1 == "nta" && $2 == "expected" && $6 != 0 { exit 1 }' "$tmp/bench.txt"
+  for bad in "--steps 0" "--steps x" "--reps" "--fast"; do
+    rc=0
+    # shellcheck disable=SC2086
+    "$bin" bench $bad > /dev/null 2> "$tmp/err" || rc=$?
+    [ "$rc" -eq 2 ] || { echo "bench $bad: expected exit 2, got $rc"; exit 1; }
+    grep "bad option" "$tmp/err" > /dev/null
+  done
+  echo "2 passed, 0 failed"
+  ;;
+data_paths)
+  # The wishart and expected paths through the whole program: valid sweeps,
+  # the key stored per run, bitwise identical at 1 and 2 ranks; reduced
+  # refuses wishart before anything is written.
+  for d in wishart expected; do
+    for np in 1 2; do
+      mpi "$np" "$bin" run "$src/sweeps/smoke.ini" --set data=$d -o "$tmp/$d-$np.h5" --quiet
+    done
+    py "$src/tests/compare_h5.py" "$tmp/$d-1.h5" "$tmp/$d-2.h5"
+    py - "$tmp/$d-1.h5" "$d" <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    data = [v.decode() if isinstance(v, bytes) else str(v) for v in f["data"][()]]
+    assert data == [sys.argv[2]] * len(data), data
+    assert (f["status"][()] == 1).all(), f["status"][()]
+    assert np.isfinite(f["specialization"][()]).all()
+print(sys.argv[2], "stored for", len(data), "runs, all done")
+PY
+  done
+  # The two paths are different computations (different run keys and streams).
+  if py "$src/tests/compare_h5.py" "$tmp/wishart-1.h5" "$tmp/expected-1.h5" > /dev/null 2>&1; then
+    echo "wishart and expected gave identical files"; exit 1
+  fi
+  rc=0
+  "$bin" validate "$src/sweeps/fig4_reduced.ini" --set data=wishart > /dev/null 2> "$tmp/err" || rc=$?
+  cat "$tmp/err"
+  [ "$rc" -eq 2 ] || { echo "reduced with data=wishart: expected exit 2, got $rc"; exit 1; }
+  grep "data" "$tmp/err" > /dev/null
+  "$bin" validate "$src/sweeps/fig4_reduced.ini" --set data=expected
+  echo "5 passed, 0 failed"
+  ;;
 *) echo "unknown test $test" >&2; exit 2 ;;
 esac

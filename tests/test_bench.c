@@ -7,6 +7,7 @@
 #include <cblas.h>
 
 #include "ntasweep/bench.h"
+#include "ntasweep/params.h"
 #include "check.h"
 
 static void test_rates(void)
@@ -38,31 +39,77 @@ static void test_rates(void)
     CHECK(ntas_bench_wishart(20, 10, 0.01, 1, &wishart, err, sizeof err) == -1 && err[0]);
 }
 
-/* B = 2, d_in = 3, d_out = 1, P = 1 (en = 3), counted line by line of
- * train.c / model_nta.c:
- *   Y* = X T^T: 2 outputs x 3 multiply-adds      = 12
+static ntas_params shape(int model, int data, int B, int d_in, int d_out, int P)
+{
+    ntas_params p;
+    ntas_params_defaults(&p);
+    p.model = model;
+    p.data = data;
+    p.batch = B;
+    p.d_in = d_in;
+    p.d_out = d_out;
+    p.paths = P;
+    return p;
+}
+
+/* B = 2, d_in = 3, d_out = 1, P = 1 (en = 3), sampled, counted line by line
+ * of train.c / model_nta.c:
  *   W_eff: one axpy of 3                          =  6
- *   Y = X W_eff^T                                 = 12
- *   loss/dY: 2 outputs x (sub, mul, add, mul)     =  8
- *   G = dY^T X: 3 outputs x 2 multiply-adds       = 12
+ *   D = W_eff - T                                 =  3
+ *   E = X D^T: 2 outputs x 3 multiply-adds        = 12
+ *   loss: 2 outputs x (mul, add)                  =  4
+ *   G = E^T X / B: 3 outputs x 2 multiply-adds    = 12
  *   dW = c G (3 mul), dc = ddot of 3 (6)          =  9
  *   step: 3 x (mul, sub, mul, add) + gate 4       = 16
- * GEMMs 36, other 39, total 75; normals 6. */
+ * GEMMs 24, other 38, total 62; normals 6. */
 static void test_cost(void)
 {
-    ntas_step_cost c = ntas_step_cost_sampled(2, 3, 1, 1);
-    CHECK_NEAR(c.gemm_flops, 36, 0);
-    CHECK_NEAR(c.other_flops, 39, 0);
-    CHECK_NEAR(c.flops, 75, 0);
+    ntas_params tiny = shape(NTAS_MODEL_NTA, NTAS_DATA_SAMPLED, 2, 3, 1, 1);
+    ntas_step_cost c = ntas_step_cost_of(&tiny);
+    CHECK_NEAR(c.gemm_flops, 24, 0);
+    CHECK_NEAR(c.other_flops, 38, 0);
+    CHECK_NEAR(c.flops, 62, 0);
     CHECK_NEAR(c.normals, 6, 0);
-    /* 75 flops at 1 GFLOP/s + 6 normals at 6e6/s = 75 ns + 1 us. */
-    CHECK_NEAR(ntas_step_floor_seconds(c, 1.0, 6e6), 75e-9 + 1e-6, 1e-18);
+    /* 62 flops at 1 GFLOP/s + 6 normals at 6e6/s = 62 ns + 1 us. */
+    CHECK_NEAR(ntas_step_floor_seconds(c, 1.0, 6e6), 62e-9 + 1e-6, 1e-18);
 
-    ntas_step_cost paper = ntas_step_cost_sampled(200, 20, 10, 2);
+    /* The Fig. 2 shape (en = 200) on each path and model. */
+    ntas_params p = shape(NTAS_MODEL_NTA, NTAS_DATA_SAMPLED, 200, 20, 10, 2);
+    c = ntas_step_cost_of(&p);
     printf("step B=200 d_in=20 d_out=10 P=2: %.0f GEMM + %.0f other flops, %.0f normals\n",
-           paper.gemm_flops, paper.other_flops, paper.normals);
-    CHECK_NEAR(paper.gemm_flops, 240000, 0);
-    CHECK_NEAR(paper.other_flops, 9 * 2 * 200 + 4 * 200 * 10 + 8, 0);
+           c.gemm_flops, c.other_flops, c.normals);
+    CHECK_NEAR(c.gemm_flops, 4 * 200 * 20 * 10, 0);
+    CHECK_NEAR(c.other_flops, 200 + 2 * 200 * 10 + 9 * 2 * 200 + 4 * 2, 0);
+    CHECK_NEAR(c.normals, 4000, 0);
+    /* Wishart: 190 + 20 normals, Bartlett 20*21*22/3, G = D S, loss 2 en. */
+    p.data = NTAS_DATA_WISHART;
+    c = ntas_step_cost_of(&p);
+    CHECK_NEAR(c.normals, 210, 0);
+    CHECK_NEAR(c.gemm_flops, 2 * 10 * 20 * 20, 0);
+    CHECK_NEAR(c.other_flops, 200 + 3080 + 400 + 9 * 2 * 200 + 4 * 2, 0);
+    /* ... which falls back to the sampled batch when B < d_in. */
+    p.batch = 10;
+    c = ntas_step_cost_of(&p);
+    CHECK_NEAR(c.normals, 200, 0);
+    CHECK_NEAR(c.gemm_flops, 4 * 10 * 20 * 10, 0);
+    p.batch = 200;
+    p.data = NTAS_DATA_EXPECTED;
+    c = ntas_step_cost_of(&p);
+    CHECK_NEAR(c.normals, 0, 0);
+    CHECK_NEAR(c.gemm_flops, 0, 0);
+    CHECK_NEAR(c.other_flops, 200 + 400 + 9 * 2 * 200 + 4 * 2, 0);
+    /* Per-neuron gates: 20 gates in the Euler step. */
+    p = shape(NTAS_MODEL_NTA_NEURON, NTAS_DATA_SAMPLED, 200, 20, 10, 2);
+    c = ntas_step_cost_of(&p);
+    CHECK_NEAR(c.other_flops, 200 + 4000 + 5 * 2 * 200 + 4 * (400 + 20), 0);
+    /* fc, d_hid 20: W_eff and both layer gradients are GEMMs of 2*10*20*20. */
+    p = shape(NTAS_MODEL_FC, NTAS_DATA_SAMPLED, 200, 20, 10, 2);
+    c = ntas_step_cost_of(&p);
+    CHECK_NEAR(c.gemm_flops, 160000 + 3 * 8000, 0);
+    CHECK_NEAR(c.other_flops, 200 + 4000 + 4 * (400 + 200) + 3 * 400, 0);
+    /* lambda_w adds 4 flops per weight of W (fc: of W1). */
+    p.lambda_w = 0.1;
+    CHECK_NEAR(ntas_step_cost_of(&p).other_flops, c.other_flops + 4 * 400, 0);
 }
 
 int main(void)

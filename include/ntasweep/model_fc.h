@@ -35,12 +35,19 @@ void ntas_fc_free(ntas_fc *m);
  * then W2, from the one stream. */
 void ntas_fc_init_params(ntas_fc *m, double sigma, ntas_rng *rng);
 
-/* Y (B x d_out) = X (W2 W1)^T. */
+/* W_eff = W2 W1 into m->W_eff. */
+void ntas_fc_effective(ntas_fc *m);
+
+/* Y (B x d_out) = X (W2 W1)^T (sets m->W_eff). */
 void ntas_fc_forward(ntas_fc *m, const double *X, int B, double *Y);
 
-/* Given dY = dL_task/dY for the batch X of the last forward: with
- * G = dY^T X, sets dW1 = W2^T G and dW2 = G W1^T (overwriting both). The
- * same as backpropagating through H = X W1^T, without a B x d_hid buffer. */
+/* Given m->G = dL_task/dW_eff (d_out x d_in), sets dW1 = W2^T G and
+ * dW2 = G W1^T (overwriting both). */
+void ntas_fc_backward_G(ntas_fc *m);
+
+/* Given dY = dL_task/dY for the batch X of the last forward: G = dY^T X,
+ * then ntas_fc_backward_G. The same as backpropagating through H = X W1^T,
+ * without a B x d_hid buffer. */
 void ntas_fc_backward(ntas_fc *m, const double *X, const double *dY, int B);
 
 /* Adds the gradients of L_reg with all d_out*d_hid entries of W2 as the gate

@@ -31,12 +31,18 @@ void ntas_neuron_free(ntas_neuron *m);
  * all per-neuron gates at 1/2, like the per-path ones). */
 void ntas_neuron_init_params(ntas_neuron *m, double sigma, double gate0, ntas_rng *rng);
 
-/* Y (B x d_out) = X W_eff^T. */
+/* W_eff row i = sum_p c_pi W_p[i, :] into m->W_eff. */
+void ntas_neuron_effective(ntas_neuron *m);
+
+/* Y (B x d_out) = X W_eff^T (sets m->W_eff). */
 void ntas_neuron_forward(ntas_neuron *m, const double *X, int B, double *Y);
 
-/* Given dY = dL_task/dY for the batch X of the last forward: with
- * G = dY^T X, sets dW_p[i, :] = c_pi G[i, :] and dc_pi = <W_p[i, :], G[i, :]>
- * (overwriting dW, dc). */
+/* Given m->G = dL_task/dW_eff (d_out x d_in), sets dW_p[i, :] = c_pi G[i, :]
+ * and dc_pi = <W_p[i, :], G[i, :]> (overwriting dW, dc). */
+void ntas_neuron_backward_G(ntas_neuron *m);
+
+/* Given dY = dL_task/dY for the batch X of the last forward: G = dY^T X,
+ * then ntas_neuron_backward_G. */
 void ntas_neuron_backward(ntas_neuron *m, const double *X, const double *dY, int B);
 
 /* Adds the gradients of L_reg over the P*d_out gates as one vector

@@ -29,11 +29,19 @@ void ntas_nta_free(ntas_nta *m);
 /* W_pij ~ N(0, sigma^2 / d_in), c_p = gate0 (paper: sigma = 0.01, c = 1/2). */
 void ntas_nta_init_params(ntas_nta *m, double sigma, double gate0, ntas_rng *rng);
 
-/* Y (B x d_out) = X W_eff^T with W_eff = sum_p c_p W_p. */
+/* W_eff = sum_p c_p W_p into m->W_eff (the model's map, Eq. 1). */
+void ntas_nta_effective(ntas_nta *m);
+
+/* Y (B x d_out) = X W_eff^T with W_eff = sum_p c_p W_p (sets m->W_eff). */
 void ntas_nta_forward(ntas_nta *m, const double *X, int B, double *Y);
 
+/* Given m->G = dL_task/dW_eff (d_out x d_in; = dY^T X for a batch, or
+ * (W_eff - T) S from a second moment S, train.c), sets dW_p = c_p G and
+ * dc_p = <W_p, G> (overwriting dW, dc). */
+void ntas_nta_backward_G(ntas_nta *m);
+
 /* Given dY = dL_task/dY (B x d_out) for the batch X used in forward, sets
- * dW_p = c_p dY^T X and dc_p = <W_p, dY^T X> (overwriting dW, dc). */
+ * G = dY^T X, then ntas_nta_backward_G. */
 void ntas_nta_backward(ntas_nta *m, const double *X, const double *dY, int B);
 
 /* Adds the gradients of L_reg(c) and of the weight cost

@@ -32,6 +32,10 @@ typedef enum {
 } ntas_teacher_kind;
 typedef enum { NTAS_REDUCED_RANDOM = 0, NTAS_REDUCED_SPECIALIZED = 1 } ntas_reduced_init_kind;
 typedef enum { NTAS_NORM_L1 = 0, NTAS_NORM_L2 = 1 } ntas_norm_kind;
+/* How a step sees its batch (train.c): sampled = B fresh Gaussian inputs;
+ * wishart = only S = X^T X / B, drawn directly (wishart.h); expected = S = I,
+ * the B -> infinity gradient flow. */
+typedef enum { NTAS_DATA_SAMPLED = 0, NTAS_DATA_WISHART = 1, NTAS_DATA_EXPECTED = 2 } ntas_data_kind;
 
 typedef struct {
     int64_t model;          /* ntas_model_kind */
@@ -63,6 +67,7 @@ typedef struct {
     int64_t label_map;      /* ntas_label_map_kind of task 2 */
     int64_t cnn_steps;      /* pretraining AdamW steps */
     int64_t cnn_seed;       /* seed of the CNN's init and pretraining batches */
+    int64_t data;           /* ntas_data_kind (added with `ntasweep bench`, issue #8) */
 } ntas_params;
 
 typedef enum { NTAS_PT_INT, NTAS_PT_REAL, NTAS_PT_CHOICE } ntas_ptype;

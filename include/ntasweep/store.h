@@ -16,7 +16,7 @@
 #include "ntasweep/spec.h"
 #include "ntasweep/train.h"
 
-#define NTAS_FORMAT_VERSION 2   /* 2: the counter-based normal generator of rng.h v2 */
+#define NTAS_FORMAT_VERSION 3   /* 2: the counter-based normal generator of rng.h v2; 3: the fused step (other last bits) */
 
 /* Creates path for spec's run table (serial; call on one rank). With
  * copy_from, the table's first n_copy runs are copy_from's runs 0..n_copy-1

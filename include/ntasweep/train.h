@@ -1,9 +1,10 @@
 /* train — one run: teachers, curriculum, model and the Euler loop, with metrics.
  *
  * Owns ntas_run_result (every array a run produces, sized from its params) and
- * the training loop that fills it. A run's randomness comes only from streams
- * keyed by its run key ("init", "data") and by teacher_seed, so it computes
- * the same bits on any rank, in any order.
+ * the training loop that fills it, with its three data paths (key `data`:
+ * a Gaussian batch, a Wishart draw of S = X^T X / B, or S = I). A run's
+ * randomness comes only from streams keyed by its run key ("init", "data")
+ * and by teacher_seed, so it computes the same bits on any rank, in any order.
  */
 #ifndef NTASWEEP_TRAIN_H
 #define NTASWEEP_TRAIN_H
@@ -27,7 +28,8 @@ typedef struct {
      * sorted once per run on the row cosines averaged over records), and
      * p >= M is NaN; students stays the raw W (fc: W1 as P blocks). For
      * reduced, cos_sim, specialization and total_alignment are NaN. */
-    double *loss;              /* [n_records] task loss of the batch at each recorded step */
+    double *loss;              /* [n_records] task loss of the batch at each recorded step (wishart:
+                                * from its S; expected: 1/2 ||W_eff - T||_F^2) */
     double *gates;             /* [n_records][P] gates before that step's update */
     double *cos_sim;           /* [n_records][M][P] against the M base teachers */
     double *update_norm_w;     /* [n_records][P] ||dt/tau_w dW_p||_F of that step (fc: W1 row block p) */
@@ -65,6 +67,25 @@ void ntas_run_result_free(ntas_run_result *r);
 /* Task loss L = 1/2 mean_b sum_i (y_b,i - y*_b,i)^2 (SPEC-NOTES §1) and its
  * gradient dY = (Y - Y*) / B. */
 double ntas_mse(const double *Y, const double *Ystar, int B, int d_out, double *dY);
+
+/* The task loss and G = dL/dW_eff (d_out x d_in) of one step from
+ * D = W_eff - T (the linear teacher T of the step's task), for the squared
+ * loss above. Batch form: X (B x d_in) the inputs, E (B x d_out) scratch
+ * that ends as Y - Y* = X D^T; L = 1/2 mean_b |e_b|^2, G = E^T X / B. Two
+ * GEMMs: the targets X T^T are never formed. */
+double ntas_task_grad_batch(const double *D, const double *X, int B, int d_out, int d_in, double *E,
+                            double *G);
+/* Second-moment form: the same loss and G depend on X only through
+ * S = X^T X / B (d_in x d_in, symmetric): G = D S, L = 1/2 tr(D S D^T)
+ * = 1/2 <G, D>. S = NULL means S = I (the B -> infinity limit, G = D,
+ * L = 1/2 ||W_eff - T||_F^2). */
+double ntas_task_grad_moment(const double *D, const double *S, int d_out, int d_in, double *G);
+
+/* The data path a run takes (ntas_data_kind): p->data, except that
+ * wishart with batch < d_in falls back to sampled (S would be singular:
+ * no Bartlett factor), and reduced always computes the expected flow (its
+ * batch is the fixed input x = 1, S = 1). */
+int ntas_train_data_path(const ntas_params *p);
 
 /* Called every few hundred steps; a non-zero return abandons the run
  * (the coordinator uses it to serve other ranks and to honour signals). */
