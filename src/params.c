@@ -20,6 +20,7 @@ static const char *const curriculum_choices[] = {"alternating", "composition", "
 static const char *const composition_choices[] = {"none", "task", "subtask", NULL};
 static const char *const reduced_init_choices[] = {"random", "specialized", NULL};
 static const char *const norm_choices[] = {"l1", "l2", NULL};
+static const char *const scaling_choices[] = {"fan_in", "unit", NULL};
 
 #define OFF(field) offsetof(ntas_params, field)
 #define BIG 1e15
@@ -90,6 +91,12 @@ const ntas_param_desc ntas_param_table[] = {
     {"reduced_init", NTAS_PT_CHOICE, OFF(reduced_init), "random", 0, 0, 0, reduced_init_choices, "", "",
      "model=reduced: random = w ~ N(0, init_sigma^2), c = 1/2; specialized = w^p_m = delta_pm, "
      "c = (1, 0) (Fig. 4E)", 1},
+    /* The authors' code changed convention in Oct. 2024; Figs. 5, 3/A.12,
+     * A.13, A.14 come from runs before the change (SPEC-NOTES §1). */
+    {"scaling", NTAS_PT_CHOICE, OFF(scaling), "fan_in", 0, 0, 0, scaling_choices, "", "",
+     "fan_in = teacher singular values 1/sqrt(d_in), L_task = 1/2 sum_i <(y*_i - y_i)^2> (published "
+     "code; Figs. 2, 4, A.1, A.3); unit = singular values 1, L_task = 1/2 mean_i <(y*_i - y_i)^2> "
+     "(the authors' earlier runs: Figs. 3, 5, A.12-A.14); not for model=reduced", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
 
@@ -288,6 +295,7 @@ void ntas_params_teacher_opts(const ntas_params *p, ntas_teacher_opts *o)
     o->rank = (int)p->teacher_rank;
     o->compose = (int)p->composition;
     o->mix = p->mix;
+    o->unit_scale = p->scaling == NTAS_SCALING_UNIT;
 }
 
 int64_t ntas_params_n_tasks(const ntas_params *p)
@@ -332,6 +340,12 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
                      "teacher, composition and curriculum must stay orthogonal / none / alternating");
             *bad_key = p->teacher != NTAS_TEACHER_ORTHOGONAL ? "teacher"
                      : p->composition != NTAS_COMPOSE_NONE ? "composition" : "curriculum";
+            return -1;
+        }
+        if (p->scaling != NTAS_SCALING_FAN_IN) {
+            snprintf(err, errlen, "model=reduced has the fixed teachers e_1, e_2 and the summed loss "
+                     "of Sec. 5: scaling must stay fan_in");
+            *bad_key = "scaling";
             return -1;
         }
         return 0;

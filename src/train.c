@@ -379,6 +379,12 @@ int ntas_train_run(const ntas_params *p, uint64_t run_key, ntas_run_result *r,
                     0.0, Ystar, d_out);
         model_forward(&mdl, X, B, Y);
         double loss = ntas_mse(Y, Ystar, B, d_out, dY);
+        if (p->scaling == NTAS_SCALING_UNIT) {
+            /* L_task averaged, not summed, over the outputs: the loss and its
+             * gradient shrink by 1/d_out (the authors' earlier runs). */
+            loss /= d_out;
+            cblas_dscal(B * d_out, 1.0 / d_out, dY, 1);
+        }
         if (!isfinite(loss)) {
             r->status = NTAS_STATUS_FAILED;
             snprintf(r->message, sizeof r->message, "diverged: task loss is %g at step %lld (t = %g)",

@@ -25,6 +25,8 @@ typedef enum {
 } ntas_teacher_kind;
 typedef enum { NTAS_REDUCED_RANDOM = 0, NTAS_REDUCED_SPECIALIZED = 1 } ntas_reduced_init_kind;
 typedef enum { NTAS_NORM_L1 = 0, NTAS_NORM_L2 = 1 } ntas_norm_kind;
+/* Teacher scale and task-loss normalisation (SPEC-NOTES §1, §2). */
+typedef enum { NTAS_SCALING_FAN_IN = 0, NTAS_SCALING_UNIT = 1 } ntas_scaling_kind;
 
 typedef struct {
     int64_t model;          /* ntas_model_kind */
@@ -51,6 +53,7 @@ typedef struct {
     double  mix;            /* task composition: weight of base task k in composite k */
     double  tau_w2;         /* fc: time constant of the second layer W2 (tau_w is W1's) */
     int64_t reduced_init;   /* ntas_reduced_init_kind */
+    int64_t scaling;        /* ntas_scaling_kind */
 } ntas_params;
 
 typedef enum { NTAS_PT_INT, NTAS_PT_REAL, NTAS_PT_CHOICE } ntas_ptype;
