@@ -23,6 +23,7 @@ static const char *const composition_choices[] = {"none", "task", "subtask", NUL
 static const char *const reduced_init_choices[] = {"random", "specialized", NULL};
 static const char *const norm_choices[] = {"l1", "l2", NULL};
 static const char *const data_choices[] = {"sampled", "wishart", "expected", NULL};
+static const char *const scaling_choices[] = {"fan_in", "unit", NULL};
 
 #define OFF(field) offsetof(ntas_params, field)
 #define BIG 1e15
@@ -118,6 +119,12 @@ const ntas_param_desc ntas_param_table[] = {
      "batch < d_in falls back to sampled); expected = S = I, the batch -> infinity gradient flow. "
      "wishart and expected: models nta, nta_neuron, fc; reduced takes expected (its input x = 1 is "
      "already deterministic)", 1},
+    /* The authors' code changed convention in Oct. 2024; Figs. 5, 3/A.12,
+     * A.13, A.14 come from runs before the change (SPEC-NOTES §1). */
+    {"scaling", NTAS_PT_CHOICE, OFF(scaling), "fan_in", 0, 0, 0, scaling_choices, "", "",
+     "fan_in = teacher singular values 1/sqrt(d_in), L_task = 1/2 sum_i <(y*_i - y_i)^2> (published "
+     "code; Figs. 2, 4, A.1, A.3); unit = singular values 1, L_task = 1/2 mean_i <(y*_i - y_i)^2> "
+     "(the authors' earlier runs: Figs. 3, 5, A.12-A.14); not for model=reduced", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
 
@@ -316,6 +323,7 @@ void ntas_params_teacher_opts(const ntas_params *p, ntas_teacher_opts *o)
     o->rank = (int)p->teacher_rank;
     o->compose = (int)p->composition;
     o->mix = p->mix;
+    o->unit_scale = p->scaling == NTAS_SCALING_UNIT;
 }
 
 int64_t ntas_params_n_tasks(const ntas_params *p)
@@ -357,6 +365,11 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
         return 0;
     }
     const char *name = p->model == NTAS_MODEL_CNN_NTA ? "cnn_nta" : "cnn_alone";
+    if (p->scaling != NTAS_SCALING_FAN_IN) {
+        snprintf(err, errlen, "model=%s has no teachers and a cross-entropy loss: scaling does not apply", name);
+        *bad_key = "scaling";
+        return -1;
+    }
     if (p->data != NTAS_DATA_SAMPLED) {
         /* Cross-entropy on image features: the loss depends on the batch
          * through more than its second moment, so only real batches exist. */
@@ -429,6 +442,12 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
                      "teacher, composition and curriculum must stay orthogonal / none / alternating");
             *bad_key = p->teacher != NTAS_TEACHER_ORTHOGONAL ? "teacher"
                      : p->composition != NTAS_COMPOSE_NONE ? "composition" : "curriculum";
+            return -1;
+        }
+        if (p->scaling != NTAS_SCALING_FAN_IN) {
+            snprintf(err, errlen, "model=reduced has the fixed teachers e_1, e_2 and the summed loss "
+                     "of Sec. 5: scaling must stay fan_in");
+            *bad_key = "scaling";
             return -1;
         }
         return 0;

@@ -356,6 +356,13 @@ int ntas_teachers_build(const ntas_teacher_opts *o, double *out, char *err, size
     if (rc != 0)
         return -1;
     const size_t en = (size_t)o->d_out * (size_t)o->d_in;
+    if (o->unit_scale) {
+        /* Composites are linear in the base teachers, so scaling the base
+         * ones scales every task. */
+        const double up = sqrt((double)o->d_in);
+        for (size_t i = 0; i < (size_t)o->n_base * en; i++)
+            out[i] *= up;
+    }
     if (ntas_teachers_compose(o->compose, out, o->n_base, o->d_out, o->d_in, o->mix,
                               out + (size_t)o->n_base * en, err, errlen) < 0)
         return -1;

@@ -468,6 +468,12 @@ int ntas_train_run_features(const ntas_params *p, uint64_t run_key, const ntas_f
         } else {
             loss = ntas_task_grad_moment(D, NULL, d_out, d_in, G);
         }
+        if (p->scaling == NTAS_SCALING_UNIT) {
+            /* L_task averaged, not summed, over the outputs: the loss and its
+             * gradient shrink by 1/d_out (the authors' earlier runs). */
+            loss /= d_out;
+            cblas_dscal((int)en, 1.0 / d_out, G, 1);
+        }
         if (!isfinite(loss)) {
             r->status = NTAS_STATUS_FAILED;
             snprintf(r->message, sizeof r->message, "diverged: task loss is %g at step %lld (t = %g)",

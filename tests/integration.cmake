@@ -1,7 +1,8 @@
 # End-to-end tests (real mpirun, real HDF5 file, Python checks).
 foreach(t fig2_outcome ranks_bitwise resume xarray_plot kill9_resume signal_stop extend_lock tiny_runs
         variants_bitwise variants_outcome validate_sweeps plot_smoke
-        figures_outcome cnn_sweep cnn_holdout bench_quick data_paths)
+        figures_outcome cnn_sweep cnn_holdout bench_quick data_paths
+        fastw_outcome)
   add_test(NAME ${t} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration.sh ${t}
            $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
   set_tests_properties(${t} PROPERTIES LABELS integration TIMEOUT 900)

@@ -369,6 +369,32 @@ static void test_build(void)
             CHECK(memcmp(all, again, 6 * en * sizeof(double)) == 0);
         }
 
+    /* unit_scale: every task sqrt(d_in) times the fan_in one (composites
+     * included), so the orthogonal teachers' singular values are 1. */
+    for (int f = 0; f < 3; f++) {
+        double unit[6 * 120];
+        ntas_teacher_opts_init(&o, d_in, d_out, M, 4);
+        o.family = families[f];
+        o.rho = 0.3;
+        o.rank = 2;
+        o.compose = NTAS_COMPOSE_TASK;
+        CHECK(ntas_teachers_build(&o, all, err, sizeof err) == 6);
+        o.unit_scale = 1;
+        CHECK(ntas_teachers_build(&o, unit, err, sizeof err) == 6);
+        double worst = 0.0;
+        for (size_t i = 0; i < 6 * en; i++)
+            worst = fmax(worst, fabs(unit[i] - sqrt((double)d_in) * all[i]));
+        CHECK_MSG(worst < 1e-12, "family %d: unit vs sqrt(d_in) * fan_in differ by %g", f, worst);
+    }
+    ntas_teacher_opts_init(&o, d_in, d_out, M, 4);
+    o.unit_scale = 1;
+    CHECK(ntas_teachers_build(&o, all, err, sizeof err) == 3);
+    for (int r = 0; r < 3 * d_out; r++) {
+        double sq = 0.0;
+        for (int j = 0; j < d_in; j++) sq += all[(size_t)r * d_in + j] * all[(size_t)r * d_in + j];
+        CHECK_MSG(fabs(sq - 1.0) < 1e-12, "unit orthogonal row %d has norm^2 %g", r, sq);
+    }
+
     /* Validation. */
     ntas_teacher_opts_init(&o, d_in, d_out, 1, 0);
     o.compose = NTAS_COMPOSE_TASK;

@@ -36,6 +36,8 @@ typedef enum { NTAS_NORM_L1 = 0, NTAS_NORM_L2 = 1 } ntas_norm_kind;
  * wishart = only S = X^T X / B, drawn directly (wishart.h); expected = S = I,
  * the B -> infinity gradient flow. */
 typedef enum { NTAS_DATA_SAMPLED = 0, NTAS_DATA_WISHART = 1, NTAS_DATA_EXPECTED = 2 } ntas_data_kind;
+/* Teacher scale and task-loss normalisation (SPEC-NOTES §1, §2). */
+typedef enum { NTAS_SCALING_FAN_IN = 0, NTAS_SCALING_UNIT = 1 } ntas_scaling_kind;
 
 typedef struct {
     int64_t model;          /* ntas_model_kind */
@@ -68,6 +70,7 @@ typedef struct {
     int64_t cnn_steps;      /* pretraining AdamW steps */
     int64_t cnn_seed;       /* seed of the CNN's init and pretraining batches */
     int64_t data;           /* ntas_data_kind (added with `ntasweep bench`, issue #8) */
+    int64_t scaling;        /* ntas_scaling_kind */
 } ntas_params;
 
 typedef enum { NTAS_PT_INT, NTAS_PT_REAL, NTAS_PT_CHOICE } ntas_ptype;

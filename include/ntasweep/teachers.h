@@ -37,6 +37,8 @@ typedef struct {
     int compose;     /* ntas_compose_kind */
     double mix;      /* TASK composition: weight of base k (paper: 0.5), in [0, 1] */
     int64_t seed;    /* teacher_seed */
+    int unit_scale;  /* 1: every base teacher times sqrt(d_in), so its singular values are 1
+                      * (the authors' 'unit' scale of their earlier runs) instead of 1/sqrt(d_in) */
 } ntas_teacher_opts;
 
 /* Orthogonal family, no composites, rho = 0, rank = 1, mix = 0.5. */
@@ -89,8 +91,8 @@ int ntas_teachers_compose(int compose, const double *base, int n_base, int d_out
  * with err. */
 int ntas_teachers_count(const ntas_teacher_opts *o, char *err, size_t errlen);
 
-/* The full task list: M base teachers of o->family followed by their
- * composites. out holds ntas_teachers_count(o) blocks. Returns that number,
+/* The full task list: M base teachers of o->family (times sqrt(d_in) if
+ * o->unit_scale) followed by their composites. out holds ntas_teachers_count(o) blocks. Returns that number,
  * or -1 with err. The "non-orthogonal tasks" of Fig. A.14 are this list with
  * NTAS_COMPOSE_TASK and a curriculum that only visits the composites. */
 int ntas_teachers_build(const ntas_teacher_opts *o, double *out, char *err, size_t errlen);
