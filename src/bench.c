@@ -3,25 +3,16 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ntasweep/err.h"
 #include "ntasweep/rng.h"
 #include "ntasweep/train.h"
 #include "ntasweep/wishart.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static double now_seconds(void)
 {
@@ -34,7 +25,7 @@ static int check_timing(double min_seconds, int reps, char *err, size_t errlen)
 {
     /* The upper bound keeps a typo from turning a bench into an hour. */
     if (!(min_seconds > 0.0 && min_seconds <= 60.0) || reps < 1) {
-        set_err(err, errlen, "bench: need 0 < min_seconds <= 60 and reps >= 1 (got %g, %d)",
+        ntas_set_err(err, errlen, "bench: need 0 < min_seconds <= 60 and reps >= 1 (got %g, %d)",
                 min_seconds, reps);
         return -1;
     }
@@ -100,7 +91,7 @@ int ntas_bench_gemm(int B, int d_in, int d_out, double min_seconds, int reps,
                     ntas_bench_gemm_rates *out, char *err, size_t errlen)
 {
     if (B < 1 || d_in < 1 || d_out < 1) {
-        set_err(err, errlen, "bench gemm: sizes must be positive (B=%d, d_in=%d, d_out=%d)", B,
+        ntas_set_err(err, errlen, "bench gemm: sizes must be positive (B=%d, d_in=%d, d_out=%d)", B,
                 d_in, d_out);
         return -1;
     }
@@ -111,7 +102,7 @@ int ntas_bench_gemm(int B, int d_in, int d_out, double min_seconds, int reps,
     /* One block: X, W, T, dY, Y, G. */
     double *mem = malloc((nx + 2 * nw + 2 * ny + nw) * sizeof *mem);
     if (!mem) {
-        set_err(err, errlen, "bench gemm: out of memory");
+        ntas_set_err(err, errlen, "bench gemm: out of memory");
         return -1;
     }
     gemm_ctx c = { B, d_in, d_out, mem, mem + nx, mem + nx + nw, mem + nx + 2 * nw,
@@ -146,7 +137,7 @@ int ntas_bench_normals(size_t n, double min_seconds, int reps, double *per_secon
                        size_t errlen)
 {
     if (n < 1) {
-        set_err(err, errlen, "bench normals: n must be positive");
+        ntas_set_err(err, errlen, "bench normals: n must be positive");
         return -1;
     }
     if (check_timing(min_seconds, reps, err, errlen) != 0)
@@ -155,7 +146,7 @@ int ntas_bench_normals(size_t n, double min_seconds, int reps, double *per_secon
     c.buf = malloc(n * sizeof *c.buf);
     c.n = n;
     if (!c.buf) {
-        set_err(err, errlen, "bench normals: out of memory for %zu values", n);
+        ntas_set_err(err, errlen, "bench normals: out of memory for %zu values", n);
         return -1;
     }
     ntas_rng_init(&c.rng, ntas_stream_key(0, "bench/normals"));
@@ -188,7 +179,7 @@ int ntas_bench_wishart(int d, int B, double min_seconds, int reps, double *per_s
     c.S = malloc((size_t)d * (size_t)d * sizeof *c.S);
     if (!c.S) {
         ntas_wishart_free(&c.w);
-        set_err(err, errlen, "bench wishart: out of memory");
+        ntas_set_err(err, errlen, "bench wishart: out of memory");
         return -1;
     }
     ntas_rng_init(&c.rng, ntas_stream_key(0, "bench/wishart"));
@@ -251,7 +242,7 @@ int ntas_bench_train(const ntas_params *p, int reps, double *seconds_per_step, c
                      size_t errlen)
 {
     if (reps < 1) {
-        set_err(err, errlen, "bench: reps must be >= 1 (got %d)", reps);
+        ntas_set_err(err, errlen, "bench: reps must be >= 1 (got %d)", reps);
         return -1;
     }
     const char *bad = NULL;
@@ -267,7 +258,7 @@ int ntas_bench_train(const ntas_params *p, int reps, double *seconds_per_step, c
         rc = ntas_train_run(p, key, &r, NULL, NULL, err, errlen);
         double t = now_seconds() - t0;
         if (rc == 0 && r.status != NTAS_STATUS_DONE) {
-            set_err(err, errlen, "bench: the timed run did not finish (%s)", r.message);
+            ntas_set_err(err, errlen, "bench: the timed run did not finish (%s)", r.message);
             rc = -1;
         }
         if (i == 0 || t < best) best = t;
@@ -330,7 +321,7 @@ static int run_setup_seconds(double min_seconds, double *out, char *err, size_t 
 int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t errlen)
 {
     if (o->steps < 1 || o->steps > 100000000) {
-        set_err(err, errlen, "bench: steps must be in [1, 1e8] (got %lld)", (long long)o->steps);
+        ntas_set_err(err, errlen, "bench: steps must be in [1, 1e8] (got %lld)", (long long)o->steps);
         return -1;
     }
     if (check_timing(o->min_seconds, o->reps, err, errlen) != 0) return -1;

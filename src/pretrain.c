@@ -21,6 +21,7 @@
 
 #include "ntasweep/idx.h"
 #include "ntasweep/rng.h"
+#include "ntasweep/store.h"
 
 _Static_assert(sizeof(hid_t) == 8, "hid_t is 64-bit in HDF5 1.10+");
 
@@ -280,29 +281,6 @@ static void group_path(const ntas_pretrain_setting *s, char *buf, size_t len)
     snprintf(buf, len, "/pretrained/%s", hex);
 }
 
-static int str_attr(hid_t obj, const char *name, const char *value)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(value) + 1);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a >= 0 ? H5Awrite(a, t, value) : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return rc < 0 ? -1 : 0;
-}
-
-static int i64_attr(hid_t obj, const char *name, int64_t value)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a >= 0 ? H5Awrite(a, H5T_NATIVE_INT64, &value) : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc < 0 ? -1 : 0;
-}
-
 static int create_group(hid_t file, const ntas_pretrain_setting *s)
 {
     char path[64], hex[17];
@@ -312,16 +290,16 @@ static int create_group(hid_t file, const ntas_pretrain_setting *s)
     ntas_cnn_train_opts o;
     ntas_cnn_train_opts_defaults(&o);
     ntas_hex64(s->data_hash, hex);
-    int ok = str_attr(g, "dataset", dataset_name(s->dataset)) == 0;
-    ok &= i64_attr(g, "cnn_steps", s->steps) == 0;
-    ok &= i64_attr(g, "cnn_seed", s->seed) == 0;
-    ok &= i64_attr(g, "cnn_batch", o.batch) == 0;
-    ok &= str_attr(g, "optimizer", "AdamW lr 0.001, betas (0.9, 0.999), eps 1e-8, weight decay 0.01") == 0;
-    ok &= str_attr(g, "data_hash", hex) == 0;
-    ok &= str_attr(g, "data_dir", s->dir) == 0;
-    ok &= i64_attr(g, "held_out_split", s->held_out) == 0;
-    ok &= i64_attr(g, "n_train", s->n_train) == 0;
-    ok &= i64_attr(g, "n_test", s->n_test) == 0;
+    int ok = ntas_store_set_str_attr(g, "dataset", dataset_name(s->dataset)) == 0;
+    ok &= ntas_store_set_i64_attr(g, "cnn_steps", s->steps) == 0;
+    ok &= ntas_store_set_i64_attr(g, "cnn_seed", s->seed) == 0;
+    ok &= ntas_store_set_i64_attr(g, "cnn_batch", o.batch) == 0;
+    ok &= ntas_store_set_str_attr(g, "optimizer", "AdamW lr 0.001, betas (0.9, 0.999), eps 1e-8, weight decay 0.01") == 0;
+    ok &= ntas_store_set_str_attr(g, "data_hash", hex) == 0;
+    ok &= ntas_store_set_str_attr(g, "data_dir", s->dir) == 0;
+    ok &= ntas_store_set_i64_attr(g, "held_out_split", s->held_out) == 0;
+    ok &= ntas_store_set_i64_attr(g, "n_train", s->n_train) == 0;
+    ok &= ntas_store_set_i64_attr(g, "n_test", s->n_test) == 0;
     const double nan = NAN;
     const uint8_t zero = 0, no_label = 255;
     for (int k = 0; ok && k < G_COUNT; k++) {
@@ -339,7 +317,7 @@ static int create_group(hid_t file, const ntas_pretrain_setting *s)
         hid_t ds = H5Dcreate2(g, group_ds[k].name, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
         H5Pclose(dcpl);
         H5Sclose(sp);
-        ok &= ds >= 0 && str_attr(ds, "description", group_ds[k].description) == 0;
+        ok &= ds >= 0 && ntas_store_set_str_attr(ds, "description", group_ds[k].description) == 0;
         if (ds >= 0) H5Dclose(ds);
     }
     H5Gclose(g);
@@ -432,7 +410,7 @@ int ntas_pretrain_create_groups(hid_t file, const ntas_pretrain_setting *s, int 
     int ok = 1;
     if (n > 0) {
         hid_t g = H5Gcreate2(file, "pretrained", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        ok = g >= 0 && str_attr(g, "description", "pretrained CNNs and their features, one group per setting "
+        ok = g >= 0 && ntas_store_set_str_attr(g, "description", "pretrained CNNs and their features, one group per setting "
                                 "(dataset, cnn_steps, cnn_seed, data content), computed once per sweep") == 0;
         if (g >= 0) H5Gclose(g);
     }

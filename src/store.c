@@ -143,7 +143,7 @@ static hid_t str_type(size_t n)
     return t;
 }
 
-static int set_str_attr(hid_t obj, const char *name, const char *value)
+int ntas_store_set_str_attr(int64_t obj, const char *name, const char *value)
 {
     size_t n = strlen(value) + 1;
     hid_t t = str_type(n), sp = H5Screate(H5S_SCALAR);
@@ -155,7 +155,7 @@ static int set_str_attr(hid_t obj, const char *name, const char *value)
     return rc < 0 ? -1 : 0;
 }
 
-static int set_i64_attr(hid_t obj, const char *name, int64_t value)
+int ntas_store_set_i64_attr(int64_t obj, const char *name, int64_t value)
 {
     hid_t sp = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
@@ -300,14 +300,14 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
     int ok = 1;
     char hex[17];
     ntas_hex64(spec->hash, hex);
-    ok &= set_str_attr(file, "ntasweep_version", NTASWEEP_VERSION) == 0;
-    ok &= set_i64_attr(file, "format_version", NTAS_FORMAT_VERSION) == 0;
-    ok &= set_str_attr(file, "spec_file", spec->path) == 0;
-    ok &= set_str_attr(file, "spec_name", spec->name) == 0;
-    ok &= set_str_attr(file, "spec_text", spec->text) == 0;
-    ok &= set_str_attr(file, "spec_overrides", spec->overrides) == 0;
-    ok &= set_str_attr(file, "spec_hash", hex) == 0;
-    ok &= set_i64_attr(file, "n_runs", n) == 0;
+    ok &= ntas_store_set_str_attr(file, "ntasweep_version", NTASWEEP_VERSION) == 0;
+    ok &= ntas_store_set_i64_attr(file, "format_version", NTAS_FORMAT_VERSION) == 0;
+    ok &= ntas_store_set_str_attr(file, "spec_file", spec->path) == 0;
+    ok &= ntas_store_set_str_attr(file, "spec_name", spec->name) == 0;
+    ok &= ntas_store_set_str_attr(file, "spec_text", spec->text) == 0;
+    ok &= ntas_store_set_str_attr(file, "spec_overrides", spec->overrides) == 0;
+    ok &= ntas_store_set_str_attr(file, "spec_hash", hex) == 0;
+    ok &= ntas_store_set_i64_attr(file, "n_runs", n) == 0;
 
     /* Dimension scales. */
     hid_t scale[DIM_COUNT];
@@ -327,7 +327,7 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         ok &= H5Dwrite(scale[d], is_time ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
         free(v);
         ok &= H5DSset_scale(scale[d], dim_names[d]) >= 0;
-        if (is_time) ok &= set_str_attr(scale[d], "units", uniform_time ? "time (same units as dt, tau_w, tau_c)" : "record") == 0;
+        if (is_time) ok &= ntas_store_set_str_attr(scale[d], "units", uniform_time ? "time (same units as dt, tau_w, tau_c)" : "record") == 0;
     }
 
     /* Parameters: one 1-D dataset per key along run, plus case and run_key. */
@@ -362,8 +362,8 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         ok &= ds >= 0 && H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, slen ? (void *)scol : (void *)col) >= 0;
         if (ds >= 0) {
             ok &= H5DSattach_scale(ds, scale[DIM_RUN], 0) >= 0;
-            if (d) ok &= set_str_attr(ds, "description", d->meaning) == 0;
-            if (d && d->unit[0]) ok &= set_str_attr(ds, "units", d->unit) == 0;
+            if (d) ok &= ntas_store_set_str_attr(ds, "description", d->meaning) == 0;
+            if (d && d->unit[0]) ok &= ntas_store_set_str_attr(ds, "units", d->unit) == 0;
             H5Dclose(ds);
         }
         H5Tclose(ft);
@@ -387,7 +387,7 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         if (ds < 0) { ok = 0; break; }
         for (int d = 0; d < results[k].ndims; d++)
             ok &= H5DSattach_scale(ds, scale[results[k].dims[d]], (unsigned)d) >= 0;
-        ok &= set_str_attr(ds, "description", results[k].description) == 0;
+        ok &= ntas_store_set_str_attr(ds, "description", results[k].description) == 0;
         H5Dclose(ds);
     }
     for (int d = 0; d < DIM_COUNT; d++) if (scale[d] >= 0) H5Dclose(scale[d]);

@@ -54,6 +54,10 @@ int  ntas_store_open(ntas_store **st, const char *path, MPI_Comm comm, char *err
 int  ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, char *err, size_t errlen);
 /* The open file's HDF5 id (hid_t), for the /pretrained groups (pretrain.h). */
 int64_t ntas_store_hdf5_file(const ntas_store *st);
+/* Scalar attributes on an HDF5 object (an hid_t): a null-terminated string,
+ * a 64-bit integer. Return 0 or -1. */
+int ntas_store_set_str_attr(int64_t obj, const char *name, const char *value);
+int ntas_store_set_i64_attr(int64_t obj, const char *name, int64_t value);
 /* Collective: flushes buffers and syncs the file to disk. */
 int  ntas_store_flush(ntas_store *st, char *err, size_t errlen);
 /* Collective: flushes and closes. */
