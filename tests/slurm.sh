@@ -132,11 +132,14 @@ slurm_requeue)
   echo "2 passed, 0 failed"
   ;;
 slurm_paper)
-  # Tiny figure sweeps; fig2 long enough (about 2 s on 2 ranks) to be signalled mid-run.
+  # Tiny figure sweeps; fig2 lengthened below to be signalled mid-run.
   mkdir -p "$tmp/sweeps"
   cp "$src"/tests/reproduce/*.ini "$tmp/sweeps/"
-  sed -i 's/^n_blocks = 6$/n_blocks = 80/' "$tmp/sweeps/fig2.ini"
-  grep -q '^n_blocks = 80$' "$tmp/sweeps/fig2.ini" || fail "could not lengthen the fig2 test sweep"
+  # Long enough (about 6 s on 2 idle ranks) that the signal, sent a fraction
+  # of the reference after the file appears, lands mid-sweep even when the
+  # reference was timed at a busier moment than the job runs in.
+  sed -i 's/^n_blocks = 6$/n_blocks = 500/' "$tmp/sweeps/fig2.ini"
+  grep -q '^n_blocks = 500$' "$tmp/sweeps/fig2.ini" || fail "could not lengthen the fig2 test sweep"
   t0=$(now); mpirun -np 2 --oversubscribe "$bin" run "$tmp/sweeps/fig2.ini" -o "$tmp/ref.h5" --quiet; t1=$(now)
   echo "reference fig2 test sweep: $(frac "$t0" "$t1" 1) s on 2 ranks"
   res=$tmp/results
@@ -148,7 +151,7 @@ slurm_paper)
   has "2 sweeps (task i runs the i-th of: fig2 figA99_unplotted)" "$tmp/paper.log"
   wait_state "${array}_0" RUNNING 60
   wait_file "$res/fig2.h5" 60
-  sleep "$(frac "$t0" "$t1" 0.4)"
+  sleep "$(frac "$t0" "$t1" 0.25)"
   scancel --signal=USR1 --batch "${array}_0"
   echo "sent USR1 to task 0 (fig2) of array $array"
   wait_state "$plots" COMPLETED 180
