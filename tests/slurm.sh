@@ -138,7 +138,7 @@ slurm_paper)
   # Long enough (about 6 s on 2 idle ranks) that the signal, sent a fraction
   # of the reference after the file appears, lands mid-sweep even when the
   # reference was timed at a busier moment than the job runs in.
-  sed -i 's/^n_blocks = 6$/n_blocks = 500/' "$tmp/sweeps/fig2.ini"
+  sed -i 's/^n_blocks = 100$/n_blocks = 500/' "$tmp/sweeps/fig2.ini"
   grep -q '^n_blocks = 500$' "$tmp/sweeps/fig2.ini" || fail "could not lengthen the fig2 test sweep"
   t0=$(now); mpirun -np 2 --oversubscribe "$bin" run "$tmp/sweeps/fig2.ini" -o "$tmp/ref.h5" --quiet; t1=$(now)
   echo "reference fig2 test sweep: $(frac "$t0" "$t1" 1) s on 2 ranks"
