@@ -23,38 +23,28 @@ typedef struct {
     double X[B * D_IN], Ystar[B * D_OUT], Y[B * D_OUT], dY[B * D_OUT];
 } fixture;
 
-static double total_loss(fixture *f, int grads)
+/* L_task through forward/MSE (and backward when grads), for fd_model. */
+static double task_loss(void *ctx, int grads)
 {
+    fixture *f = ctx;
     ntas_fc_forward(&f->m, f->X, B, f->Y);
     double loss = ntas_mse(f->Y, f->Ystar, B, D_OUT, f->dY);
-    if (grads) {
-        ntas_fc_backward(&f->m, f->X, f->dY, B);
-        return loss + ntas_fc_reg_backward(&f->m, &f->p);
-    }
-    double s1[N1], s2[N2];
-    memcpy(s1, f->m.dW1, sizeof s1);
-    memcpy(s2, f->m.dW2, sizeof s2);
-    loss += ntas_fc_reg_backward(&f->m, &f->p);
-    memcpy(f->m.dW1, s1, sizeof s1);
-    memcpy(f->m.dW2, s2, sizeof s2);
+    if (grads) ntas_fc_backward(&f->m, f->X, f->dY, B);
     return loss;
 }
 
-/* The loss value alone, for the finite differences. */
-static double loss_value(void *f)
+/* L_reg on the W2 entries plus the weight cost on W1. */
+static double reg_loss(void *ctx)
 {
-    return total_loss(f, 0);
+    fixture *f = ctx;
+    return ntas_fc_reg_backward(&f->m, &f->p);
 }
 
-static double fd_check(fixture *f, const char *label)
+/* The fixture as fd.h sees it: W1 and W2 with their gradients. */
+static fd_model as_fd(fixture *f)
 {
-    total_loss(f, 1);
-    double a1[N1], a2[N2];
-    memcpy(a1, f->m.dW1, sizeof a1);
-    memcpy(a2, f->m.dW2, sizeof a2);
-    double worst = fmax(fd_worst(loss_value, f, f->m.W1, a1, N1), fd_worst(loss_value, f, f->m.W2, a2, N2));
-    printf("%-34s worst relative error %.3g\n", label, worst);
-    return worst;
+    return (fd_model){.ctx = f, .task = task_loss, .reg = reg_loss,
+                      .x = {f->m.W1, f->m.W2}, .g = {f->m.dW1, f->m.dW2}, .n = {N1, N2}};
 }
 
 static void setup(fixture *f, uint64_t seed)
@@ -77,7 +67,7 @@ static void setup(fixture *f, uint64_t seed)
 static void test_gradients(void)
 {
     fixture f;
-    struct { const char *label; double nonneg, norm, w; int norm_kind; } cases[] = {
+    const fd_reg_case cases[] = {
         {"task loss only", 0, 0, 0, NTAS_NORM_L1},
         {"lambda_nonneg only", 0.3, 0, 0, NTAS_NORM_L1},
         {"lambda_norm, L1 only", 0, 0.456, 0, NTAS_NORM_L1},
@@ -89,11 +79,9 @@ static void test_gradients(void)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (uint64_t seed = 1; seed <= 3; seed++) {
             setup(&f, seed * 104729 + k);
-            f.p.lambda_nonneg = cases[k].nonneg;
-            f.p.lambda_norm = cases[k].norm;
-            f.p.lambda_w = cases[k].w;
-            f.p.norm = cases[k].norm_kind;
-            double worst = fd_check(&f, cases[k].label);
+            fd_apply_case(&f.p, &cases[k]);
+            fd_model fm = as_fd(&f);
+            double worst = fd_check_model(&fm, cases[k].label);
             CHECK_MSG(worst < 1e-6, "%s, seed %llu: %g", cases[k].label, (unsigned long long)seed, worst);
             ntas_fc_free(&f.m);
         }
@@ -118,7 +106,8 @@ static void test_against_hidden_layer(void)
             for (int h = 0; h < D_HID; h++) s += f.m.W2[i * D_HID + h] * H[b * D_HID + h];
             Yn[b * D_OUT + i] = s;
         }
-    total_loss(&f, 1);
+    fd_model fm = as_fd(&f);
+    fd_total_loss(&fm, 1);
     double worst = 0;
     for (int k = 0; k < B * D_OUT; k++) worst = fmax(worst, fabs(Yn[k] - f.Y[k]));
     for (int b = 0; b < B; b++)
@@ -159,7 +148,7 @@ static void test_against_hidden_layer(void)
     CHECK_NEAR(ntas_fc_reg_backward(&f.m, &f.p), want, 1e-13);
 
     /* Two-timescale Euler step. */
-    total_loss(&f, 1);
+    fd_total_loss(&fm, 1);
     double W10[N1], W20[N2], n1, n2;
     memcpy(W10, f.m.W1, sizeof W10);
     memcpy(W20, f.m.W2, sizeof W20);

@@ -20,42 +20,27 @@ typedef struct {
     double X[B * D_IN], Ystar[B * D_OUT], Y[B * D_OUT], dY[B * D_OUT];
 } fixture;
 
-/* Total loss L_task + L_reg at the model's current parameters; with
- * grads != 0 also leaves the analytic gradient in m.dW, m.dc. */
-static double total_loss(fixture *f, int grads)
+/* L_task through forward/MSE (and backward when grads), for fd_model. */
+static double task_loss(void *ctx, int grads)
 {
+    fixture *f = ctx;
     ntas_nta_forward(&f->m, f->X, B, f->Y);
     double loss = ntas_mse(f->Y, f->Ystar, B, D_OUT, f->dY);
-    if (grads) {
-        ntas_nta_backward(&f->m, f->X, f->dY, B);
-        return loss + ntas_nta_reg_backward(&f->m, &f->p);
-    }
-    /* Value only: accumulate into scratch so dW/dc are left alone. */
-    double saved_dc[P], saved_dW[P * D_OUT * D_IN];
-    memcpy(saved_dc, f->m.dc, sizeof saved_dc);
-    memcpy(saved_dW, f->m.dW, sizeof saved_dW);
-    loss += ntas_nta_reg_backward(&f->m, &f->p);
-    memcpy(f->m.dc, saved_dc, sizeof saved_dc);
-    memcpy(f->m.dW, saved_dW, sizeof saved_dW);
+    if (grads) ntas_nta_backward(&f->m, f->X, f->dY, B);
     return loss;
 }
 
-/* The loss value alone, for the finite differences. */
-static double loss_value(void *f)
+static double reg_loss(void *ctx)
 {
-    return total_loss(f, 0);
+    fixture *f = ctx;
+    return ntas_nta_reg_backward(&f->m, &f->p);
 }
 
-/* Every W and c entry; returns the worst relative error. */
-static double fd_check(fixture *f, const char *label)
+/* The fixture as fd.h sees it: W and c with their gradients. */
+static fd_model as_fd(fixture *f)
 {
-    total_loss(f, 1);
-    double aW[P * D_OUT * D_IN], ac[P];
-    memcpy(aW, f->m.dW, sizeof aW);
-    memcpy(ac, f->m.dc, sizeof ac);
-    double worst = fmax(fd_worst(loss_value, f, f->m.W, aW, P * D_OUT * D_IN), fd_worst(loss_value, f, f->m.c, ac, P));
-    printf("%-34s worst relative error %.3g\n", label, worst);
-    return worst;
+    return (fd_model){.ctx = f, .task = task_loss, .reg = reg_loss,
+                      .x = {f->m.W, f->m.c}, .g = {f->m.dW, f->m.dc}, .n = {P * D_OUT * D_IN, P}};
 }
 
 static void setup(fixture *f, uint64_t seed)
@@ -79,7 +64,7 @@ static void setup(fixture *f, uint64_t seed)
 int main(void)
 {
     fixture f;
-    struct { const char *label; double nonneg, norm, w; int norm_kind; } cases[] = {
+    const fd_reg_case cases[] = {
         {"task loss only", 0, 0, 0, NTAS_NORM_L1},
         {"lambda_nonneg only", 0.3, 0, 0, NTAS_NORM_L1},
         {"lambda_norm, L1 only", 0, 0.456, 0, NTAS_NORM_L1},
@@ -91,11 +76,9 @@ int main(void)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         for (uint64_t seed = 1; seed <= 3; seed++) {
             setup(&f, seed * 7919 + k);
-            f.p.lambda_nonneg = cases[k].nonneg;
-            f.p.lambda_norm = cases[k].norm;
-            f.p.lambda_w = cases[k].w;
-            f.p.norm = cases[k].norm_kind;
-            double worst = fd_check(&f, cases[k].label);
+            fd_apply_case(&f.p, &cases[k]);
+            fd_model fm = as_fd(&f);
+            double worst = fd_check_model(&fm, cases[k].label);
             CHECK_MSG(worst < 1e-6, "%s, seed %llu: %g", cases[k].label, (unsigned long long)seed, worst);
             ntas_nta_free(&f.m);
         }
@@ -126,7 +109,8 @@ int main(void)
     CHECK(worst < 1e-12);
 
     /* Euler step: W -= dt/tau_w dW, c -= dt/tau_c dc, norms of the updates. */
-    total_loss(&f, 1);
+    fd_model fm = as_fd(&f);
+    fd_total_loss(&fm, 1);
     double W0[P * D_OUT * D_IN], c0[P], nW[P], nc;
     memcpy(W0, f.m.W, sizeof W0);
     memcpy(c0, f.m.c, sizeof c0);
