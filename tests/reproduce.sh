@@ -35,13 +35,13 @@ has "2 total, 2 done, 0 failed, 0 pending" "$tmp/status"
 cat "$index"
 has '| Fig. 2 | flexible vs forgetful NTA' "$index"
 has '\[fig2.png\](fig2.png) | 6/6 done | [0-9.]* s on 2 ranks |' "$index"
-has '| Fig. A.99 | a sweep without a plot script' "$index"
+has '| Fig. A.99B | a sweep without a plot script' "$index"
 has 'no plot script yet' "$index"
 has '!\[Fig. 2\](fig2.png)' "$index"
 has 'Total wall time of the sweeps' "$index"
 ! grep -q smoke "$index" || fail "the index lists a smoke sweep"
-[ "$(grep -n 'Fig. 2 |' "$index" | cut -d: -f1)" -lt "$(grep -n 'Fig. A.99 |' "$index" | cut -d: -f1)" ] \
-  || fail "Fig. 2 is not listed before Fig. A.99"
+[ "$(grep -n 'Fig. 2 |' "$index" | cut -d: -f1)" -lt "$(grep -n 'Fig. A.99B |' "$index" | cut -d: -f1)" ] \
+  || fail "Fig. 2 is not listed before Fig. A.99B"
 echo "ok   first invocation: runs, figure, index"
 
 # 2. A second invocation reruns nothing and changes no result.
@@ -94,7 +94,7 @@ has "fig2: FAILED: not plotted: no results file" "$tmp/log6"
 repro --results "$r" --list > "$tmp/list"
 cat "$tmp/list"
 has "^fig2 *Fig. 2 *6 " "$tmp/list"
-has "^figA99_unplotted *Fig. A.99 *2 .*none yet *2/2 done" "$tmp/list"
+has "^figA99_unplotted *Fig. A.99B *2 .*none yet *2/2 done" "$tmp/list"
 ! grep -q smoke "$tmp/list" || fail "--list shows a smoke sweep"
 [ "$(repro --names | tr '\n' ' ')" = "fig2 figA99_unplotted " ] || fail "--names: $(repro --names)"
 rc=0; repro --only fig9 > "$tmp/log7" 2>&1 || rc=$?

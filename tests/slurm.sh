@@ -175,7 +175,7 @@ slurm_paper)
   cat "$index"
   has '| Fig. 2 |' "$index"
   has '\[fig2.png\](fig2.png) | 6/6 done | .* (2 parts) |' "$index"
-  has '| Fig. A.99 | .* no plot script yet' "$index"
+  has '| Fig. A.99B | .* no plot script yet' "$index"
   has '2/2 done' "$index"
   "$bin" status "$res/fig2.h5" > "$tmp/status"
   has "6 total, 6 done, 0 failed, 0 pending" "$tmp/status"
