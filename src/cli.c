@@ -134,6 +134,37 @@ static double seconds_per_cost(void)
 }
 #define SECONDS_PER_COST seconds_per_cost()
 
+/* Seconds per AdamW step of a CNN pretraining (batch 512) on one core, with
+ * loading the data and extracting every image's features folded in:
+ * 3000 steps took 259 s on MNIST-10k and 261 s on Fashion-MNIST in
+ * `tools/reproduce` on the idle 2-core machine (README "Figures"). */
+#define PRETRAIN_SECONDS_PER_STEP 0.087
+
+/* The distinct pretrainings (dataset, cnn_steps, cnn_seed) of the sweep's
+ * CNN runs, as ntas_pretrain_plan will find them, without reading any data:
+ * their count, and the estimated seconds of the longest. Each runs on one
+ * rank before any run starts (setting i on rank i % ranks); the others wait. */
+static int plan_pretrainings(const ntas_spec *s, double *longest_s)
+{
+    int n = 0;
+    *longest_s = 0.0;
+    for (int i = 0; i < s->n_runs; i++) {
+        const ntas_params *p = &s->runs[i].params;
+        if (!ntas_params_cnn_model(p)) continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) {
+            const ntas_params *q = &s->runs[j].params;
+            seen = ntas_params_cnn_model(q) && q->dataset == p->dataset && q->cnn_steps == p->cnn_steps &&
+                   q->cnn_seed == p->cnn_seed;
+        }
+        if (seen) continue;
+        n++;
+        double sec = PRETRAIN_SECONDS_PER_STEP * (double)p->cnn_steps;
+        if (sec > *longest_s) *longest_s = sec;
+    }
+    return n;
+}
+
 static int cmd_plan(const ntas_spec *s, int verbose)
 {
     printf("%s: %d runs, spec hash ", s->path, s->n_runs);
@@ -158,6 +189,14 @@ static int cmd_plan(const ntas_spec *s, int verbose)
     }
     printf("total: %.0f Euler steps, estimated %.3g core-seconds (%.3g core-hours)\n", total_steps,
            total_cost * SECONDS_PER_COST, total_cost * SECONDS_PER_COST / 3600);
+    /* Not in the core-seconds above: the pretraining is a serial prefix of
+     * the sweep, not work the ranks share (tools/submit and tools/reproduce
+     * add ceil(n / ranks) times the longest to their wall-time estimate). */
+    double longest = 0.0;
+    int n_pre = plan_pretrainings(s, &longest);
+    if (n_pre > 0)
+        printf("pretraining: %d CNN pretraining%s before the runs, estimated %.0f s wall each at most "
+               "(one rank each; the other ranks wait)\n", n_pre, n_pre == 1 ? "" : "s", longest);
     return NTAS_EXIT_OK;
 }
 

@@ -325,6 +325,15 @@ cnn_sweep)
   [ -d "$fashion" ] || { echo "missing $fashion (tools/install-deps installs dataset-fashion-mnist)"; exit 1; }
   py "$src/tests/make_idx_subset.py" "$fashion" "$tmp/fsub" --train 6000 --test 1000
   export NTASWEEP_FASHION_DIR="$tmp/fsub"
+  # plan counts the one pretraining (three models share dataset, steps and
+  # seed) apart from the runs; a sweep without CNN runs has none.
+  "$bin" plan "$src/tests/cnn_smoke.ini" > "$tmp/plan"
+  grep -E "^pretraining: 1 CNN pretraining before the runs, estimated 13 s wall" "$tmp/plan" \
+    || { echo "plan of cnn_smoke.ini does not estimate its one 150-step pretraining:"; cat "$tmp/plan"; exit 1; }
+  { sed '/^cnn_seed = /d' "$src/tests/cnn_smoke.ini"; printf '\n[grid]\ncnn_seed = 0, 1\n'; } > "$tmp/cnn_seeds.ini"
+  "$bin" plan "$tmp/cnn_seeds.ini" | grep -E "^pretraining: 2 CNN pretrainings" \
+    || { echo "two cnn_seed values should mean two pretrainings"; exit 1; }
+  if "$bin" plan "$src/sweeps/fig2.ini" | grep -q "^pretraining:"; then echo "fig2 has no pretraining"; exit 1; fi
   mpi 2 "$bin" run "$src/tests/cnn_smoke.ini" -o "$tmp/np2.h5" 2> "$tmp/log"
   cat "$tmp/log"
   grep -q "pretrained the fashion CNN" "$tmp/log"
