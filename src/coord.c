@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ntasweep/bench.h"
 #include "ntasweep/train.h"
 
 enum { TAG_REQUEST = 1, TAG_ASSIGN = 2, TAG_FLUSH = 3, TAG_STOP = 4 };
@@ -66,10 +67,16 @@ double ntas_coord_run_cost(const ntas_params *p)
         return steps * (3.0 * (double)p->batch * head + 2000.0) +
                (double)ntas_params_n_records(p) * 10000.0 * head;
     }
-    /* Per step: draw X (B d_in), teacher and student products (~(2 + P)
-     * B d_in d_out multiply-adds), plus a per-step constant for the loop. */
-    double per_step = (double)p->batch * (double)p->d_in * (2.0 * (double)p->d_out * (2.0 + (double)p->paths) + 20.0) + 2000.0;
-    return per_step * (double)ntas_params_total_steps(p);
+    /* Per step: the flops and standard normals that bench.h counts for this
+     * model and data path, weighted as `ntasweep bench` measured them on the
+     * 2-core machine (README "Speed": ~0.08 ns per flop, GEMMs and small
+     * loops together; ~4.4 ns per normal; ~1 us of regulariser, metrics and
+     * calls), so the cheap wishart and expected paths are planned as such.
+     * In cost units of ~0.085 ns, the scale of the CNN branch above; cli.c
+     * turns units into seconds on the Fig. 2 sweep. */
+    ntas_step_cost c = ntas_step_cost_of(p);
+    double per_step_ns = 0.08 * c.flops + 4.4 * c.normals + 1000.0;
+    return per_step_ns / 0.085 * (double)ntas_params_total_steps(p);
 }
 
 /* State shared by both roles. */

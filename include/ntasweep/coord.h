@@ -41,7 +41,8 @@ void ntas_coord_install_signal_handlers(void);
 /* Whether one of them has fired (for work before the queue, e.g. pretraining). */
 int  ntas_coord_stop_requested(void);
 
-/* Estimated cost of a run (arbitrary units ~ flops), for longest-first. */
+/* Estimated cost of a run (units of ~0.085 ns of one core), for longest-first
+ * and for `ntasweep plan` (which calibrates the unit on the Fig. 2 sweep). */
 double ntas_coord_run_cost(const ntas_params *p);
 
 /* Runs every run whose status[i] is not DONE (status is read on rank 0 only).
