@@ -68,6 +68,17 @@ static void test_coords(void)
     ntas_reduced_free(&r);
 }
 
+/* Defaults with the L1 gate regulariser of the Fig. 2 setting (lambda_nonneg
+ * 0.091; lambda_norm as each test sets it) and no weight cost. */
+static void reduced_params(ntas_params *p, double lambda_norm)
+{
+    ntas_params_defaults(p);
+    p->lambda_nonneg = 0.091;
+    p->lambda_norm = lambda_norm;
+    p->norm = NTAS_NORM_L1;
+    p->lambda_w = 0.0;
+}
+
 /* One Euler step is Eqs. (15)-(16) with the regulariser's gradient. */
 static void test_step_is_eq15_16(void)
 {
@@ -77,11 +88,7 @@ static void test_step_is_eq15_16(void)
     const double w[4] = {0.9, 0.2, -0.1, 0.7}, c[2] = {0.6, -0.3};
     ntas_reduced_set(&r, w, c);
     ntas_params p;
-    ntas_params_defaults(&p);
-    p.lambda_nonneg = 0.091;
-    p.lambda_norm = 0.455;
-    p.norm = NTAS_NORM_L1;
-    p.lambda_w = 0.0;
+    reduced_params(&p, 0.455);
     const double dt = 0.01, tw = 1.3, tc = 0.03;
     double y[2], eps[2], greg[2] = {0, 0};
     for (int m = 0; m < 2; m++) {
@@ -142,11 +149,7 @@ static double fig4e_error(double tau_c, double tau_w, double steps_per_tau_c, co
 static void test_fig4e(void)
 {
     ntas_params p;
-    ntas_params_defaults(&p);
-    p.lambda_nonneg = 0.091;
-    p.lambda_norm = 0.455;
-    p.norm = NTAS_NORM_L1;
-    p.lambda_w = 0.0;
+    reduced_params(&p, 0.455);
     const double tau_w = 1.0;
     for (int k = 0; k < 5; k++) {
         double tau_c = pow(10.0, -1.0 + 0.25 * k), cbar_end;
@@ -183,11 +186,7 @@ static void test_fig4e(void)
 static void test_after_transients(void)
 {
     ntas_params p;
-    ntas_params_defaults(&p);
-    p.lambda_nonneg = 0.091;
-    p.lambda_norm = 0.456;
-    p.norm = NTAS_NORM_L1;
-    p.lambda_w = 0.0;
+    reduced_params(&p, 0.456);
     const double tau_w = 1.3, tau_c = 0.03, dt = 1e-4;
     ntas_reduced r;
     char err[128];
