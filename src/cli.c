@@ -140,31 +140,6 @@ static double seconds_per_cost(void)
  * `tools/reproduce` on the idle 2-core machine (README "Figures"). */
 #define PRETRAIN_SECONDS_PER_STEP 0.087
 
-/* The distinct pretrainings (dataset, cnn_steps, cnn_seed) of the sweep's
- * CNN runs, as ntas_pretrain_plan will find them, without reading any data:
- * their count, and the estimated seconds of the longest. Each runs on one
- * rank before any run starts (setting i on rank i % ranks); the others wait. */
-static int plan_pretrainings(const ntas_spec *s, double *longest_s)
-{
-    int n = 0;
-    *longest_s = 0.0;
-    for (int i = 0; i < s->n_runs; i++) {
-        const ntas_params *p = &s->runs[i].params;
-        if (!ntas_params_cnn_model(p)) continue;
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) {
-            const ntas_params *q = &s->runs[j].params;
-            seen = ntas_params_cnn_model(q) && q->dataset == p->dataset && q->cnn_steps == p->cnn_steps &&
-                   q->cnn_seed == p->cnn_seed;
-        }
-        if (seen) continue;
-        n++;
-        double sec = PRETRAIN_SECONDS_PER_STEP * (double)p->cnn_steps;
-        if (sec > *longest_s) *longest_s = sec;
-    }
-    return n;
-}
-
 static int cmd_plan(const ntas_spec *s, int verbose)
 {
     printf("%s: %d runs, spec hash ", s->path, s->n_runs);
@@ -192,8 +167,19 @@ static int cmd_plan(const ntas_spec *s, int verbose)
     /* Not in the core-seconds above: the pretraining is a serial prefix of
      * the sweep, not work the ranks share (tools/submit and tools/reproduce
      * add ceil(n / ranks) times the longest to their wall-time estimate). */
+    ntas_pretrain_setting *pre;
+    int n_pre;
+    char err[256];
+    if (ntas_pretrain_settings(s, &pre, &n_pre, err, sizeof err) != 0) {
+        fprintf(stderr, "ntasweep: %s\n", err);
+        return NTAS_EXIT_FAILED;
+    }
+    /* Each runs on one rank (setting i on rank i % ranks); the others wait. */
     double longest = 0.0;
-    int n_pre = plan_pretrainings(s, &longest);
+    for (int i = 0; i < n_pre; i++)
+        if (PRETRAIN_SECONDS_PER_STEP * (double)pre[i].steps > longest)
+            longest = PRETRAIN_SECONDS_PER_STEP * (double)pre[i].steps;
+    free(pre);
     if (n_pre > 0)
         printf("pretraining: %d CNN pretraining%s before the runs, estimated %.0f s wall each at most "
                "(one rank each; the other ranks wait)\n", n_pre, n_pre == 1 ? "" : "s", longest);

@@ -171,7 +171,8 @@ static int load_setting(ntas_pretrain_setting *s, ntas_idx_dataset *train, ntas_
     return 0;
 }
 
-int ntas_pretrain_plan(const ntas_spec *spec, ntas_pretrain_setting **out, int *n_out, char *err, size_t errlen)
+int ntas_pretrain_settings(const ntas_spec *spec, ntas_pretrain_setting **out, int *n_out, char *err,
+                           size_t errlen)
 {
     *out = NULL;
     *n_out = 0;
@@ -199,6 +200,18 @@ int ntas_pretrain_plan(const ntas_spec *spec, ntas_pretrain_setting **out, int *
         }
         if (p->batch > s[k].max_batch) s[k].max_batch = p->batch;
     }
+    *out = s;
+    *n_out = n;
+    return 0;
+}
+
+int ntas_pretrain_plan(const ntas_spec *spec, ntas_pretrain_setting **out, int *n_out, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n_out = 0;
+    ntas_pretrain_setting *s;
+    int n;
+    if (ntas_pretrain_settings(spec, &s, &n, err, errlen) != 0) return -1;
     /* Each dataset is read once, however many settings use it. */
     for (int k = 0; k < n; k++) {
         int same = -1;

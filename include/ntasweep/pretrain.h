@@ -66,10 +66,15 @@ typedef struct {
  * err saying where it looked. */
 int ntas_data_dir(int dataset, const char *spec_path, char *dir, size_t len, char *err, size_t errlen);
 
-/* The distinct pretraining settings of the spec's cnn runs (none for other
- * models): finds and reads each dataset to hash it and count its images,
- * and checks every run's batch against the training images. 0 with *out
+/* The distinct pretraining settings (dataset, cnn_steps, cnn_seed) of the
+ * spec's cnn runs (none for other models), with each one's largest batch,
+ * without reading any data (`ntasweep plan` counts them). 0 with *out
  * malloc'ed (NULL when n is 0), or -1 with err. */
+int ntas_pretrain_settings(const ntas_spec *spec, ntas_pretrain_setting **out, int *n, char *err, size_t errlen);
+
+/* ntas_pretrain_settings, then finds and reads each dataset to hash it and
+ * count its images, and checks every run's batch against the training
+ * images. 0 with *out malloc'ed (NULL when n is 0), or -1 with err. */
 int ntas_pretrain_plan(const ntas_spec *spec, ntas_pretrain_setting **out, int *n, char *err, size_t errlen);
 
 /* The settings a run of params p uses, matched by dataset, steps and seed
