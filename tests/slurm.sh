@@ -69,6 +69,18 @@ slurm_requeue)
   t0=$(now); mpirun -np 2 --oversubscribe "$bin" run "$sweep" "${sets[@]}" -o "$tmp/ref.h5" --quiet; t1=$(now)
   echo "reference sweep: $(frac "$t0" "$t1" 1) s on 2 ranks"
 
+  # 0. The idle count (OUTPUT.idle) belongs to one submission's requeues: an
+  #    allocation that ends any other way, here exit 2 on a bad sweep file,
+  #    removes a leftover one (run directly: no queue needed for that).
+  printf '[params]\nd_in = twenty\n' > "$tmp/bad.ini"
+  echo 2 > "$tmp/bad.h5.idle"
+  brc=0
+  (cd "$tmp" && SWEEP=bad.ini OUTPUT=bad.h5 NTASWEEP="$bin" bash "$src/jobs/sweep.sbatch") > "$tmp/bad.log" 2>&1 || brc=$?
+  cat "$tmp/bad.log"
+  [ "$brc" -eq 2 ] || fail "sweep.sbatch on a bad sweep file exited $brc, expected 2"
+  [ ! -e "$tmp/bad.h5.idle" ] || fail "a leftover bad.h5.idle outlived an allocation that ended with exit 2"
+  echo "ok   a leftover idle count is removed when an allocation ends without a requeue"
+
   # 1. mpirun, USR1 sent to the batch shell by hand half-way through.
   out=$tmp/mpirun/fig2.h5
   (cd "$tmp" && "$src/tools/submit" "$sweep" "${sets[@]}" -n 2 -t 10 -o "$out" --grace 0 --bin "$bin") \
@@ -133,7 +145,7 @@ slurm_requeue)
   "$bin" status "$out" > "$tmp/status"
   has "20 total, 20 done, 0 failed, 0 pending" "$tmp/status"
   echo "ok   srun, USR1 from --signal before the time limit: $((restarts + 1)) allocations, sweep complete"
-  echo "2 passed, 0 failed"
+  echo "3 passed, 0 failed"
   ;;
 slurm_paper)
   # Tiny figure sweeps; fig2 lengthened below to be signalled mid-run.
