@@ -61,6 +61,16 @@ wait_file() {
   for _ in $(seq $(($2 * 20))); do [ -e "$1" ] && return 0; sleep 0.05; done
   fail "$1 did not appear within $2 s"
 }
+# usr1_mid_run JOB RESULTS FRACTION: once JOB runs and has created RESULTS,
+# wait FRACTION of the reference sweep's time (t0..t1), then send USR1 to
+# its batch shell, as --signal=B:USR1@N does before the time limit.
+usr1_mid_run() {
+  wait_state "$1" RUNNING 60
+  wait_file "$2" 60
+  sleep "$(frac "$t0" "$t1" "$3")"
+  scancel --signal=USR1 --batch "$1"
+  echo "sent USR1 to the batch shell of job $1"
+}
 
 case $test in
 slurm_requeue)
@@ -89,11 +99,7 @@ slurm_requeue)
   job=$(sed -n 's/^submitted job \([0-9]*\):.*/\1/p' "$tmp/submit.log")
   [ -n "$job" ] || fail "no job id in the output of tools/submit"
   log=$tmp/mpirun/fig2-$job.log
-  wait_state "$job" RUNNING 60
-  wait_file "$out" 60
-  sleep "$(frac "$t0" "$t1" 0.5)"
-  scancel --signal=USR1 --batch "$job"
-  echo "sent USR1 to the batch shell of job $job"
+  usr1_mid_run "$job" "$out" 0.5
   wait_state "$job" COMPLETED 120
   cat "$log"
   [ "$(job_field "$job" Restarts)" = 1 ] || fail "job $job restarted '$(job_field "$job" Restarts)' times, expected 1"
@@ -165,11 +171,7 @@ slurm_paper)
   read -r array plots < <(tail -n 1 "$tmp/paper.log")
   [ -n "$array" ] && [ -n "$plots" ] || fail "no job ids from jobs/paper.sbatch"
   has "2 sweeps (task i runs the i-th of: fig2 figA99_unplotted)" "$tmp/paper.log"
-  wait_state "${array}_0" RUNNING 60
-  wait_file "$res/fig2.h5" 60
-  sleep "$(frac "$t0" "$t1" 0.25)"
-  scancel --signal=USR1 --batch "${array}_0"
-  echo "sent USR1 to task 0 (fig2) of array $array"
+  usr1_mid_run "${array}_0" "$res/fig2.h5" 0.25   # task 0 runs fig2
   wait_state "$plots" COMPLETED 180
   cat "$res"/logs/*.log
   [ "$(job_field "${array}_0" Restarts)" = 1 ] || fail "task 0 restarted '$(job_field "${array}_0" Restarts)' times"
