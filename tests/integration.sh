@@ -94,6 +94,16 @@ INI
         alive=1
       fi
       wait "$pid" 2>/dev/null || true
+      # wait reaps mpirun only: a rank busy in the kernel (file I/O) can
+      # outlive it for a moment and still hold the lock rightly (CI saw the
+      # resume refused, "held by ntasweep process N"). Resume once every
+      # process of the killed group is gone (zombies aside), as a scheduler
+      # would before the next allocation.
+      for _ in $(seq 200); do
+        left=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$pid" '$5 == g && $3 != "Z"' | wc -l)
+        [ "$left" -eq 0 ] && break
+        sleep 0.05
+      done
       echo "trial $trial.$attempt: killed after $delay s"
       done_runs=none
       if [ -e "$tmp/k.h5" ]; then
