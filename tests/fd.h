@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ntasweep/params.h"
+#include "ntasweep/config/params.h"
 
 typedef double (*fd_loss_fn)(void *ctx);
 

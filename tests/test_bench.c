@@ -6,8 +6,8 @@
 
 #include <cblas.h>
 
-#include "ntasweep/bench.h"
-#include "ntasweep/params.h"
+#include "ntasweep/train/bench.h"
+#include "ntasweep/config/params.h"
 #include "check.h"
 
 static void test_rates(void)

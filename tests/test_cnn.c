@@ -16,9 +16,9 @@
 #include <time.h>
 
 #include "check.h"
-#include "ntasweep/cnn.h"
-#include "ntasweep/idx.h"
-#include "ntasweep/rng.h"
+#include "ntasweep/models/cnn.h"
+#include "ntasweep/tasks/idx.h"
+#include "ntasweep/core/rng.h"
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 

@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "check.h"
-#include "ntasweep/cnn_head.h"
-#include "ntasweep/params.h"
-#include "ntasweep/pretrain.h"
-#include "ntasweep/rng.h"
-#include "ntasweep/train.h"
+#include "ntasweep/train/cnn_head.h"
+#include "ntasweep/config/params.h"
+#include "ntasweep/io/pretrain.h"
+#include "ntasweep/core/rng.h"
+#include "ntasweep/train/train.h"
 
 enum { F = NTAS_CNN_FEATURES, K = NTAS_CNN_CLASSES };
 

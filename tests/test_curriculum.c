@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "ntasweep/curriculum.h"
+#include "ntasweep/tasks/curriculum.h"
 #include "check.h"
 
 static void test_steps_per_block(void)

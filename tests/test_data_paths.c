@@ -13,12 +13,12 @@
 
 #include <cblas.h>
 
-#include "ntasweep/model_fc.h"
-#include "ntasweep/model_nta.h"
-#include "ntasweep/params.h"
-#include "ntasweep/rng.h"
-#include "ntasweep/teachers.h"
-#include "ntasweep/train.h"
+#include "ntasweep/models/model_fc.h"
+#include "ntasweep/models/model_nta.h"
+#include "ntasweep/config/params.h"
+#include "ntasweep/core/rng.h"
+#include "ntasweep/tasks/teachers.h"
+#include "ntasweep/train/train.h"
 #include "check.h"
 
 static int set(ntas_params *p, const char *key, const char *value)

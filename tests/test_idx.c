@@ -15,7 +15,7 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "ntasweep/idx.h"
+#include "ntasweep/tasks/idx.h"
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 /* The tests run in <repo>/tests; shared/ sits beside the repository. */

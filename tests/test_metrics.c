@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "ntasweep/metrics.h"
+#include "ntasweep/tasks/metrics.h"
 
 enum { D_OUT = 2, D_IN = 4 };
 

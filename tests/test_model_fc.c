@@ -9,11 +9,11 @@
 
 #include "check.h"
 #include "fd.h"
-#include "ntasweep/metrics.h"
-#include "ntasweep/model_fc.h"
-#include "ntasweep/params.h"
-#include "ntasweep/rng.h"
-#include "ntasweep/train.h"
+#include "ntasweep/tasks/metrics.h"
+#include "ntasweep/models/model_fc.h"
+#include "ntasweep/config/params.h"
+#include "ntasweep/core/rng.h"
+#include "ntasweep/train/train.h"
 
 enum { D_IN = 5, D_OUT = 3, D_HID = 6, B = 7, N1 = D_HID * D_IN, N2 = D_OUT * D_HID };
 

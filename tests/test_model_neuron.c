@@ -9,12 +9,12 @@
 
 #include "check.h"
 #include "fd.h"
-#include "ntasweep/metrics.h"
-#include "ntasweep/model_nta.h"
-#include "ntasweep/model_neuron.h"
-#include "ntasweep/params.h"
-#include "ntasweep/rng.h"
-#include "ntasweep/train.h"
+#include "ntasweep/tasks/metrics.h"
+#include "ntasweep/models/model_nta.h"
+#include "ntasweep/models/model_neuron.h"
+#include "ntasweep/config/params.h"
+#include "ntasweep/core/rng.h"
+#include "ntasweep/train/train.h"
 
 enum { D_IN = 5, D_OUT = 3, P = 3, B = 7, NW = P * D_OUT * D_IN, NC = P * D_OUT };
 

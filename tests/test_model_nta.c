@@ -7,10 +7,10 @@
 
 #include "check.h"
 #include "fd.h"
-#include "ntasweep/model_nta.h"
-#include "ntasweep/params.h"
-#include "ntasweep/rng.h"
-#include "ntasweep/train.h"
+#include "ntasweep/models/model_nta.h"
+#include "ntasweep/config/params.h"
+#include "ntasweep/core/rng.h"
+#include "ntasweep/train/train.h"
 
 enum { D_IN = 5, D_OUT = 3, P = 3, B = 7 };
 

@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "check.h"
-#include "ntasweep/model_reduced.h"
-#include "ntasweep/params.h"
-#include "ntasweep/reg.h"
-#include "ntasweep/rng.h"
-#include "ntasweep/teachers.h"
+#include "ntasweep/models/model_reduced.h"
+#include "ntasweep/config/params.h"
+#include "ntasweep/models/reg.h"
+#include "ntasweep/core/rng.h"
+#include "ntasweep/tasks/teachers.h"
 
 static void test_curves(void)
 {

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ntasweep/curriculum.h"
-#include "ntasweep/params.h"
-#include "ntasweep/train.h"
+#include "ntasweep/tasks/curriculum.h"
+#include "ntasweep/config/params.h"
+#include "ntasweep/train/train.h"
 #include "check.h"
 
 static int set(ntas_params *p, const char *key, const char *value)

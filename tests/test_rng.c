@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ntasweep/rng.h"
+#include "ntasweep/core/rng.h"
 #include "check.h"
 
 #define PI4_EXACT 0.78539816339744830961566084581987572

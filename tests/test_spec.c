@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ntasweep/params.h"
-#include "ntasweep/spec.h"
+#include "ntasweep/config/params.h"
+#include "ntasweep/config/spec.h"
 #include "check.h"
 
 /* --- temporary sweep files ------------------------------------------------ */

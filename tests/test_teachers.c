@@ -9,7 +9,7 @@
 
 #include <cblas.h>
 
-#include "ntasweep/teachers.h"
+#include "ntasweep/tasks/teachers.h"
 #include "check.h"
 
 static double dot(const double *a, const double *b, int n)

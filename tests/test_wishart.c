@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ntasweep/rng.h"
-#include "ntasweep/wishart.h"
+#include "ntasweep/core/rng.h"
+#include "ntasweep/tasks/wishart.h"
 #include "check.h"
 
 static int worst_z_fail;

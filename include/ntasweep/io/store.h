@@ -1,0 +1,62 @@
+/* store — the one HDF5 results file of a sweep.
+ *
+ * Owns the file layout (README "Output layout"): every dataset is created up
+ * front, contiguous, allocated early and NaN-filled, in OUT.tmp which is then
+ * renamed, so a file under its real name is always complete. Afterwards ranks
+ * only write raw data of their own runs (independent MPI-IO writes) and set a
+ * run's status after its data. Dimension scales name the dims for xarray.
+ */
+#ifndef NTASWEEP_STORE_H
+#define NTASWEEP_STORE_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ntasweep/config/spec.h"
+#include "ntasweep/train/train.h"
+
+#define NTAS_FORMAT_VERSION 3   /* 2: the counter-based normal generator of rng.h v2; 3: the fused step (other last bits) */
+
+/* Creates path for spec's run table (serial; call on one rank). With
+ * copy_from, the table's first n_copy runs are copy_from's runs 0..n_copy-1
+ * in the same order, and their results and status are copied over: how a
+ * sweep is extended. The new file appears under path only when complete
+ * (written as path.tmp, then renamed over path). 0, or -1 with err. */
+int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_from, int n_copy,
+                      char *err, size_t errlen);
+
+/* What an existing results file holds (read serially, without MPI-IO). */
+typedef struct {
+    int n_runs;
+    int64_t format_version;
+    char version[32], spec_name[NTAS_NAME_LEN], spec_hash[17], spec_file[256];
+    uint64_t *keys;          /* [n_runs] run keys */
+    int8_t *status;          /* [n_runs] */
+    char *messages;          /* [n_runs][NTAS_MESSAGE_LEN] */
+    char *case_names;        /* [n_runs][NTAS_NAME_LEN] */
+} ntas_store_info;
+
+/* Reads path's run table. 0, or -1 with err (not HDF5, not ntasweep's, or
+ * another format version). */
+int  ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_t errlen);
+void ntas_store_info_free(ntas_store_info *info);
+/* The canonical text (as ntas_param_format) of parameter k for each of the
+ * file's n runs, into texts[n][width]. 0, or -1 with err (e.g. the file
+ * predates the key). */
+int  ntas_store_param_text(const char *path, int k, int n, char *texts, size_t width, char *err, size_t errlen);
+
+typedef struct ntas_store ntas_store;
+
+/* Collective over comm: opens path for parallel raw-data writes. */
+int  ntas_store_open(ntas_store **st, const char *path, MPI_Comm comm, char *err, size_t errlen);
+/* Independent: writes run `index`'s results, then its status and message. */
+int  ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, char *err, size_t errlen);
+/* The open file's HDF5 id (hid_t), for the /pretrained groups (pretrain.h). */
+int64_t ntas_store_hdf5_file(const ntas_store *st);
+/* Collective: flushes buffers and syncs the file to disk. */
+int  ntas_store_flush(ntas_store *st, char *err, size_t errlen);
+/* Collective: flushes and closes. */
+int  ntas_store_close(ntas_store *st, char *err, size_t errlen);
+
+#endif

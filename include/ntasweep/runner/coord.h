@@ -1,0 +1,49 @@
+/* coord — hands the runs of a sweep out to MPI ranks and records results.
+ *
+ * Owns the dynamic queue (longest estimated run first), the stop protocol
+ * (SIGTERM/SIGINT/SIGUSR1: no new runs, running ones get a grace time, then
+ * are abandoned as pending), periodic collective flush rounds, and progress
+ * reports. Rank 0 keeps the queue and also computes: the training loop's
+ * poll hook answers other ranks between steps. Which rank runs which run, and
+ * in what order, never changes the results.
+ */
+#ifndef NTASWEEP_COORD_H
+#define NTASWEEP_COORD_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "ntasweep/io/lock.h"
+#include "ntasweep/io/pretrain.h"
+#include "ntasweep/config/spec.h"
+#include "ntasweep/io/store.h"
+
+typedef struct {
+    int quiet;
+    double grace;               /* s a running run may go on after a stop signal */
+    double flush_interval;      /* s between collective flushes; <= 0: only at the end */
+    double progress_interval;   /* s between progress lines when stderr is not a terminal */
+    ntas_lock *lock;            /* rank 0: its heartbeat is kept fresh; may be NULL */
+    const ntas_feature_cache *features;   /* cnn runs' pretrained features; may be NULL */
+} ntas_coord_options;
+
+typedef struct {               /* counted on rank 0 */
+    int done, failed;          /* finished in this job */
+    int skipped;               /* done before this job */
+    int abandoned;             /* stopped mid-run by a signal, left pending */
+    int not_started;           /* left pending because of a signal */
+    int stopped;               /* a stop signal arrived (its number), 0 if none */
+    int flushes;               /* collective flush rounds */
+} ntas_sweep_summary;
+
+/* Installs the SIGTERM/SIGINT/SIGUSR1 handlers that ask the sweep to stop. */
+void ntas_coord_install_signal_handlers(void);
+/* Whether one of them has fired (for work before the queue, e.g. pretraining). */
+int  ntas_coord_stop_requested(void);
+
+/* Runs every run whose status[i] is not DONE (status is read on rank 0 only).
+ * Collective over comm. Returns 0, or -1 with err if a rank hit an error. */
+int ntas_coord_run(const ntas_spec *spec, const int8_t *status, ntas_store *store, MPI_Comm comm,
+                   const ntas_coord_options *opt, ntas_sweep_summary *summary, char *err, size_t errlen);
+
+#endif

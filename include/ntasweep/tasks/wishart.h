@@ -1,0 +1,66 @@
+/* wishart — draws the batch second moment S = X^T X / B without drawing X.
+ *
+ * Owns the Bartlett sampler and its scratch. With a linear teacher T and
+ * squared loss, a step sees its batch X (B x d, rows x_b ~ N(0, I_d)) only
+ * through S: with E = W_eff - T, L = <E S, E> / 2 and dY^T X = E S. B S is
+ * Wishart(I_d, B), drawn here in O(d^3) from d(d-1)/2 normals and d
+ * chi-squares instead of the B d normals and B d^2 flops of X^T X.
+ */
+#ifndef NTASWEEP_WISHART_H
+#define NTASWEEP_WISHART_H
+
+#include <stddef.h>
+
+#include "ntasweep/core/rng.h"
+
+/* Returned by ntas_wishart_init when B < d: S is then singular and has no
+ * Bartlett factor with positive diagonal; the caller samples X instead. */
+#define NTAS_WISHART_NEEDS_X 1
+
+typedef struct {
+    int d, B;
+    double *A; /* d x d row-major; the lower triangle holds the Bartlett factor */
+    double *z; /* d (d-1) / 2 + d normals of one draw */
+    double *u; /* d uniforms of one draw */
+} ntas_wishart;
+
+/* Sampler of d x d S for batch size B. Returns 0; NTAS_WISHART_NEEDS_X (with
+ * a message) when 1 <= B < d; -1 with a message for d < 1, B < 1 or no
+ * memory. w needs ntas_wishart_free only after a 0 return (harmless after
+ * any return). */
+int ntas_wishart_init(ntas_wishart *w, int d, int B, char *err, size_t errlen);
+void ntas_wishart_free(ntas_wishart *w);
+
+/* One draw into S (d x d, row-major, full and exactly symmetric).
+ * Definition (Bartlett decomposition: Bartlett 1933, Proc. R. Soc. Edinb.
+ * 53:260; as a generator, Smith & Hocking 1972, Algorithm AS 53, Appl.
+ * Statist. 21:341), draws in this order:
+ *   ntas_rng_normal_fill of m = d(d-1)/2 + d values z: z_0 .. z_{m-d-1} go
+ *       to A_ij, i > j, row-major (A_10, A_20, A_21, A_30, ...); x_i =
+ *       z_{m-d+i} is the first Marsaglia-Tsang normal of diagonal i
+ *   ntas_rng_uniform_fill of d values u_i, the first attempts' uniforms
+ *   for i = 0 .. d-1, k = B - i degrees of freedom:
+ *       A_ii = |x_i|                                   if k = 1 (chi^2_1 = x^2)
+ *       A_ii = sqrt(2 ntas_rng_gamma_primed(rng, k/2, x_i, u_i))  otherwise
+ *   S_ij = S_ji = (sum_{k=0..j} A_ik A_jk) / B     for i >= j, k increasing
+ * so B S = A A^T. The bulk draws make the d chi-squares cost about as much
+ * as d normals; a rejected first attempt (a few per cent) draws more.
+ * Plain loops, no BLAS: the bits must not depend on the BLAS build or
+ * thread count. Allocation-free. */
+void ntas_wishart_sample(ntas_wishart *w, ntas_rng *rng, double *S);
+
+/* Work of one draw of S by each route, to choose between them:
+ *   Bartlett:  d(d-1)/2 normals, d chi-squares (each one gamma: 1 to 1.05
+ *              normal+uniform attempts for shape >= 1), d(d+1)(d+2)/3 flops;
+ *   explicit:  B d normals and B d (d+1) flops (lower triangle of X^T X).
+ * Counts a multiply-add as 2 flops; the division by B is not counted. */
+typedef struct {
+    double normals; /* standard normals drawn */
+    double chisq;   /* chi-square variates drawn */
+    double flops;
+} ntas_wishart_cost;
+
+ntas_wishart_cost ntas_wishart_cost_bartlett(int d, int B);
+ntas_wishart_cost ntas_wishart_cost_explicit(int d, int B);
+
+#endif

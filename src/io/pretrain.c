@@ -1,0 +1,487 @@
+/* pretrain — pretrained CNN features, once per sweep. See pretrain.h.
+ *
+ * Why a setting's key holds the data's content hash but not its directory:
+ * moving the images must not invalidate a results file, but other images
+ * (e.g. a full MNIST copy where the 10k test set was) must not be mixed
+ * with features computed from the old ones. The run keys hold neither (the
+ * data is outside the sweep), so a file whose pretraining came from other
+ * data is refused (status 2) rather than silently resumed.
+ *
+ * Why a broadcast rather than every rank reading the group back: the group
+ * is written by one rank through MPI-IO during this job, and a read on
+ * another rank could be served from a stale HDF5 sieve buffer. */
+#include "ntasweep/io/pretrain.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ntasweep/tasks/idx.h"
+#include "ntasweep/core/rng.h"
+#include "ntasweep/io/h5util.h"
+
+_Static_assert(sizeof(hid_t) == 8, "hid_t is 64-bit in HDF5 1.10+");
+
+enum { N_FEAT = NTAS_CNN_FEATURES, N_CLASS = NTAS_CNN_CLASSES };
+
+
+/* ---- the group in the results file --------------------------------------- */
+
+enum { G_STATUS, G_ACCURACY, G_PARAMS, G_TRAIN_X, G_TEST_X, G_TRAIN_Y, G_TEST_Y, G_COUNT };
+static const struct {
+    const char *name;
+    int is_u8;
+    const char *description;
+} group_ds[G_COUNT] = {
+    {"status", 1, "1 once this pretraining is complete (written last), 0 before"},
+    {"test_accuracy", 0, "the pretrained CNN's accuracy on the test images (original labels)"},
+    {"cnn_params", 0, "every CNN parameter in cnn.h's order: conv_w [3][16], conv_b, fc1_w [512][1728], "
+                      "fc1_b, fc2_w [64][512], fc2_b, fc3_w [10][64], fc3_b (the head cnn_alone starts from)"},
+    {"train_features", 0, "the 64 ReLU features of every training image (what the heads learn from)"},
+    {"test_features", 0, "the 64 ReLU features of every test image (accuracy is measured on them)"},
+    {"train_labels", 1, "original labels 0..9 of the training images"},
+    {"test_labels", 1, "original labels 0..9 of the test images"},
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+
+static void group_shape(const ntas_pretrain_setting *s, int k, int *ndims, hsize_t dims[2])
+{
+    *ndims = 1;
+    dims[1] = N_FEAT;
+    switch (k) {
+    case G_STATUS: case G_ACCURACY: dims[0] = 1; break;
+    case G_PARAMS: dims[0] = NTAS_CNN_PARAMS; break;
+    case G_TRAIN_X: *ndims = 2; dims[0] = (hsize_t)s->n_train; break;
+    case G_TEST_X: *ndims = 2; dims[0] = (hsize_t)s->n_test; break;
+    case G_TRAIN_Y: dims[0] = (hsize_t)s->n_train; break;
+    default: dims[0] = (hsize_t)s->n_test; break;
+    }
+}
+
+static void group_path(const ntas_pretrain_setting *s, char *buf, size_t len)
+{
+    char hex[17];
+    ntas_hex64(s->key, hex);
+    snprintf(buf, len, "/pretrained/%s", hex);
+}
+
+static int create_group(hid_t file, const ntas_pretrain_setting *s)
+{
+    char path[64], hex[17];
+    group_path(s, path, sizeof path);
+    hid_t g = H5Gcreate2(file, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) return -1;
+    ntas_cnn_train_opts o;
+    ntas_cnn_train_opts_defaults(&o);
+    ntas_hex64(s->data_hash, hex);
+    int ok = ntas_h5_set_str_attr(g, "dataset", ntas_dataset_name(s->dataset)) == 0;
+    ok &= ntas_h5_set_i64_attr(g, "cnn_steps", s->steps) == 0;
+    ok &= ntas_h5_set_i64_attr(g, "cnn_seed", s->seed) == 0;
+    ok &= ntas_h5_set_i64_attr(g, "cnn_batch", o.batch) == 0;
+    ok &= ntas_h5_set_str_attr(g, "optimizer", "AdamW lr 0.001, betas (0.9, 0.999), eps 1e-8, weight decay 0.01") == 0;
+    ok &= ntas_h5_set_str_attr(g, "data_hash", hex) == 0;
+    ok &= ntas_h5_set_str_attr(g, "data_dir", s->dir) == 0;
+    ok &= ntas_h5_set_i64_attr(g, "held_out_split", s->held_out) == 0;
+    ok &= ntas_h5_set_i64_attr(g, "n_train", s->n_train) == 0;
+    ok &= ntas_h5_set_i64_attr(g, "n_test", s->n_test) == 0;
+    const double nan = NAN;
+    const uint8_t zero = 0, no_label = 255;
+    for (int k = 0; ok && k < G_COUNT; k++) {
+        int nd;
+        hsize_t dims[2];
+        group_shape(s, k, &nd, dims);
+        hid_t sp = H5Screate_simple(nd, dims, NULL);
+        hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        H5Pset_layout(dcpl, H5D_CONTIGUOUS);
+        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+        H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+        hid_t ft = group_ds[k].is_u8 ? H5T_STD_U8LE : H5T_IEEE_F64LE;
+        const void *fill = !group_ds[k].is_u8 ? (const void *)&nan : k == G_STATUS ? (const void *)&zero : (const void *)&no_label;
+        H5Pset_fill_value(dcpl, ft, fill);
+        hid_t ds = H5Dcreate2(g, group_ds[k].name, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        H5Pclose(dcpl);
+        H5Sclose(sp);
+        ok &= ds >= 0 && ntas_h5_set_str_attr(ds, "description", group_ds[k].description) == 0;
+        if (ds >= 0) H5Dclose(ds);
+    }
+    H5Gclose(g);
+    return ok ? 0 : -1;
+}
+
+/* Copies a complete group of `src` into the freshly created one of `dst`. */
+static int copy_group(hid_t dst, hid_t src, const ntas_pretrain_setting *s)
+{
+    char path[64];
+    group_path(s, path, sizeof path);
+    int ok = 1;
+    for (int k = 0; ok && k < G_COUNT; k++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s/%s", path, group_ds[k].name);
+        int nd;
+        hsize_t dims[2];
+        group_shape(s, k, &nd, dims);
+        size_t n = (size_t)dims[0] * (nd == 2 ? (size_t)dims[1] : 1);
+        hid_t mt = group_ds[k].is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_DOUBLE;
+        void *buf = malloc(n * (group_ds[k].is_u8 ? 1 : sizeof(double)));
+        hid_t a = H5Dopen2(src, name, H5P_DEFAULT), b = H5Dopen2(dst, name, H5P_DEFAULT);
+        hid_t sa = a >= 0 ? H5Dget_space(a) : -1;
+        ok = buf && a >= 0 && b >= 0 && sa >= 0 && H5Sget_simple_extent_npoints(sa) == (hssize_t)n &&
+             H5Dread(a, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0 &&
+             H5Dwrite(b, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
+        if (sa >= 0) H5Sclose(sa);
+        if (a >= 0) H5Dclose(a);
+        if (b >= 0) H5Dclose(b);
+        free(buf);
+    }
+    return ok ? 0 : -1;
+}
+
+static int read_status(hid_t file, const char *group, int8_t *status)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s/status", group);
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    uint8_t v = 0;
+    herr_t rc = ds >= 0 ? H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) : -1;
+    if (ds >= 0) H5Dclose(ds);
+    *status = (int8_t)v;
+    return rc < 0 ? -1 : 0;
+}
+
+typedef struct { hid_t file; int n; const ntas_pretrain_setting *s; int stray; char name[32]; } stray_ctx;
+
+static herr_t find_stray(hid_t g, const char *name, const H5L_info_t *info, void *op)
+{
+    (void)g;
+    (void)info;
+    stray_ctx *c = op;
+    for (int i = 0; i < c->n; i++) {
+        char hex[17];
+        ntas_hex64(c->s[i].key, hex);
+        if (!strcmp(hex, name)) return 0;
+    }
+    c->stray = 1;
+    snprintf(c->name, sizeof c->name, "%.20s", name);
+    return 1;
+}
+
+int ntas_pretrain_create_groups(hid_t file, const ntas_pretrain_setting *s, int n, const char *copy_from,
+                                char *err, size_t errlen)
+{
+    if (n == 0 && !copy_from) return 0;
+    hid_t src = -1;
+    if (copy_from) {
+        src = H5Fopen(copy_from, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (src < 0) {
+            snprintf(err, errlen, "%s: cannot open to copy its pretrained features", copy_from);
+            return -1;
+        }
+        /* A pretraining the new sweep would not reproduce (its data changed)
+         * must not vanish silently with the old file's runs still using it. */
+        if (H5Lexists(src, "pretrained", H5P_DEFAULT) > 0) {
+            stray_ctx c = {.n = n, .s = s};
+            H5Literate_by_name(src, "pretrained", H5_INDEX_NAME, H5_ITER_NATIVE, NULL, find_stray, &c, H5P_DEFAULT);
+            if (c.stray) {
+                H5Fclose(src);
+                snprintf(err, errlen, "%s holds pretrained features /pretrained/%s that the data now found would not "
+                         "reproduce (the images changed since it was written): point %s or %s back at its data "
+                         "(see the group's data_dir attribute), or start a new file with --force-new",
+                         copy_from, c.name, NTAS_ENV_MNIST_DIR, NTAS_ENV_FASHION_DIR);
+                return -1;
+            }
+        }
+    }
+    int ok = 1;
+    if (n > 0) {
+        hid_t g = H5Gcreate2(file, "pretrained", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        ok = g >= 0 && ntas_h5_set_str_attr(g, "description", "pretrained CNNs and their features, one group per setting "
+                                "(dataset, cnn_steps, cnn_seed, data content), computed once per sweep") == 0;
+        if (g >= 0) H5Gclose(g);
+    }
+    for (int i = 0; ok && i < n; i++) {
+        ok = create_group(file, &s[i]) == 0;
+        if (!ok) snprintf(err, errlen, "creating the pretrained group of dataset = %s failed", ntas_dataset_name(s[i].dataset));
+        char path[64];
+        group_path(&s[i], path, sizeof path);
+        int8_t st = 0;
+        if (ok && src >= 0 && H5Lexists(src, "pretrained", H5P_DEFAULT) > 0 &&
+            H5Lexists(src, path, H5P_DEFAULT) > 0 && read_status(src, path, &st) == 0 && st == 1) {
+            ok = copy_group(file, src, &s[i]) == 0;
+            if (!ok) snprintf(err, errlen, "%s: copying %s failed", copy_from, path);
+        }
+    }
+    if (src >= 0) H5Fclose(src);
+    return ok ? 0 : -1;
+}
+
+/* ---- raw reads and writes of a group (parallel file, one rank) ------------ */
+
+static void *group_buffer(ntas_features *f, int k, double *status_or_acc)
+{
+    switch (k) {
+    case G_STATUS: case G_ACCURACY: return status_or_acc;
+    case G_PARAMS: return f->cnn_params;
+    case G_TRAIN_X: return f->train_x;
+    case G_TEST_X: return f->test_x;
+    case G_TRAIN_Y: return f->train_y;
+    default: return f->test_y;
+    }
+}
+
+/* Every rank opens every dataset of a group, in the same order, as
+ * store.c does for the runs' datasets; one rank then reads or writes raw
+ * data through them. */
+static int open_group(hid_t file, const ntas_pretrain_setting *s, hid_t *ds)
+{
+    char path[64];
+    group_path(s, path, sizeof path);
+    int ok = 1;
+    for (int k = 0; k < G_COUNT; k++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s/%s", path, group_ds[k].name);
+        ds[k] = H5Dopen2(file, name, H5P_DEFAULT);
+        ok &= ds[k] >= 0;
+    }
+    return ok ? 0 : -1;
+}
+
+static void close_group(hid_t *ds)
+{
+    for (int k = 0; k < G_COUNT; k++)
+        if (ds[k] >= 0) H5Dclose(ds[k]);
+}
+
+/* Writes every dataset, the status flag last: a group with status 1 is complete. */
+static int write_group(const hid_t *ds, ntas_features *f)
+{
+    int ok = 1;
+    for (int pass = 0; pass < 2 && ok; pass++)
+        for (int k = 0; ok && k < G_COUNT; k++) {
+            if ((k == G_STATUS) != (pass == 1)) continue;
+            uint8_t one = 1;
+            const void *buf = k == G_STATUS ? (const void *)&one : k == G_ACCURACY ? (const void *)&f->test_accuracy
+                                                                  : group_buffer(f, k, NULL);
+            ok = H5Dwrite(ds[k], group_ds[k].is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                          H5P_DEFAULT, buf) >= 0;
+        }
+    return ok ? 0 : -1;
+}
+
+static int read_group(const hid_t *ds, ntas_features *f)
+{
+    if (ntas_features_alloc(f, 1) != 0) return -1;
+    int ok = 1;
+    for (int k = G_ACCURACY; ok && k < G_COUNT; k++) {
+        void *buf = k == G_ACCURACY ? (void *)&f->test_accuracy : group_buffer(f, k, NULL);
+        ok = H5Dread(ds[k], group_ds[k].is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                     H5P_DEFAULT, buf) >= 0;
+    }
+    if (ok) {
+        memcpy(f->head_w, f->cnn_params + NTAS_CNN_HEAD_OFFSET, sizeof f->head_w);
+        memcpy(f->head_b, f->cnn_params + NTAS_CNN_HEAD_OFFSET + (size_t)N_CLASS * N_FEAT, sizeof f->head_b);
+    }
+    free(f->cnn_params);
+    f->cnn_params = NULL;
+    return ok ? 0 : -1;
+}
+
+/* ---- the per-job phase ------------------------------------------------------- */
+
+typedef struct {
+    const ntas_pretrain_options *opt;
+    const ntas_pretrain_setting *s;
+    int rank;
+    double t0;
+} progress_ctx;
+
+/* Called after every step (a stop signal is honoured within one step);
+ * prints every tenth of the way. */
+static int on_progress(void *ctx, int step, double loss)
+{
+    progress_ctx *p = ctx;
+    if (p->opt->lock) ntas_lock_heartbeat(p->opt->lock);
+    const int64_t every = p->s->steps >= 10 ? p->s->steps / 10 : 1;
+    if (!p->opt->quiet && (step % every == 0 || step == p->s->steps))
+        fprintf(stderr, "ntasweep: pretraining the %s CNN (rank %d): step %d/%lld, batch loss %.4f, %.0f s\n",
+                ntas_dataset_name(p->s->dataset), p->rank, step, (long long)p->s->steps, loss, now() - p->t0);
+    return p->opt->stop_requested && p->opt->stop_requested();
+}
+
+/* Waits for a broadcast without spinning a core (the rank that pretrains
+ * may share it), keeping the lock fresh. */
+static void bcast_wait(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm, const ntas_pretrain_options *opt)
+{
+    MPI_Request req;
+    MPI_Ibcast(buf, count, type, root, comm, &req);
+    for (;;) {
+        int done = 0;
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        if (opt->lock) ntas_lock_heartbeat(opt->lock);
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+    }
+}
+
+/* Broadcasts a long array in pieces that fit an int count. */
+static void bcast_big(void *buf, size_t n, MPI_Datatype type, size_t esize, int root, MPI_Comm comm)
+{
+    const size_t piece = (size_t)1 << 26;
+    for (size_t off = 0; off < n; off += piece) {
+        size_t m = n - off < piece ? n - off : piece;
+        MPI_Bcast((char *)buf + off * esize, (int)m, type, root, comm);
+    }
+}
+
+enum { GOT_OK = 0, GOT_STOPPED = 1, GOT_MISSING = 2, GOT_ERROR = -1 };
+
+/* The owner's part for setting s: read the group back, or pretrain and write it. */
+static int obtain(ntas_features *f, const ntas_pretrain_setting *s, const hid_t *ds, int8_t status, int rank,
+                  const ntas_pretrain_options *opt, char *err, size_t errlen)
+{
+    double t0 = now();
+    if (status == 1) {
+        f->s = *s;
+        if (read_group(ds, f) != 0) {
+            snprintf(err, errlen, "reading the pretrained %s features from the results file failed", ntas_dataset_name(s->dataset));
+            return GOT_ERROR;
+        }
+        if (!opt->quiet)
+            fprintf(stderr, "ntasweep: %s CNN (%lld steps, seed %lld) read from the results file: test accuracy %.4f\n",
+                    ntas_dataset_name(s->dataset), (long long)s->steps, (long long)s->seed, f->test_accuracy);
+        return GOT_OK;
+    }
+    if (!opt->quiet)
+        fprintf(stderr, "ntasweep: pretraining the %s CNN on rank %d: %lld steps, seed %lld, %d training images "
+                "from %s%s\n", ntas_dataset_name(s->dataset), rank, (long long)s->steps, (long long)s->seed, s->n_train,
+                s->dir, s->held_out ? " (the 10k test set split 4:1)" : "");
+    progress_ctx pc = {.opt = opt, .s = s, .rank = rank, .t0 = t0};
+    int rc = ntas_pretrain_compute(s, f, on_progress, &pc, err, errlen);
+    if (rc == 1) return GOT_STOPPED;
+    if (rc != 0) return GOT_ERROR;
+    if (write_group(ds, f) != 0) {
+        snprintf(err, errlen, "writing the pretrained %s features into the results file failed", ntas_dataset_name(s->dataset));
+        return GOT_ERROR;
+    }
+    free(f->cnn_params);
+    f->cnn_params = NULL;
+    if (!opt->quiet)
+        fprintf(stderr, "ntasweep: pretrained the %s CNN in %.0f s: test accuracy %.4f on %d test images\n",
+                ntas_dataset_name(s->dataset), now() - t0, f->test_accuracy, s->n_test);
+    return GOT_OK;
+}
+
+int ntas_feature_cache_prepare(ntas_feature_cache *c, const ntas_pretrain_setting *plan, int n_plan, hid_t file,
+                               MPI_Comm comm, const ntas_pretrain_options *opt, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+
+    /* Rank 0 planned (it alone read the data); every rank gets the plan. */
+    int n = rank == 0 ? n_plan : 0;
+    MPI_Bcast(&n, 1, MPI_INT, 0, comm);
+    if (n == 0) return GOT_OK;
+    ntas_pretrain_setting *s = malloc((size_t)n * sizeof *s);
+    if (s && rank == 0) memcpy(s, plan, (size_t)n * sizeof *s);
+    c->sets = calloc((size_t)n, sizeof *c->sets);
+    int ok = s && c->sets, all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    if (!all_ok) {
+        free(s);
+        free(c->sets);
+        c->sets = NULL;
+        snprintf(err, errlen, "out of memory");
+        return GOT_ERROR;
+    }
+    MPI_Bcast(s, n * (int)sizeof *s, MPI_BYTE, 0, comm);
+    c->n = n;
+
+    /* Every rank sees the same file metadata: a missing group is seen by all. */
+    int8_t *status = calloc((size_t)n, 1);
+    hid_t (*ds)[G_COUNT] = malloc((size_t)n * sizeof *ds);
+    int *got = calloc((size_t)n, sizeof *got);
+    int rc = status && ds && got ? GOT_OK : GOT_ERROR;
+    for (int i = 0; ds && i < n; i++)
+        for (int k = 0; k < G_COUNT; k++) ds[i][k] = -1;
+    for (int i = 0; rc == GOT_OK && i < n; i++) {
+        char path[64];
+        group_path(&s[i], path, sizeof path);
+        if (H5Lexists(file, "pretrained", H5P_DEFAULT) <= 0 || H5Lexists(file, path, H5P_DEFAULT) <= 0) {
+            char hex[17];
+            ntas_hex64(s[i].data_hash, hex);
+            snprintf(err, errlen, "the results file has no pretraining of dataset = %s, cnn_steps = %lld, cnn_seed = %lld "
+                     "on the images now found in %s (content hash %s): they differ from the ones its runs used. "
+                     "Point %s back at those (the data_dir attribute of its /pretrained groups says where they were), "
+                     "or start a new file with --force-new", ntas_dataset_name(s[i].dataset), (long long)s[i].steps,
+                     (long long)s[i].seed, s[i].dir, hex,
+                     s[i].dataset == NTAS_DATASET_MNIST ? NTAS_ENV_MNIST_DIR : NTAS_ENV_FASHION_DIR);
+            rc = GOT_MISSING;
+        } else if (open_group(file, &s[i], ds[i]) != 0 || read_status(file, path, &status[i]) != 0) {
+            snprintf(err, errlen, "cannot open %s of the results file", path);
+            rc = GOT_ERROR;
+        }
+    }
+    int worst = rc;
+    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm);
+    if (worst == GOT_OK) {
+        /* Owners work in parallel, then broadcast in setting order. */
+        for (int i = 0; i < n; i++)
+            if (i % size == rank) got[i] = obtain(&c->sets[i], &s[i], ds[i], status[i], rank, opt, err, errlen);
+        for (int i = 0; i < n; i++) {
+            const int root = i % size;
+            int head = root == rank ? got[i] : GOT_OK;
+            bcast_wait(&head, 1, MPI_INT, root, comm, opt);
+            if (head != GOT_OK) {
+                if (rc == GOT_OK || head == GOT_ERROR) rc = head;
+                if (root != rank && head == GOT_ERROR) snprintf(err, errlen, "rank %d failed to pretrain (see its message)", root);
+                continue;
+            }
+            ntas_features *f = &c->sets[i];
+            int mem = 1, all_mem = 0;
+            if (root != rank) {
+                f->s = s[i];
+                mem = ntas_features_alloc(f, 0) == 0;
+            }
+            MPI_Allreduce(&mem, &all_mem, 1, MPI_INT, MPI_MIN, comm);
+            if (!all_mem) {
+                snprintf(err, errlen, "out of memory for the %s features on %s rank", ntas_dataset_name(s[i].dataset),
+                         mem ? "another" : "this");
+                rc = GOT_ERROR;
+                continue;
+            }
+            bcast_big(f->train_x, (size_t)s[i].n_train * N_FEAT, MPI_DOUBLE, sizeof(double), root, comm);
+            bcast_big(f->test_x, (size_t)s[i].n_test * N_FEAT, MPI_DOUBLE, sizeof(double), root, comm);
+            bcast_big(f->train_y, (size_t)s[i].n_train, MPI_UINT8_T, 1, root, comm);
+            bcast_big(f->test_y, (size_t)s[i].n_test, MPI_UINT8_T, 1, root, comm);
+            MPI_Bcast(f->head_w, N_CLASS * N_FEAT, MPI_DOUBLE, root, comm);
+            MPI_Bcast(f->head_b, N_CLASS, MPI_DOUBLE, root, comm);
+            MPI_Bcast(&f->test_accuracy, 1, MPI_DOUBLE, root, comm);
+        }
+    } else if (rc == GOT_OK) {
+        snprintf(err, errlen, "another rank failed");
+        rc = GOT_ERROR;
+    }
+    for (int i = 0; ds && i < n; i++) close_group(ds[i]);
+    /* The new groups reach the disk before any run starts. */
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 && rc == GOT_OK) {
+        snprintf(err, errlen, "flushing the pretrained features failed");
+        rc = GOT_ERROR;
+    }
+    free(got);
+    free(ds);
+    free(status);
+    free(s);
+    if (rc != GOT_OK) ntas_feature_cache_free(c);
+    return rc;
+}

@@ -1,0 +1,155 @@
+/* model_neuron — per-neuron gated NTA. See model_neuron.h. */
+#include "ntasweep/models/model_neuron.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ntasweep/models/reg.h"
+
+int ntas_neuron_init(ntas_neuron *m, int d_in, int d_out, int P, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    if (d_in <= 0 || d_out <= 0 || P <= 0) {
+        snprintf(err, errlen, "per-neuron NTA: sizes must be positive (P=%d, d_out=%d, d_in=%d)", P,
+                 d_out, d_in);
+        return -1;
+    }
+    m->d_in = d_in;
+    m->d_out = d_out;
+    m->P = P;
+    size_t wn = (size_t)P * (size_t)d_out * (size_t)d_in, en = (size_t)d_out * (size_t)d_in;
+    size_t cn = (size_t)P * (size_t)d_out;
+    m->W = calloc(wn, sizeof *m->W);
+    m->dW = calloc(wn, sizeof *m->dW);
+    m->c = calloc(cn, sizeof *m->c);
+    m->dc = calloc(cn, sizeof *m->dc);
+    m->W_eff = calloc(en, sizeof *m->W_eff);
+    m->G = calloc(en, sizeof *m->G);
+    if (!m->W || !m->dW || !m->c || !m->dc || !m->W_eff || !m->G) {
+        ntas_neuron_free(m);
+        snprintf(err, errlen, "out of memory for a per-neuron NTA model of %d x %d x %d", P, d_out,
+                 d_in);
+        return -1;
+    }
+    return 0;
+}
+
+void ntas_neuron_free(ntas_neuron *m)
+{
+    free(m->W);
+    free(m->dW);
+    free(m->c);
+    free(m->dc);
+    free(m->W_eff);
+    free(m->G);
+    memset(m, 0, sizeof *m);
+}
+
+void ntas_neuron_init_params(ntas_neuron *m, double sigma, double gate0, ntas_rng *rng)
+{
+    size_t wn = (size_t)m->P * (size_t)m->d_out * (size_t)m->d_in;
+    ntas_rng_normal_fill_scaled(rng, m->W, wn, sigma / sqrt((double)m->d_in));
+    for (int k = 0; k < m->P * m->d_out; k++) m->c[k] = gate0;
+}
+
+void ntas_neuron_effective(ntas_neuron *m)
+{
+    const int d_in = m->d_in, d_out = m->d_out;
+    memset(m->W_eff, 0, (size_t)d_out * (size_t)d_in * sizeof *m->W_eff);
+    for (int p = 0; p < m->P; p++)
+        for (int i = 0; i < d_out; i++)
+            cblas_daxpy(d_in, m->c[p * d_out + i], m->W + ((size_t)p * d_out + i) * d_in, 1,
+                        m->W_eff + (size_t)i * d_in, 1);
+}
+
+void ntas_neuron_forward(ntas_neuron *m, const double *X, int B, double *Y)
+{
+    ntas_neuron_effective(m);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, m->d_out, m->d_in, 1.0, X, m->d_in,
+                m->W_eff, m->d_in, 0.0, Y, m->d_out);
+}
+
+void ntas_neuron_backward_G(ntas_neuron *m)
+{
+    const int d_in = m->d_in, d_out = m->d_out;
+    /* One G serves every row of every path: y_i depends on row (p, i)
+     * only through c_pi, so dL/dW_p[i,:] = c_pi G[i,:], dL/dc_pi = <W_p[i,:], G[i,:]>. */
+    for (int p = 0; p < m->P; p++)
+        for (int i = 0; i < d_out; i++) {
+            size_t row = ((size_t)p * d_out + i) * d_in;
+            const double *Gi = m->G + (size_t)i * d_in;
+            double cpi = m->c[p * d_out + i];
+            for (int j = 0; j < d_in; j++) m->dW[row + j] = cpi * Gi[j];
+            m->dc[p * d_out + i] = cblas_ddot(d_in, m->W + row, 1, Gi, 1);
+        }
+}
+
+void ntas_neuron_backward(ntas_neuron *m, const double *X, const double *dY, int B)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d_out, m->d_in, B, 1.0, dY, m->d_out,
+                X, m->d_in, 0.0, m->G, m->d_in);
+    ntas_neuron_backward_G(m);
+}
+
+double ntas_neuron_reg_backward(ntas_neuron *m, const ntas_params *p)
+{
+    double loss = ntas_gate_reg(m->c, m->P * m->d_out, (ntas_norm_kind)p->norm, p->lambda_nonneg,
+                                p->lambda_norm, m->dc);
+    if (p->lambda_w > 0.0) {
+        size_t wn = (size_t)m->P * (size_t)m->d_out * (size_t)m->d_in;
+        double k = p->lambda_w / ((double)m->P * (double)m->d_in);
+        double sq = 0.0;
+        for (size_t i = 0; i < wn; i++) {
+            sq += m->W[i] * m->W[i];
+            m->dW[i] += k * m->W[i];
+        }
+        loss += 0.5 * k * sq;
+    }
+    return loss;
+}
+
+void ntas_neuron_step(ntas_neuron *m, double dt, double tau_w, double tau_c, double *norm_dW,
+                      double *norm_dc)
+{
+    size_t en = (size_t)m->d_out * (size_t)m->d_in;
+    double kw = dt / tau_w, kc = dt / tau_c;
+    for (int p = 0; p < m->P; p++) {
+        double *Wp = m->W + (size_t)p * en;
+        const double *dWp = m->dW + (size_t)p * en;
+        double sq = 0.0;
+        for (size_t i = 0; i < en; i++) {
+            double u = kw * dWp[i];
+            Wp[i] -= u;
+            sq += u * u;
+        }
+        norm_dW[p] = sqrt(sq);
+    }
+    double sq = 0.0;
+    for (int k = 0; k < m->P * m->d_out; k++) {
+        double u = kc * m->dc[k];
+        m->c[k] -= u;
+        sq += u * u;
+    }
+    *norm_dc = sqrt(sq);
+}
+
+void ntas_neuron_sorted(const ntas_neuron *m, const int *src_row, int M, double *students,
+                        double *gates, double *gate_mean)
+{
+    const int d_in = m->d_in, d_out = m->d_out;
+    for (int t = 0; t < M; t++) {
+        double s = 0.0;
+        for (int r = 0; r < d_out; r++) {
+            int src = src_row[t * d_out + r];
+            if (students)
+                memcpy(students + ((size_t)t * d_out + r) * d_in, m->W + (size_t)src * d_in,
+                       (size_t)d_in * sizeof *students);
+            if (gates) gates[t * d_out + r] = m->c[src];
+            s += m->c[src];
+        }
+        if (gate_mean) gate_mean[t] = s / d_out;
+    }
+}

@@ -1,0 +1,125 @@
+/* model_nta — NTA forward/backward/step. See model_nta.h. */
+#include "ntasweep/models/model_nta.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ntasweep/models/reg.h"
+
+int ntas_nta_init(ntas_nta *m, int d_in, int d_out, int P, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    m->d_in = d_in;
+    m->d_out = d_out;
+    m->P = P;
+    size_t wn = (size_t)P * (size_t)d_out * (size_t)d_in, en = (size_t)d_out * (size_t)d_in;
+    m->W = calloc(wn, sizeof *m->W);
+    m->dW = calloc(wn, sizeof *m->dW);
+    m->c = calloc((size_t)P, sizeof *m->c);
+    m->dc = calloc((size_t)P, sizeof *m->dc);
+    m->W_eff = calloc(en, sizeof *m->W_eff);
+    m->G = calloc(en, sizeof *m->G);
+    if (!m->W || !m->dW || !m->c || !m->dc || !m->W_eff || !m->G) {
+        ntas_nta_free(m);
+        snprintf(err, errlen, "out of memory for an NTA model of %d x %d x %d", P, d_out, d_in);
+        return -1;
+    }
+    return 0;
+}
+
+void ntas_nta_free(ntas_nta *m)
+{
+    free(m->W);
+    free(m->dW);
+    free(m->c);
+    free(m->dc);
+    free(m->W_eff);
+    free(m->G);
+    memset(m, 0, sizeof *m);
+}
+
+void ntas_nta_init_params(ntas_nta *m, double sigma, double gate0, ntas_rng *rng)
+{
+    size_t wn = (size_t)m->P * (size_t)m->d_out * (size_t)m->d_in;
+    ntas_rng_normal_fill_scaled(rng, m->W, wn, sigma / sqrt((double)m->d_in));
+    for (int p = 0; p < m->P; p++) m->c[p] = gate0;
+}
+
+void ntas_nta_effective(ntas_nta *m)
+{
+    size_t en = (size_t)m->d_out * (size_t)m->d_in;
+    memset(m->W_eff, 0, en * sizeof *m->W_eff);
+    for (int p = 0; p < m->P; p++)
+        cblas_daxpy((int)en, m->c[p], m->W + (size_t)p * en, 1, m->W_eff, 1);
+}
+
+void ntas_nta_forward(ntas_nta *m, const double *X, int B, double *Y)
+{
+    ntas_nta_effective(m);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, m->d_out, m->d_in, 1.0, X, m->d_in,
+                m->W_eff, m->d_in, 0.0, Y, m->d_out);
+}
+
+void ntas_nta_backward_G(ntas_nta *m)
+{
+    size_t en = (size_t)m->d_out * (size_t)m->d_in;
+    /* One G serves every path: dL/dW_p = c_p G, dL/dc_p = <W_p, G>. */
+    for (int p = 0; p < m->P; p++) {
+        const double *Wp = m->W + (size_t)p * en;
+        double *dWp = m->dW + (size_t)p * en;
+        double cp = m->c[p];
+        for (size_t i = 0; i < en; i++) dWp[i] = cp * m->G[i];
+        m->dc[p] = cblas_ddot((int)en, Wp, 1, m->G, 1);
+    }
+}
+
+void ntas_nta_backward(ntas_nta *m, const double *X, const double *dY, int B)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d_out, m->d_in, B, 1.0, dY, m->d_out,
+                X, m->d_in, 0.0, m->G, m->d_in);
+    ntas_nta_backward_G(m);
+}
+
+double ntas_nta_reg_backward(ntas_nta *m, const ntas_params *p)
+{
+    double loss = ntas_gate_reg(m->c, m->P, (ntas_norm_kind)p->norm, p->lambda_nonneg,
+                                p->lambda_norm, m->dc);
+    if (p->lambda_w > 0.0) {
+        size_t wn = (size_t)m->P * (size_t)m->d_out * (size_t)m->d_in;
+        double k = p->lambda_w / ((double)m->P * (double)m->d_in);
+        double sq = 0.0;
+        for (size_t i = 0; i < wn; i++) {
+            sq += m->W[i] * m->W[i];
+            m->dW[i] += k * m->W[i];
+        }
+        loss += 0.5 * k * sq;
+    }
+    return loss;
+}
+
+void ntas_nta_step(ntas_nta *m, double dt, double tau_w, double tau_c, double *norm_dW, double *norm_dc)
+{
+    size_t en = (size_t)m->d_out * (size_t)m->d_in;
+    double kw = dt / tau_w, kc = dt / tau_c;
+    for (int p = 0; p < m->P; p++) {
+        double *Wp = m->W + (size_t)p * en;
+        const double *dWp = m->dW + (size_t)p * en;
+        double sq = 0.0;
+        for (size_t i = 0; i < en; i++) {
+            double u = kw * dWp[i];
+            Wp[i] -= u;
+            sq += u * u;
+        }
+        norm_dW[p] = sqrt(sq);
+    }
+    double sq = 0.0;
+    for (int p = 0; p < m->P; p++) {
+        double u = kc * m->dc[p];
+        m->c[p] -= u;
+        sq += u * u;
+    }
+    *norm_dc = sqrt(sq);
+}

@@ -1,0 +1,98 @@
+/* wishart — Bartlett sampler of S = X^T X / B (see wishart.h). */
+#include "ntasweep/tasks/wishart.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ntasweep/core/err.h"
+
+int ntas_wishart_init(ntas_wishart *w, int d, int B, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    if (d < 1 || B < 1) {
+        ntas_set_err(err, errlen, "wishart: need d >= 1 and B >= 1 (d=%d, B=%d)", d, B);
+        return -1;
+    }
+    if (B < d) {
+        ntas_set_err(err, errlen,
+                "wishart: batch B=%d < d=%d makes X^T X / B singular; the Bartlett "
+                "sampler needs B >= d, so sample X instead",
+                B, d);
+        return NTAS_WISHART_NEEDS_X;
+    }
+    size_t dd = (size_t)d * (size_t)d, nz = (size_t)d * (size_t)(d - 1) / 2 + (size_t)d;
+    w->A = calloc(dd, sizeof *w->A);
+    w->z = malloc(nz * sizeof *w->z);
+    w->u = malloc((size_t)d * sizeof *w->u);
+    if (!w->A || !w->z || !w->u) {
+        ntas_wishart_free(w);
+        ntas_set_err(err, errlen, "wishart: out of memory for d=%d", d);
+        return -1;
+    }
+    w->d = d;
+    w->B = B;
+    return 0;
+}
+
+void ntas_wishart_free(ntas_wishart *w)
+{
+    free(w->A);
+    free(w->z);
+    free(w->u);
+    memset(w, 0, sizeof *w);
+}
+
+void ntas_wishart_sample(ntas_wishart *w, ntas_rng *rng, double *S)
+{
+    const int d = w->d;
+    const size_t ud = (size_t)d, noff = ud * (ud - 1) / 2;
+    double *A = w->A;
+
+    ntas_rng_normal_fill(rng, w->z, noff + ud);
+    ntas_rng_uniform_fill(rng, w->u, ud);
+    const double *z = w->z;
+    for (size_t i = 1; i < ud; i++)
+        for (size_t j = 0; j < i; j++)
+            A[i * ud + j] = *z++;
+    for (int i = 0; i < d; i++) {
+        const int k = w->B - i; /* >= B - d + 1 >= 1 */
+        const double x = w->z[noff + (size_t)i];
+        A[(size_t)i * ud + (size_t)i] =
+            k == 1 ? fabs(x) : sqrt(2.0 * ntas_rng_gamma_primed(rng, 0.5 * k, x, w->u[i]));
+    }
+
+    /* S = A A^T / B on the lower triangle (A is lower triangular, so the
+     * sum stops at k = j), mirrored so S is exactly symmetric. For d = 20
+     * this is ~0.7 us; an outer-product ordering that vectorises measured
+     * no faster at this size, so the plain dot products stay. */
+    const double B = (double)w->B;
+    for (size_t i = 0; i < ud; i++) {
+        const double *ai = A + i * ud;
+        for (size_t j = 0; j <= i; j++) {
+            const double *aj = A + j * ud;
+            double s = 0.0;
+            for (size_t k = 0; k <= j; k++)
+                s += ai[k] * aj[k];
+            s /= B;
+            S[i * ud + j] = s;
+            S[j * ud + i] = s;
+        }
+    }
+}
+
+ntas_wishart_cost ntas_wishart_cost_bartlett(int d, int B)
+{
+    (void)B;
+    double dd = d;
+    ntas_wishart_cost c = { dd * (dd - 1) / 2, dd, dd * (dd + 1) * (dd + 2) / 3 };
+    return c;
+}
+
+ntas_wishart_cost ntas_wishart_cost_explicit(int d, int B)
+{
+    double dd = d, b = B;
+    ntas_wishart_cost c = { b * dd, 0.0, b * dd * (dd + 1) };
+    return c;
+}

@@ -1,0 +1,376 @@
+/* bench — machine rates and step cost model (see bench.h). */
+#include "ntasweep/train/bench.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ntasweep/core/err.h"
+#include "ntasweep/core/rng.h"
+#include "ntasweep/train/train.h"
+#include "ntasweep/tasks/wishart.h"
+
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int check_timing(double min_seconds, int reps, char *err, size_t errlen)
+{
+    /* The upper bound keeps a typo from turning a bench into an hour. */
+    if (!(min_seconds > 0.0 && min_seconds <= 60.0) || reps < 1) {
+        ntas_set_err(err, errlen, "bench: need 0 < min_seconds <= 60 and reps >= 1 (got %g, %d)",
+                min_seconds, reps);
+        return -1;
+    }
+    return 0;
+}
+
+/* Best rate (work units per second) over reps repetitions of `kernel`, each
+ * repeated until min_seconds have passed. work = units done by one call. */
+typedef void (*kernel_fn)(void *ctx);
+
+static double best_rate(kernel_fn kernel, void *ctx, double work, double min_seconds, int reps)
+{
+    double best = 0.0;
+    kernel(ctx); /* warm caches and any lazy initialisation (OpenBLAS buffers) */
+    for (int r = 0; r < reps; r++) {
+        long calls = 0;
+        double t0 = now_seconds(), dt;
+        do {
+            kernel(ctx);
+            calls++;
+            dt = now_seconds() - t0;
+        } while (dt < min_seconds);
+        double rate = work * (double)calls / dt;
+        if (rate > best)
+            best = rate;
+    }
+    return best;
+}
+
+/* ---- GEMM ------------------------------------------------------------------ */
+
+typedef struct {
+    int B, d_in, d_out;
+    const double *X, *W, *T, *dY;
+    double *Y, *G;
+} gemm_ctx;
+
+static void gemm_forward(void *p)
+{
+    gemm_ctx *c = p;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->B, c->d_out, c->d_in, 1.0, c->X,
+                c->d_in, c->W, c->d_in, 0.0, c->Y, c->d_out);
+}
+
+static void gemm_backward(void *p)
+{
+    gemm_ctx *c = p;
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->d_out, c->d_in, c->B, 1.0, c->dY,
+                c->d_out, c->X, c->d_in, 0.0, c->G, c->d_in);
+}
+
+/* As train.c orders them: Y* = X T^T, Y = X W_eff^T, G = dY^T X. */
+static void gemm_step_mix(void *p)
+{
+    gemm_ctx *c = p;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->B, c->d_out, c->d_in, 1.0, c->X,
+                c->d_in, c->T, c->d_in, 0.0, c->Y, c->d_out);
+    gemm_forward(p);
+    gemm_backward(p);
+}
+
+int ntas_bench_gemm(int B, int d_in, int d_out, double min_seconds, int reps,
+                    ntas_bench_gemm_rates *out, char *err, size_t errlen)
+{
+    if (B < 1 || d_in < 1 || d_out < 1) {
+        ntas_set_err(err, errlen, "bench gemm: sizes must be positive (B=%d, d_in=%d, d_out=%d)", B,
+                d_in, d_out);
+        return -1;
+    }
+    if (check_timing(min_seconds, reps, err, errlen) != 0)
+        return -1;
+    size_t nx = (size_t)B * (size_t)d_in, nw = (size_t)d_out * (size_t)d_in,
+           ny = (size_t)B * (size_t)d_out;
+    /* One block: X, W, T, dY, Y, G. */
+    double *mem = malloc((nx + 2 * nw + 2 * ny + nw) * sizeof *mem);
+    if (!mem) {
+        ntas_set_err(err, errlen, "bench gemm: out of memory");
+        return -1;
+    }
+    gemm_ctx c = { B, d_in, d_out, mem, mem + nx, mem + nx + nw, mem + nx + 2 * nw,
+                   mem + nx + 2 * nw + ny, mem + nx + 2 * nw + 2 * ny };
+    ntas_rng rng;
+    ntas_rng_init(&rng, ntas_stream_key(0, "bench/gemm"));
+    ntas_rng_normal_fill(&rng, mem, nx + 2 * nw + ny);
+
+    const double f = 2.0 * (double)B * (double)d_in * (double)d_out; /* every call */
+    out->forward = 1e-9 * best_rate(gemm_forward, &c, f, min_seconds, reps);
+    out->backward = 1e-9 * best_rate(gemm_backward, &c, f, min_seconds, reps);
+    out->step_mix = 1e-9 * best_rate(gemm_step_mix, &c, 3.0 * f, min_seconds, reps);
+    free(mem);
+    return 0;
+}
+
+/* ---- normals and Wishart ----------------------------------------------------- */
+
+typedef struct {
+    ntas_rng rng;
+    double *buf;
+    size_t n;
+} normal_ctx;
+
+static void normal_kernel(void *p)
+{
+    normal_ctx *c = p;
+    ntas_rng_normal_fill(&c->rng, c->buf, c->n);
+}
+
+int ntas_bench_normals(size_t n, double min_seconds, int reps, double *per_second, char *err,
+                       size_t errlen)
+{
+    if (n < 1) {
+        ntas_set_err(err, errlen, "bench normals: n must be positive");
+        return -1;
+    }
+    if (check_timing(min_seconds, reps, err, errlen) != 0)
+        return -1;
+    normal_ctx c;
+    c.buf = malloc(n * sizeof *c.buf);
+    c.n = n;
+    if (!c.buf) {
+        ntas_set_err(err, errlen, "bench normals: out of memory for %zu values", n);
+        return -1;
+    }
+    ntas_rng_init(&c.rng, ntas_stream_key(0, "bench/normals"));
+    *per_second = best_rate(normal_kernel, &c, (double)n, min_seconds, reps);
+    free(c.buf);
+    return 0;
+}
+
+typedef struct {
+    ntas_rng rng;
+    ntas_wishart w;
+    double *S;
+} wishart_ctx;
+
+static void wishart_kernel(void *p)
+{
+    wishart_ctx *c = p;
+    ntas_wishart_sample(&c->w, &c->rng, c->S);
+}
+
+int ntas_bench_wishart(int d, int B, double min_seconds, int reps, double *per_second, char *err,
+                       size_t errlen)
+{
+    if (check_timing(min_seconds, reps, err, errlen) != 0)
+        return -1;
+    wishart_ctx c;
+    int rc = ntas_wishart_init(&c.w, d, B, err, errlen);
+    if (rc != 0)
+        return -1; /* B < d included: there is no Bartlett draw to time */
+    c.S = malloc((size_t)d * (size_t)d * sizeof *c.S);
+    if (!c.S) {
+        ntas_wishart_free(&c.w);
+        ntas_set_err(err, errlen, "bench wishart: out of memory");
+        return -1;
+    }
+    ntas_rng_init(&c.rng, ntas_stream_key(0, "bench/wishart"));
+    *per_second = best_rate(wishart_kernel, &c, 1.0, min_seconds, reps);
+    free(c.S);
+    ntas_wishart_free(&c.w);
+    return 0;
+}
+
+/* ---- cost model ------------------------------------------------------------- */
+
+ntas_step_cost ntas_step_cost_of(const ntas_params *p)
+{
+    const double P = (double)p->paths, di = (double)p->d_in, dout = (double)p->d_out, b = (double)p->batch;
+    const double en = dout * di;
+    ntas_step_cost c = {0, 0, 0, 0};
+    c.other_flops += en; /* D = W_eff - T */
+    switch (ntas_train_data_path(p)) {
+    case NTAS_DATA_SAMPLED:
+        c.normals = b * di;
+        c.gemm_flops += 4.0 * b * di * dout;
+        c.other_flops += 2.0 * b * dout;
+        break;
+    case NTAS_DATA_WISHART: {
+        ntas_wishart_cost w = ntas_wishart_cost_bartlett((int)p->d_in, (int)p->batch);
+        c.normals = w.normals + w.chisq; /* one priming normal per chi-square */
+        c.other_flops += w.flops + 2.0 * en;
+        c.gemm_flops += 2.0 * dout * di * di;
+        break;
+    }
+    default:
+        c.other_flops += 2.0 * en;
+        break;
+    }
+    if (p->model == NTAS_MODEL_FC) {
+        const double hid = P * dout, n1 = hid * di, n2 = dout * hid;
+        c.gemm_flops += 2.0 * dout * hid * di  /* W_eff = W2 W1 */
+                        + 4.0 * dout * hid * di; /* dW1 = W2^T G, dW2 = G W1^T */
+        c.other_flops += 4.0 * (n1 + n2) + 3.0 * n1;
+        if (p->lambda_w > 0.0) c.other_flops += 4.0 * n1;
+    } else {
+        const double gates = p->model == NTAS_MODEL_NTA_NEURON ? P * dout : P;
+        c.other_flops += 2.0 * P * en      /* W_eff */
+                         + 3.0 * P * en    /* dW = c G, dc = <W, G> */
+                         + 4.0 * (P * en + gates); /* Euler step and norms */
+        if (p->lambda_w > 0.0) c.other_flops += 4.0 * P * en;
+    }
+    c.flops = c.gemm_flops + c.other_flops;
+    return c;
+}
+
+double ntas_step_floor_seconds(ntas_step_cost cost, double gflops, double normals_per_second)
+{
+    return cost.flops / (gflops * 1e9) + cost.normals / normals_per_second;
+}
+
+/* ---- whole runs and the `ntasweep bench` table ------------------------------- */
+
+int ntas_bench_train(const ntas_params *p, int reps, double *seconds_per_step, char *err,
+                     size_t errlen)
+{
+    if (reps < 1) {
+        ntas_set_err(err, errlen, "bench: reps must be >= 1 (got %d)", reps);
+        return -1;
+    }
+    const char *bad = NULL;
+    if (ntas_params_validate(p, err, errlen, &bad) != 0) return -1;
+    ntas_run_result r;
+    if (ntas_run_result_init(&r, p, err, errlen) != 0) return -1;
+    const uint64_t key = ntas_params_run_key(p);
+    const double steps = (double)ntas_params_total_steps(p);
+    double best = 0.0;
+    int rc = 0;
+    for (int i = 0; i < reps && rc == 0; i++) {
+        double t0 = now_seconds();
+        rc = ntas_train_run(p, key, &r, NULL, NULL, err, errlen);
+        double t = now_seconds() - t0;
+        if (rc == 0 && r.status != NTAS_STATUS_DONE) {
+            ntas_set_err(err, errlen, "bench: the timed run did not finish (%s)", r.message);
+            rc = -1;
+        }
+        if (i == 0 || t < best) best = t;
+    }
+    ntas_run_result_free(&r);
+    if (rc != 0) return -1;
+    *seconds_per_step = best / steps;
+    return 0;
+}
+
+void ntas_bench_params(int model, int data, int64_t steps, ntas_params *p)
+{
+    ntas_params_defaults(p);
+    p->model = model;
+    p->data = data;
+    if (model == NTAS_MODEL_FC) {
+        p->tau_w = 0.06;
+        p->tau_w2 = 0.01;
+        p->norm = NTAS_NORM_L2;
+        p->lambda_nonneg = 0.2;
+        p->lambda_norm = 0.1;
+    }
+    const int64_t per_block = ntas_params_steps_per_block(p);
+    p->n_blocks = steps < 1 ? 1 : (steps + per_block - 1) / per_block;
+}
+
+void ntas_bench_options_default(ntas_bench_options *o, int quick)
+{
+    o->steps = quick ? 2000 : 20000;
+    o->reps = quick ? 1 : 3;
+    o->min_seconds = quick ? 0.02 : 0.2;
+}
+
+/* Wall time of one whole one-step run in-process (result arrays, teachers,
+ * model init, one step, metrics, free): what a run costs besides its steps
+ * before the coordinator's queue and HDF5 writes. Best of as many as fit in
+ * min_seconds, at least 20. */
+static int run_setup_seconds(double min_seconds, double *out, char *err, size_t errlen)
+{
+    ntas_params p;
+    ntas_params_defaults(&p);
+    p.block_len = p.dt;
+    p.n_blocks = 1;
+    double best = 0.0, start = now_seconds();
+    for (int i = 0; i < 20 || now_seconds() - start < min_seconds; i++) {
+        p.seed = i; /* a new run key each time, as in a sweep */
+        double t0 = now_seconds();
+        ntas_run_result r;
+        if (ntas_run_result_init(&r, &p, err, errlen) != 0) return -1;
+        int rc = ntas_train_run(&p, ntas_params_run_key(&p), &r, NULL, NULL, err, errlen);
+        ntas_run_result_free(&r);
+        if (rc != 0) return -1;
+        double t = now_seconds() - t0;
+        if (i == 0 || t < best) best = t;
+    }
+    *out = best;
+    return 0;
+}
+
+int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t errlen)
+{
+    if (o->steps < 1 || o->steps > 100000000) {
+        ntas_set_err(err, errlen, "bench: steps must be in [1, 1e8] (got %lld)", (long long)o->steps);
+        return -1;
+    }
+    if (check_timing(o->min_seconds, o->reps, err, errlen) != 0) return -1;
+    ntas_params base;
+    ntas_bench_params(NTAS_MODEL_NTA, NTAS_DATA_SAMPLED, o->steps, &base);
+    const int B = (int)base.batch, d_in = (int)base.d_in, d_out = (int)base.d_out;
+
+    /* Machine rates at the step's shapes. The floor takes the best GEMM rate
+     * measured: a lower bound should not be slowed by the worst shape. */
+    ntas_bench_gemm_rates g;
+    double normals = 0.0, wishart = 0.0;
+    if (ntas_bench_gemm(B, d_in, d_out, o->min_seconds, 3, &g, err, errlen) != 0) return -1;
+    if (ntas_bench_normals((size_t)B * (size_t)d_in, o->min_seconds, 3, &normals, err, errlen) != 0)
+        return -1;
+    if (ntas_bench_wishart(d_in, B, o->min_seconds, 3, &wishart, err, errlen) != 0) return -1;
+    double gemm = g.forward > g.backward ? g.forward : g.backward;
+    if (g.step_mix > gemm) gemm = g.step_mix;
+
+    fprintf(out, "ntasweep bench: Fig. 2 setting (d_in %d, d_out %d, paths %lld, batch %d, dt %g), "
+                 "%lld steps per row, best of %d, 1 process\n",
+            d_in, d_out, (long long)base.paths, B, base.dt, (long long)ntas_params_total_steps(&base),
+            o->reps);
+    fprintf(out, "machine: GEMM %.2f GFLOP/s (best of X W^T %.2f, dY^T X %.2f, step mix %.2f at %dx%dx%d), "
+                 "normals %.3g/s, Wishart %.3g draws/s (d %d, B %d)\n",
+            gemm, g.forward, g.backward, g.step_mix, B, d_in, d_out, normals, wishart, d_in, B);
+    fprintf(out, "floor = step flops / GEMM rate + step normals / normal rate; ratio = us_per_step / floor_us\n");
+    fprintf(out, "%-11s %-9s %11s %8s %11s %8s %9s %7s\n", "model", "data", "us_per_step", "gflops",
+            "flops", "normals", "floor_us", "ratio");
+    static const int models[] = {NTAS_MODEL_NTA, NTAS_MODEL_NTA_NEURON, NTAS_MODEL_FC};
+    static const char *const model_names[] = {"nta", "nta_neuron", "fc"};
+    static const char *const data_names[] = {"sampled", "wishart", "expected"};
+    for (int mi = 0; mi < 3; mi++)
+        for (int di = 0; di < 3; di++) {
+            ntas_params p;
+            ntas_bench_params(models[mi], di, o->steps, &p);
+            double sec;
+            if (ntas_bench_train(&p, o->reps, &sec, err, errlen) != 0) return -1;
+            ntas_step_cost c = ntas_step_cost_of(&p);
+            double floor_s = ntas_step_floor_seconds(c, gemm, normals);
+            fprintf(out, "%-11s %-9s %11.3f %8.3f %11.0f %8.0f %9.3f %7.2f\n", model_names[mi],
+                    data_names[di], sec * 1e6, c.flops / sec * 1e-9, c.flops, c.normals, floor_s * 1e6,
+                    sec / floor_s);
+            fflush(out);
+        }
+    double setup;
+    if (run_setup_seconds(o->min_seconds, &setup, err, errlen) != 0) return -1;
+    fprintf(out, "run setup in-process (result arrays, teachers, model init, one step, free): %.3f ms per run\n",
+            setup * 1e3);
+    fprintf(out, "coordinator overhead per run (MPI queue, HDF5 writes): measure with "
+                 "tools/bench-overhead --runs 10000 --ranks 2\n");
+    return 0;
+}
