@@ -313,7 +313,7 @@ static int on_progress(void *ctx, int step, double loss)
     if (p->opt->lock) ntas_lock_heartbeat(p->opt->lock);
     const int64_t every = p->s->steps >= 10 ? p->s->steps / 10 : 1;
     if (!p->opt->quiet && (step % every == 0 || step == p->s->steps))
-        fprintf(stderr, "ntasweep: pretraining the %s CNN (rank %d): step %d/%lld, batch loss %.4f, %.0f s\n",
+        fprintf(stderr, "ntasweep: pretraining the %s CNN (rank %d): step %d/%lld, batch loss %.4f, %.1f s\n",
                 ntas_dataset_name(p->s->dataset), p->rank, step, (long long)p->s->steps, loss, now() - p->t0);
     return p->opt->stop_requested && p->opt->stop_requested();
 }
@@ -383,11 +383,27 @@ static int obtain(ntas_features *f, const ntas_pretrain_setting *s, const hid_t 
 
 /* ---- one pretraining shared by every rank ---------------------------------- */
 
+/* Completes a non-blocking collective without spinning: a rank that
+ * finished its shards first sleeps in 50 us naps, leaving the core to the
+ * rank still computing (they may share it) rather than polling on it. */
+static int wait_napping(MPI_Request *req)
+{
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
+        if (done) return 0;
+        nanosleep(&(struct timespec){0, 50000}, NULL);
+    }
+}
+
 static int mpi_agree(void *ctx, int status)
 {
     /* Worst first: failed (2) over stop (1) over go on (0). */
     int mine = status < 0 ? 2 : status > 0 ? 1 : 0, worst = 2;
-    if (MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, *(MPI_Comm *)ctx) != MPI_SUCCESS) return -1;
+    MPI_Request req;
+    if (MPI_Iallreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, *(MPI_Comm *)ctx, &req) != MPI_SUCCESS ||
+        wait_napping(&req) != 0)
+        return -1;
     return worst == 2 ? -1 : worst;
 }
 
@@ -408,7 +424,9 @@ static int mpi_gather(void *ctx, const double *send, size_t send_n, double *recv
         displs[p] = (int)off;
         off += recv_n[p];
     }
-    if (rc == 0 && MPI_Allgatherv(send, (int)send_n, MPI_DOUBLE, recv, counts, displs, MPI_DOUBLE, comm) != MPI_SUCCESS)
+    MPI_Request req;
+    if (rc == 0 && (MPI_Iallgatherv(send, (int)send_n, MPI_DOUBLE, recv, counts, displs, MPI_DOUBLE, comm, &req) !=
+                    MPI_SUCCESS || wait_napping(&req) != 0))
         rc = -1;
     free(counts);
     free(displs);
@@ -455,7 +473,7 @@ static int obtain_shared(ntas_features *f, const ntas_pretrain_setting *s, const
     free(f->cnn_params);
     f->cnn_params = NULL;
     if (!mine.quiet)
-        fprintf(stderr, "ntasweep: pretrained the %s CNN in %.0f s on %d rank%s: test accuracy %.4f on %d test images\n",
+        fprintf(stderr, "ntasweep: pretrained the %s CNN in %.1f s on %d rank%s: test accuracy %.4f on %d test images\n",
                 ntas_dataset_name(s->dataset), now() - t0, size, size == 1 ? "" : "s", f->test_accuracy, s->n_test);
     return GOT_OK;
 }

@@ -147,9 +147,9 @@ static int cmd_plan(const ntas_spec *s, int verbose)
     }
     printf("total: %.0f Euler steps, estimated %.3g core-seconds (%.3g core-hours)\n", total_steps,
            total_cost * ntas_cost_seconds_per_unit(), total_cost * ntas_cost_seconds_per_unit() / 3600);
-    /* Not in the core-seconds above: the pretraining is a serial prefix of
-     * the sweep, not work the ranks share (tools/submit and tools/reproduce
-     * add ceil(n / ranks) times the longest to their wall-time estimate). */
+    /* Not in the core-seconds above: the pretrainings come before the runs,
+     * each shared by all ranks (tools/submit and tools/reproduce add n times
+     * the longest, scaled to their rank count as cost.c does). */
     ntas_pretrain_setting *pre;
     int n_pre;
     char err[256];
@@ -157,15 +157,15 @@ static int cmd_plan(const ntas_spec *s, int verbose)
         fprintf(stderr, "ntasweep: %s\n", err);
         return NTAS_EXIT_FAILED;
     }
-    /* Each runs on one rank (setting i on rank i % ranks); the others wait. */
-    double longest = 0.0;
+    int64_t longest = 0;
     for (int i = 0; i < n_pre; i++)
-        if (ntas_pretrain_seconds(pre[i].steps) > longest)
-            longest = ntas_pretrain_seconds(pre[i].steps);
+        if (pre[i].steps > longest) longest = pre[i].steps;
     free(pre);
     if (n_pre > 0)
-        printf("pretraining: %d CNN pretraining%s before the runs, estimated %.0f s wall each at most "
-               "(one rank each; the other ranks wait)\n", n_pre, n_pre == 1 ? "" : "s", longest);
+        printf("pretraining: %d CNN pretraining%s before the runs, estimated %.0f s wall each at most on 1 rank "
+               "(shared by all ranks: %.0f s on 2, %.0f s on %d or more)\n", n_pre, n_pre == 1 ? "" : "s",
+               ntas_pretrain_seconds(longest, 1), ntas_pretrain_seconds(longest, 2),
+               ntas_pretrain_seconds(longest, NTAS_CNN_SHARDS), NTAS_CNN_SHARDS);
     return NTAS_EXIT_OK;
 }
 
