@@ -45,7 +45,20 @@ resume)
   grep -q "n_blocks: 4 -> 3" "$tmp/log"
   cmp "$tmp/before-refused.h5" "$tmp/a.h5"
   [ ! -e "$tmp/a.h5.tmp" ]
-  echo "3 passed, 0 failed"
+  # A file of an older results format is refused, named with both formats
+  # and the ways out; it stays untouched.
+  cp "$tmp/a.h5" "$tmp/old.h5"
+  py -c 'import sys, h5py, numpy as np; f = h5py.File(sys.argv[1], "r+"); f.attrs["format_version"] = np.int64(3); f.close()' "$tmp/old.h5"
+  cp "$tmp/old.h5" "$tmp/before-old.h5"
+  rc=0
+  mpi 1 "$bin" run "$src/sweeps/smoke.ini" -o "$tmp/old.h5" 2> "$tmp/log" || rc=$?
+  cat "$tmp/log"
+  [ "$rc" -eq 2 ] || { echo "expected exit 2 for a format-3 file, got $rc"; exit 1; }
+  grep -q "results format 3" "$tmp/log"
+  grep -q "writes format 4" "$tmp/log"
+  grep -q -- "--force-new" "$tmp/log"
+  cmp "$tmp/before-old.h5" "$tmp/old.h5"
+  echo "4 passed, 0 failed"
   ;;
 xarray_plot)
   # The file opens in xarray with named dims, and the Fig. 2 plot draws from it.
