@@ -13,28 +13,7 @@
 #include "ntasweep/train/model_registry.h"
 #include "ntasweep/train/train.h"
 #include "check.h"
-
-static int set(ntas_params *p, const char *key, const char *value)
-{
-    char err[256];
-    int k = ntas_param_find(key);
-    if (k < 0) return -1;
-    return ntas_param_parse(&ntas_param_table[k], value, p, err, sizeof err);
-}
-
-static int run(ntas_params *p, ntas_run_result *r)
-{
-    char err[512];
-    const char *bad = NULL;
-    CHECK_MSG(ntas_params_validate(p, err, sizeof err, &bad) == 0, "%s", err);
-    if (ntas_run_result_init(r, p, err, sizeof err) != 0) {
-        CHECK_MSG(0, "%s", err);
-        return -1;
-    }
-    int rc = ntas_train_run(p, ntas_params_run_key(p), r, NULL, NULL, err, sizeof err);
-    CHECK_MSG(rc == 0 && r->status == NTAS_STATUS_DONE, "rc %d: %s %s", rc, err, r->message);
-    return rc;
-}
+#include "run_params.h"
 
 static void test_table(void)
 {

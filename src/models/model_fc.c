@@ -266,9 +266,7 @@ static int fc_finish(void *state, const ntas_params *p, ntas_run_result *r, char
     memcpy(r->students, s->m.W1, (size_t)s->m.d_hid * (size_t)s->m.d_in * sizeof(double));
     memcpy(r->fc_w2_final, s->m.W2, w2 * sizeof(double));
     ntas_fc_sorted(&s->m, s->rows.src_row, r->M, s->rows.sorted_w, NULL, r->gates_final);
-    /* As nta_neuron: both metrics are the sorted alignment of App. B.4.1. */
-    r->total_alignment = ntas_sorted_alignment(r->teachers, r->M, s->rows.sorted_w, s->m.d_out, s->m.d_in);
-    r->specialization = r->total_alignment;
+    ntas_sorted_rows_alignment(&s->rows, r);
     return 0;
 }
 

@@ -254,17 +254,14 @@ static int neuron_finish(void *state, const ntas_params *p, ntas_run_result *r, 
     memcpy(r->students, s->m.W, nrow * (size_t)s->m.d_in * sizeof(double));
     memcpy(r->neuron_gates_final, s->m.c, nrow * sizeof(double));
     ntas_neuron_sorted(&s->m, s->rows.src_row, r->M, s->rows.sorted_w, NULL, r->gates_final);
-    /* Sorted student m is teacher m's: specialization (mean matched cos_sim)
-     * and total alignment are both the sorted alignment of App. B.4.1. */
-    r->total_alignment = ntas_sorted_alignment(r->teachers, r->M, s->rows.sorted_w, s->m.d_out, s->m.d_in);
-    r->specialization = r->total_alignment;
+    ntas_sorted_rows_alignment(&s->rows, r);
     return 0;
 }
 
 /* As model_nta with one gate per path and output. */
 static void neuron_step_cost(const ntas_params *p, double *gemm_flops, double *other_flops)
 {
-    ntas_nta_step_cost(p, (double)p->paths * (double)p->d_out, gemm_flops, other_flops);
+    ntas_nta_step_cost_gates(p, (double)p->paths * (double)p->d_out, gemm_flops, other_flops);
 }
 
 const ntas_model_ops ntas_model_nta_neuron = {

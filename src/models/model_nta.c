@@ -222,7 +222,7 @@ static int nta_finish(void *state, const ntas_params *p, ntas_run_result *r, cha
     return 0;
 }
 
-void ntas_nta_step_cost(const ntas_params *p, double gates, double *gemm_flops, double *other_flops)
+void ntas_nta_step_cost_gates(const ntas_params *p, double gates, double *gemm_flops, double *other_flops)
 {
     const double P = (double)p->paths, en = (double)p->d_out * (double)p->d_in;
     *other_flops += 2.0 * P * en      /* W_eff */
@@ -231,9 +231,9 @@ void ntas_nta_step_cost(const ntas_params *p, double gates, double *gemm_flops, 
     if (p->lambda_w > 0.0) *other_flops += 4.0 * P * en;
 }
 
-static void nta_step_cost(const ntas_params *p, double *gemm_flops, double *other_flops)
+void ntas_nta_step_cost(const ntas_params *p, double *gemm_flops, double *other_flops)
 {
-    ntas_nta_step_cost(p, (double)p->paths, gemm_flops, other_flops);
+    ntas_nta_step_cost_gates(p, (double)p->paths, gemm_flops, other_flops);
 }
 
 const ntas_model_ops ntas_model_nta = {
@@ -250,6 +250,6 @@ const ntas_model_ops ntas_model_nta = {
     .path_weights = nta_path_weights,
     .record = nta_record,
     .finish = nta_finish,
-    .step_cost = nta_step_cost,
+    .step_cost = ntas_nta_step_cost,
     .in_bench = 1,
 };

@@ -230,11 +230,6 @@ static int reduced_finish(void *state, const ntas_params *p, ntas_run_result *r,
     return 0;
 }
 
-static void reduced_step_cost(const ntas_params *p, double *gemm_flops, double *other_flops)
-{
-    ntas_nta_step_cost(p, (double)p->paths, gemm_flops, other_flops);
-}
-
 const ntas_model_ops ntas_model_reduced = {
     .name = "reduced",
     .kind = NTAS_MODEL_REDUCED,
@@ -250,5 +245,5 @@ const ntas_model_ops ntas_model_reduced = {
     .path_weights = reduced_path_weights,
     .record = reduced_record,
     .finish = reduced_finish,
-    .step_cost = reduced_step_cost,
+    .step_cost = ntas_nta_step_cost,
 };

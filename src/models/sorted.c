@@ -88,6 +88,12 @@ void ntas_sorted_rows_record(ntas_sorted_rows *s, const double *rows, const doub
     ntas_row_cosines(rows, (int)nrow, teachers, (int)ntrow, s->d_in, s->rowcos + (size_t)rec * nrow * ntrow);
 }
 
+void ntas_sorted_rows_alignment(const ntas_sorted_rows *s, ntas_run_result *r)
+{
+    r->total_alignment = ntas_sorted_alignment(r->teachers, r->M, s->sorted_w, s->d_out, s->d_in);
+    r->specialization = r->total_alignment;
+}
+
 int ntas_sorted_rows_diverged(const double *g, size_t n, ntas_run_result *r)
 {
     for (size_t i = 0; i < n; i++)

@@ -193,11 +193,6 @@ static const double *cnn_nta_path_weights(void *state, int path)
     return ntas_model_nta.path_weights(state, path);
 }
 
-static void cnn_nta_step_cost(const ntas_params *p, double *gemm_flops, double *other_flops)
-{
-    ntas_nta_step_cost(p, (double)p->paths, gemm_flops, other_flops);
-}
-
 const ntas_model_ops ntas_model_cnn_nta = {
     .name = "cnn_nta",
     .kind = NTAS_MODEL_CNN_NTA,
@@ -211,7 +206,7 @@ const ntas_model_ops ntas_model_cnn_nta = {
     .path_weights = cnn_nta_path_weights,
     .record = cnn_nta_record,
     .finish = cnn_nta_finish,
-    .step_cost = cnn_nta_step_cost,
+    .step_cost = ntas_nta_step_cost,
 };
 
 /* ---- cnn_alone: the CNN's own head, trained on by AdamW ----------------------
@@ -298,12 +293,6 @@ static int alone_finish(void *state, const ntas_params *p, ntas_run_result *r, c
     return 0;
 }
 
-/* Counted as a one-path NTA: the head is one 10 x 64 matrix. */
-static void alone_step_cost(const ntas_params *p, double *gemm_flops, double *other_flops)
-{
-    ntas_nta_step_cost(p, (double)p->paths, gemm_flops, other_flops);
-}
-
 const ntas_model_ops ntas_model_cnn_alone = {
     .name = "cnn_alone",
     .kind = NTAS_MODEL_CNN_ALONE,
@@ -317,5 +306,5 @@ const ntas_model_ops ntas_model_cnn_alone = {
     .path_weights = alone_path_weights,
     .record = alone_record,
     .finish = alone_finish,
-    .step_cost = alone_step_cost,
+    .step_cost = ntas_nta_step_cost, /* counted as an NTA head, as the cost model always did */
 };

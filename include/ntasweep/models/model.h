@@ -110,6 +110,11 @@ int  ntas_sorted_rows_init(ntas_sorted_rows *s, const ntas_params *p, int64_t n_
 void ntas_sorted_rows_free(ntas_sorted_rows *s);
 /* Row cosines of the P*d_out rows (d_in each) against the base teachers' rows at record rec. */
 void ntas_sorted_rows_record(ntas_sorted_rows *s, const double *rows, const double *teachers, int64_t rec);
+/* The tail of a sorted model's finish, after ntas_finish_sorted and the
+ * model's own sorted() into s->sorted_w: sorted student m is teacher m's,
+ * so specialization (mean matched cos_sim) and total alignment are both the
+ * sorted alignment of App. B.4.1. */
+void ntas_sorted_rows_alignment(const ntas_sorted_rows *s, ntas_run_result *r);
 /* 1 (and r FAILED with the message) if one of the n final gates g is not finite. */
 int ntas_sorted_rows_diverged(const double *g, size_t n, ntas_run_result *r);
 

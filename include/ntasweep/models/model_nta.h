@@ -59,7 +59,9 @@ void ntas_nta_step(ntas_nta *m, double dt, double tau_w, double tau_c, double *n
 int ntas_nta_finish_state(const ntas_nta *m, ntas_run_result *r);
 
 /* Flops of one step of a model built like ntas_nta with `gates` gates
- * (W_eff, dW = c G, dc = <W, G>, Euler step and norms; model.h step_cost). */
-void ntas_nta_step_cost(const ntas_params *p, double gates, double *gemm_flops, double *other_flops);
+ * (W_eff, dW = c G, dc = <W, G>, Euler step and norms; model.h step_cost),
+ * and with one gate per path (the step_cost of nta, reduced and the cnn heads). */
+void ntas_nta_step_cost_gates(const ntas_params *p, double gates, double *gemm_flops, double *other_flops);
+void ntas_nta_step_cost(const ntas_params *p, double *gemm_flops, double *other_flops);
 
 #endif
