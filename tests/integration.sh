@@ -256,7 +256,9 @@ signal_stop)
   delay=$(frac "$t0" "$t1" 0.6)
   for attempt in 1 2 3 4 5 6; do
     rm -f "$tmp/usr1.h5"*
-    mpi 2 "$bin" "${sweep[@]}" -o "$tmp/usr1.h5" --grace 600 2> "$tmp/log" &
+    # Not through mpi(): a function in the background is a subshell, and
+    # $! must be the launcher itself (mpi-launch execs it).
+    "$src/tools/mpi-launch" -n 2 "$bin" "${sweep[@]}" -o "$tmp/usr1.h5" --grace 600 2> "$tmp/log" &
     pid=$!
     wait_started "$pid" "$tmp/usr1.h5"
     sleep "$delay"
@@ -316,8 +318,10 @@ extend_lock)
     held=0
     for _ in $(seq 1200); do
       kill -0 "$pid" 2>/dev/null || break
-      if [ -e "$tmp/c.h5" ] && "$bin" status "$tmp/c.h5" 2>/dev/null | grep -q "lock: .*held by ntasweep process $pid"; then
-        held=1; break
+      # (status exits 3 while runs are pending: read its output, not its status)
+      if [ -e "$tmp/c.h5" ]; then
+        "$bin" status "$tmp/c.h5" > "$tmp/status" 2>&1 || true
+        if grep -q "lock: .*held by ntasweep process $pid" "$tmp/status"; then held=1; break; fi
       fi
       sleep 0.05
     done
@@ -551,7 +555,8 @@ PY
   # USR1 through the launcher during a long pretraining: stops within a
   # step, exit 3, the pretraining and the run left pending (resumable). Sent
   # once the log says the pretraining has begun (an observable state).
-  NTASWEEP_MNIST_DIR="$tmp/t10k" mpi 2 "$bin" run "$tmp/h.ini" --set cnn_steps=1000000 \
+  # (not through mpi(): $! must be the launcher, see signal_stop)
+  NTASWEEP_MNIST_DIR="$tmp/t10k" "$src/tools/mpi-launch" -n 2 "$bin" run "$tmp/h.ini" --set cnn_steps=1000000 \
     -o "$tmp/stop.h5" 2> "$tmp/log" &
   pid=$!
   started=0
