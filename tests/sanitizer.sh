@@ -15,8 +15,16 @@ ctest --test-dir "$build" -L unit --output-on-failure
 export ASAN_OPTIONS=detect_leaks=0
 out=$(mktemp -d /tmp/ntasweep-asan.XXXXXX)
 trap 'rm -rf "$out"' EXIT
+passed=0 failed=0
+check() { # DESCRIPTION CMD...
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok   $what"; else failed=$((failed + 1)); echo "FAIL $what"; fi
+}
 for np in 1 2; do
-  "$src/tools/mpi-launch" -n "$np" "$build/ntasweep" run "$src/sweeps/smoke.ini" -o "$out/np$np.h5" --quiet
+  check "sanitized sweep on $np rank(s)" \
+    "$src/tools/mpi-launch" -n "$np" "$build/ntasweep" run "$src/sweeps/smoke.ini" -o "$out/np$np.h5" --quiet
+  check "every run of it done" grep -q "8 total, 8 done, 0 failed" <("$build/ntasweep" status "$out/np$np.h5" 2>&1)
 done
-"$build/ntasweep" plan "$src/sweeps/fig2.ini" > /dev/null
-echo "sanitized sweep runs: 2 passed, 0 failed"
+check "sanitized plan" "$build/ntasweep" plan "$src/sweeps/fig2.ini" > /dev/null
+echo "sanitized sweep runs: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
