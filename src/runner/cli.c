@@ -6,7 +6,6 @@
  * from that table. */
 #include "ntasweep/runner/cli.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ntasweep/core/blas_threads.h"
 #include "ntasweep/config/params.h"
 #include "ntasweep/config/spec.h"
 #include "ntasweep/io/lock.h"
@@ -743,7 +743,7 @@ static int cmd_bench(const parsed *p)
     if (count_opt(p, "steps", 1, 100000000, &steps) || count_opt(p, "reps", 1, 1000, &reps)) return NTAS_EXIT_INPUT;
     bo.steps = steps;
     bo.reps = (int)reps;
-    openblas_set_num_threads(1); /* as `run` does on each rank */
+    ntas_blas_set_threads(1); /* as `run` does on each rank */
     char err[512];
     if (ntas_bench_report(&bo, stdout, err, sizeof err) != 0) {
         fprintf(stderr, "ntasweep bench: %s\n", err);

@@ -5,7 +5,6 @@
  * on it across ranks before returning, so every rank leaves at the same phase. */
 #include "ntasweep/runner/sweep.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ntasweep/core/blas_threads.h"
 #include "ntasweep/config/spec.h"
 #include "ntasweep/io/lock.h"
 #include "ntasweep/io/pretrain.h"
@@ -286,7 +286,7 @@ int ntas_sweep_run(const ntas_sweep_options *o)
     ntas_coord_install_signal_handlers();
     MPI_Init(NULL, NULL);
     /* Runs are small; parallelism is across runs (MPI), not inside BLAS. */
-    openblas_set_num_threads(1);
+    ntas_blas_set_threads(1);
     sweep_state s;
     memset(&s, 0, sizeof s);
     s.o = o;
