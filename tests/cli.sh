@@ -26,6 +26,22 @@ cli_tidy)
   py "$src/tests/cli/check_tidy.py" "$tmp/t.h5"
   ok "xarray sel / where / groupby on cases and vars"
   ;;
+cli_export)
+  # One row per run, in three formats, equal to ntaframe's table and to h5py.
+  mpi 2 "$bin" run "$tidy" -o "$tmp/t.h5" --quiet
+  "$bin" export "$tmp/t.h5" -o "$tmp/t.csv"
+  "$bin" export "$tmp/t.h5" --format=tsv > "$tmp/t.tsv"
+  "$bin" export "$tmp/t.h5" -o "$tmp/t.json"
+  "$bin" export "$tmp/t.h5" --done -o "$tmp/done.csv"
+  py "$src/tests/cli/check_export.py" "$tmp/t.h5" "$tmp/t.csv" "$tmp/t.tsv" "$tmp/t.json" "$tmp/done.csv"
+  ok "export round trip (csv, tsv, json, --done)"
+  expect_rc 2 "$bin" export "$tmp/nope.h5"
+  grep -q "nope.h5: No such file" "$tmp/err" || fail "export of a missing file names it"
+  expect_rc 2 "$bin" export "$tmp/t.h5" --format xml
+  expect_rc 2 "$bin" export "$tmp/t.h5" -o "$tmp/no/such/dir/x.csv"
+  [ ! -e "$tmp/no" ] || fail "export created a directory"
+  ok "export refuses a missing file, a bad format and an unwritable path with exit 2"
+  ;;
 *)
   echo "unknown test $test"; exit 2 ;;
 esac
