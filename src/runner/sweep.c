@@ -243,8 +243,8 @@ static int run_queue(sweep_state *s)
 {
     const ntas_sweep_options *o = s->o;
     if (s->rank == 0 && !o->quiet)
-        fprintf(stderr, "ntasweep: %s: %d runs on %d rank%s -> %s\n", s->spec.path, s->spec.n_runs, s->size,
-                s->size == 1 ? "" : "s", o->out);
+        fprintf(stderr, "ntasweep: %s%s: %d runs on %d rank%s -> %s\n", o->from_file ? "the sweep stored in " : "",
+                o->from_file ? o->out : s->spec.path, s->spec.n_runs, s->size, s->size == 1 ? "" : "s", o->out);
     ntas_coord_options copt = {.quiet = o->quiet, .grace = o->grace, .flush_interval = o->flush,
                                .progress_interval = o->progress, .lock = s->rank == 0 ? &s->lock : NULL,
                                .features = &s->features};
