@@ -290,8 +290,8 @@ int ntas_store_check_names(const ntas_spec *spec, char *err, size_t errlen)
     for (int v = 0; v < spec->n_vars; v++) {
         const char *name = spec->var_names[v];
         int clash = !strcmp(name, "case") || !strcmp(name, "run_key") || !strcmp(name, "record_interval");
-        for (int d = 0; d < DIM_COUNT; d++) clash |= !strcmp(name, dim_names[d]);
-        for (int k = 0; k < DS_COUNT; k++) clash |= !strcmp(name, results[k].name);
+        for (int d = 0; d < DIM_COUNT; d++) clash |= !strcmp(name, ntas_result_dim_name(d));
+        for (int k = 0; k < DS_COUNT; k++) clash |= !strcmp(name, desc_of(k).name);
         clash |= !strcmp(name, "pretrained");
         if (clash) {
             snprintf(err, errlen, "%s: [vars] variable '%s' has the name of a dataset of the results file; rename it",
