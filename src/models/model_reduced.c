@@ -29,6 +29,12 @@ void ntas_reduced_init_specialized(ntas_reduced *r)
     ntas_reduced_set(r, w, c);
 }
 
+void ntas_reduced_init_collapsed(ntas_reduced *r)
+{
+    const double w[4] = {1.0, 0.0, 1.0, 0.0}, c[2] = {0.5, 0.5};
+    ntas_reduced_set(r, w, c);
+}
+
 void ntas_reduced_init_random(ntas_reduced *r, double sigma, double gate0, ntas_rng *rng)
 {
     ntas_nta_init_params(&r->nta, sigma, gate0, rng);

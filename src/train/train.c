@@ -303,6 +303,8 @@ static int train_reduced(const ntas_params *p, uint64_t run_key, ntas_run_result
     if (ntas_reduced_init(&red, err, errlen) != 0) return -1;
     if (p->reduced_init == NTAS_REDUCED_SPECIALIZED) {
         ntas_reduced_init_specialized(&red);
+    } else if (p->reduced_init == NTAS_REDUCED_COLLAPSED) {
+        ntas_reduced_init_collapsed(&red);
     } else {
         ntas_rng init_rng;
         ntas_rng_init(&init_rng, ntas_stream_key(run_key, "init"));
