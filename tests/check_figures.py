@@ -4,7 +4,8 @@
 printed). Each argument is a results file, recognised by its sweep name:
   fig8            (sweeps/fig8.ini, Fig. 8B): the loss 0.03 after a switch
                   falls with training for the flexible model and rises for
-                  the forgetful one.
+                  the forgetful one; at the authors' dt = tau_c = 0.01, the
+                  loss 1 and 5 steps after switches 1-4 is theirs (+-0.03).
   figA16_few_shot (sweeps/figA16_few_shot.ini, App. A.10): with one sample
                   per step, the flexible model recovers within a few samples
                   in late blocks, faster than early on and than the
@@ -31,6 +32,12 @@ import plot_figA2_rank  # noqa: E402
 
 check = ntatools.Checks()
 
+# Read off the authors' Fig. 8 image (fig8_task_switching.ipynb): loss 1 and 5
+# steps after switches 1-4.
+SWITCHES_DRAWN = (1, 2, 3, 4)
+FIG8_THEIRS = {"flexible": ((0.250, 0.140), (0.142, 0.066), (0.145, 0.024), (0.114, 0.006)),
+               "forgetful": ((0.24, 0.049), (0.24, 0.076), (0.24, 0.100), (0.24, 0.122))}
+
 
 def check_fig8(f):
     for case in ("flexible", "forgetful"):
@@ -45,6 +52,18 @@ def check_fig8(f):
             check(late < 0.5 * early, "fig8 flexible: switching speeds up with training (late < 0.5 x first)")
         else:
             check(late > 1.3 * early, "fig8 forgetful: switching slows down with training (late > 1.3 x first)")
+        # The authors' image (fig8_task_switching.ipynb, dt = tau_c = 0.01):
+        # the loss 1 and 5 Euler steps after switches 1-4.
+        if abs(float(f["dt"][runs[0]]) - 0.01) < 1e-12 and int(f["record_every"][runs[0]]) == 1:
+            theirs = FIG8_THEIRS[case]
+            ours = [(L[:, n, 1].mean(), L[:, n, 5].mean()) for n in SWITCHES_DRAWN]
+            print("     fig8 %s: loss 1 / 5 steps after switches 1-4: %s (theirs %s)" % (
+                case, ", ".join("%.3f/%.3f" % o for o in ours), ", ".join("%.3f/%.3f" % t for t in theirs)))
+            check(all(abs(o[i] - t[i]) < 0.03 for o, t in zip(ours, theirs) for i in (0, 1)),
+                  "fig8 %s: steps 1 and 5 after switches 1-4 within 0.03 of the authors' run" % case)
+            if case == "forgetful":
+                check(all(a[1] < b[1] for a, b in zip(ours, ours[1:])),
+                      "fig8 forgetful: the loss 5 steps after a switch grows from switch 1 to 4, as theirs")
 
 
 def check_figA16(f):
