@@ -245,12 +245,15 @@ fastw_outcome)
   py "$src/tests/check_fastw.py" "$tmp/fw.h5"
   ;;
 figures_outcome)
-  # Qualitative outcomes the paper states for Figs. 8 and A.16 (full sweeps,
-  # a few seconds each) and A.2 (scaled down).
+  # Outcomes the paper and the authors' logged runs state for Figs. 8, A.16
+  # and A.13 (full sweeps, a few seconds each), 3 and A.2 (scaled down).
   mpi 2 "$bin" run "$src/sweeps/fig8.ini" -o "$tmp/fig8.h5" --quiet
   mpi 2 "$bin" run "$src/sweeps/figA16_few_shot.ini" -o "$tmp/figA16.h5" --quiet
+  mpi 2 "$bin" run "$src/sweeps/figA13_rho.ini" -o "$tmp/figA13.h5" --quiet
   mpi 2 "$bin" run "$src/tests/figA2_outcome.ini" -o "$tmp/figA2.h5" --quiet
-  py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" "$tmp/figA2.h5"
+  mpi 2 "$bin" run "$src/tests/fig3_outcome.ini" -o "$tmp/fig3.h5" --quiet
+  py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" "$tmp/figA13.h5" "$tmp/figA2.h5" \
+    "$tmp/fig3.h5"
   ;;
 plot_smoke)
   # Every figure sweep has a plot script and a tiny version in tests/plot_smoke/
@@ -314,6 +317,7 @@ validate_sweeps)
   # Every shipped sweep file is valid.
   n=0
   for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini "$src"/tests/figA2_outcome.ini \
+           "$src"/tests/fig3_outcome.ini \
            "$src"/tests/plot_smoke/*.ini; do
     "$bin" validate "$f"
     n=$((n + 1))
