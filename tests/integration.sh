@@ -390,12 +390,15 @@ fastw_outcome)
   finish
   ;;
 figures_outcome)
-  # Qualitative outcomes the paper states for Figs. 8 and A.16 (full sweeps,
-  # a few seconds each) and A.2 (scaled down).
+  # Outcomes the paper and the authors' logged runs state for Figs. 8, A.16
+  # and A.13 (full sweeps, a few seconds each), 3 and A.2 (scaled down).
   mpi 2 "$bin" run "$src/sweeps/fig8.ini" -o "$tmp/fig8.h5" --quiet
   mpi 2 "$bin" run "$src/sweeps/figA16_few_shot.ini" -o "$tmp/figA16.h5" --quiet
+  mpi 2 "$bin" run "$src/sweeps/figA13_rho.ini" -o "$tmp/figA13.h5" --quiet
   mpi 2 "$bin" run "$src/tests/figA2_outcome.ini" -o "$tmp/figA2.h5" --quiet
-  check "Figs. 8, A.16, A.2 outcomes" py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" "$tmp/figA2.h5"
+  mpi 2 "$bin" run "$src/tests/fig3_outcome.ini" -o "$tmp/fig3.h5" --quiet
+  check "Figs. 8, A.16, A.13, A.2, 3 outcomes" py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" \
+    "$tmp/figA13.h5" "$tmp/figA2.h5" "$tmp/fig3.h5"
   finish
   ;;
 plot_smoke)
@@ -462,6 +465,7 @@ plot_smoke)
 validate_sweeps)
   # Every shipped sweep file is valid.
   for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini "$src"/tests/figA2_outcome.ini \
+           "$src"/tests/fig3_outcome.ini \
            "$src"/tests/plot_smoke/*.ini; do
     check "valid: ${f#"$src"/}" "$bin" validate "$f"
   done

@@ -32,8 +32,8 @@ def first_composite_block(f, run):
     return int(late[0]) if late.size else None
 
 
-def main():
-    args, f = ntatools.plot_start(__doc__, "fig3_composition", REQUIRED)
+def main(sweep_name="fig3_composition", doc=__doc__):
+    args, f = ntatools.plot_start(doc, sweep_name, REQUIRED)
     fig, axes = plt.subplots(2, 3, figsize=(16, 8))
     for row, (prefix, title) in enumerate(ROWS):
         ax_loss, ax_gate, ax_cos = axes[row]
