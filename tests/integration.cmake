@@ -35,3 +35,7 @@ foreach(t slurm_requeue slurm_paper)
   set_tests_properties(${t} PROPERTIES LABELS "integration;slurm" TIMEOUT 600
                        SKIP_RETURN_CODE 77 RESOURCE_LOCK local_slurm)
 endforeach()
+
+# tools/paper_check on a fake results directory: pass, differs (--strict fails), missing, --json.
+add_test(NAME paper_check COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/paper_check.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(paper_check PROPERTIES LABELS integration TIMEOUT 300)
