@@ -215,7 +215,7 @@ def match_paths(final_cos):
 CASE_COLORS = {"flexible": "black", "forgetful": "0.6"}
 OTHER_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink",
                 "tab:olive", "tab:cyan"]
-TASK_COLORS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown",
+TASK_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:red", "tab:brown",
                "tab:pink", "tab:olive", "tab:cyan"]
 SORTED_MODELS = ("nta_neuron", "fc")  # cos_sim and gates already sorted by teacher
 
