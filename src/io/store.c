@@ -490,7 +490,9 @@ int ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_
     if (fv < 0 || H5Aread(fv, H5T_NATIVE_INT64, &info->format_version) < 0) info->format_version = -1;
     if (fv >= 0) H5Aclose(fv);
     if (info->format_version != NTAS_FORMAT_VERSION) {
-        snprintf(err, errlen, "%s has results format %lld (ntasweep %s); this ntasweep writes format %d", path,
+        snprintf(err, errlen,
+                 "%s has results format %lld (ntasweep %s); this ntasweep writes format %d: extend or "
+                 "resume it with the ntasweep that wrote it, or start a new results file", path,
                  (long long)info->format_version, info->version, NTAS_FORMAT_VERSION);
         goto out;
     }
