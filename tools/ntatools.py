@@ -450,10 +450,18 @@ def alignment_grid_main(doc, sweep_name):
     mean, sem, count, ys = mean[::-1], sem[::-1], count[::-1], ys[::-1]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
     ylabel = "block length $\\tau_B/$" + tau_name
-    finite = np.isfinite(mean).any()
-    lo = min(0.7, np.floor(np.nanmin(mean) * 10) / 10) if finite else 0.7
-    im = heatmap(axes[0], mean, tick_labels(xs), tick_labels(ys), lo, 1.0)
-    fig.colorbar(im, ax=axes[0], label="total alignment (final, mean over seeds)")
+    # The paper's colour scale: 0.7 (two identical mixed paths give 0.71) to 1.
+    im = heatmap(axes[0], mean, tick_labels(xs), tick_labels(ys), 0.7, 1.0)
+    fig.colorbar(im, ax=axes[0], label="total alignment (final, mean over seeds)", extend="min")
+    authors = authors_grid(sweep_name)
+    for (j, i), val in np.ndenumerate(mean):
+        ref = next((v for (rb, col), v in authors.items()
+                    if np.isclose(rb, ys[j], rtol=1e-2) and np.isclose(col, xs[i], rtol=1e-2, atol=1e-9)), None)
+        if ref is not None:
+            axes[0].text(i, j + 0.3, "authors %s" % (("%.2f" % ref) if not isinstance(ref, list)
+                                                    else "%.2f-%.2f" % tuple(ref)),
+                         ha="center", va="center", fontsize=6,
+                         color="0.85" if np.isfinite(val) and val > 0.91 else "0.25")
     axes[0].set(xlabel=xlabel, ylabel=ylabel, title="%s: total alignment at the end" % model)
     top = max(0.05, np.nanmax(sem)) if np.isfinite(sem).any() else 0.05
     im = heatmap(axes[1], sem, tick_labels(xs), tick_labels(ys), 0, top, cmap="Greys", fmt="%.3f")
@@ -461,6 +469,19 @@ def alignment_grid_main(doc, sweep_name):
     axes[1].set(xlabel=xlabel, ylabel=ylabel,
                 title="s.e.m. (%d to %d seeds per cell)" % (count.min(), count.max()) if count.size else "s.e.m.")
     finish(fig, args, f, axes, "AB")
+
+
+def authors_grid(sweep_name):
+    """{(row, col): the authors' value} of a grid sweep from the reference
+    table of tools/paper_check (tools/paper_reference.py); {} without one."""
+    import runpy
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paper_reference.py")
+    try:
+        rows = runpy.run_path(path)["ROWS"]
+    except Exception:  # the plot does not depend on the table
+        return {}
+    return {(r["measure"]["row"], r["measure"]["col"]): r["ref"] for r in rows
+            if r["sweep"] == sweep_name and r["measure"].get("kind") == "grid"}
 
 
 def heatmap(ax, z, xticks, yticks, vmin, vmax, cmap="Oranges", fmt="%.2f"):
