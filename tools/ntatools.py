@@ -567,6 +567,26 @@ def plane_trajectories(ax, w, gates=None, alpha=1.0, label=True):
     ax.set_aspect("equal", adjustable="box")
 
 
+def authors_specialization(cos):
+    """Fig. A.13's specialization, as the authors' notebook measures it:
+    over the last 1/8 of the records of cos[time, teacher, path] (2 x 2),
+    each cosine smoothed by a moving average of 1/10 of that stretch
+    (zero-padded at the ends, numpy's 'same'), then the largest
+    |cos(teacher p, path p) - cos(teacher p', path p)| over time and paths.
+    NaN with fewer than 16 finite records."""
+    import numpy as np
+    c = np.asarray(cos, dtype=float)[:, :2, :2]
+    c = c[np.isfinite(c).all(axis=(1, 2))]
+    n = len(c) // 8
+    if n < 2:
+        return float("nan")
+    w = max(1, n // 10)
+    kernel = np.ones(w) / w
+    s = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), 0,
+                            c[-n:].reshape(n, 4)).reshape(n, 2, 2)
+    return float(max(np.abs(s[:, 0, 0] - s[:, 1, 0]).max(), np.abs(s[:, 1, 1] - s[:, 0, 1]).max()))
+
+
 class Checks:
     """Counter of pass/fail checks for the outcome test scripts: call with a
     condition and what it means; summary() prints the totals and returns the
