@@ -147,6 +147,161 @@ static int copy_results(hid_t file, const char *from, int n_copy, char *err, siz
     return ok ? 0 : -1;
 }
 
+/* --- the run's parameters as coordinates along run ---------------------------
+ * One 1-D dataset per parameter key, then case, run_key, record_interval and
+ * every [vars] variable. tag_for_xarray names them all in the CF attribute
+ * `coordinates` of every other dataset, so xarray (h5netcdf) shows them as
+ * coordinates along run (ds.sel, ds.where, groupby work on them), and gives
+ * fixed-length strings `_Encoding = "utf-8"`, so they decode to str. h5py sees
+ * the same plain datasets as before. */
+
+enum { COORD_CASE, COORD_RUN_KEY, COORD_RECORD_INTERVAL, COORD_EXTRA };
+
+/* Name of coordinate k: parameter keys, then the extras, then the variables. */
+static const char *coord_name(const ntas_spec *spec, int k)
+{
+    if (k < ntas_param_count) return ntas_param_table[k].key;
+    k -= ntas_param_count;
+    if (k == COORD_CASE) return "case";
+    if (k == COORD_RUN_KEY) return "run_key";
+    if (k == COORD_RECORD_INTERVAL) return "record_interval";
+    return spec->var_names[k - COORD_EXTRA];
+}
+
+static int coord_count(const ntas_spec *spec) { return ntas_param_count + COORD_EXTRA + spec->n_vars; }
+
+/* String width of coordinate k (0: numeric). */
+static size_t coord_strlen(int k)
+{
+    if (k == ntas_param_count + COORD_CASE) return STR_CASE;
+    if (k == ntas_param_count + COORD_RUN_KEY) return STR_KEY;
+    if (k >= ntas_param_count) return 0;
+    const ntas_param_desc *d = &ntas_param_table[k];
+    size_t len = 0;
+    if (d->type == NTAS_PT_CHOICE)
+        for (int c = 0; d->choices[c]; c++)
+            if (strlen(d->choices[c]) + 1 > len) len = strlen(d->choices[c]) + 1;
+    return len;
+}
+
+/* Fills column (n doubles, int64s or strings of slen bytes) with coordinate k of every run. */
+static void coord_column(const ntas_spec *spec, int k, size_t slen, void *column)
+{
+    const ntas_param_desc *d = k < ntas_param_count ? &ntas_param_table[k] : NULL;
+    for (int i = 0; i < spec->n_runs; i++) {
+        const ntas_run *run = &spec->runs[i];
+        const ntas_params *p = &run->params;
+        if (slen) {
+            char *dst = (char *)column + (size_t)i * slen;
+            if (d) snprintf(dst, slen, "%s", ntas_param_get_choice(d, p));
+            else if (k == ntas_param_count + COORD_CASE) snprintf(dst, slen, "%s", run->case_name);
+            else ntas_hex64(run->key, dst);
+        } else if (d && d->type == NTAS_PT_INT) {
+            ((int64_t *)column)[i] = ntas_param_get_int(d, p);
+        } else {
+            double *col = column;
+            if (d) col[i] = ntas_param_get_real(d, p);
+            else if (k == ntas_param_count + COORD_RECORD_INTERVAL) col[i] = p->dt * (double)p->record_every;
+            else col[i] = run->vars[k - ntas_param_count - COORD_EXTRA];
+        }
+    }
+}
+
+static int write_run_coords(hid_t file, const ntas_spec *spec, hid_t run_scale)
+{
+    const int n = spec->n_runs;
+    hsize_t nn = (hsize_t)n;
+    void *column = malloc((size_t)(n > 0 ? n : 1) * (STR_CASE > 8 ? STR_CASE : 8));
+    int ok = column != NULL;
+    for (int k = 0; ok && k < coord_count(spec); k++) {
+        const ntas_param_desc *d = k < ntas_param_count ? &ntas_param_table[k] : NULL;
+        size_t slen = coord_strlen(k);
+        int is_int = !slen && d && d->type == NTAS_PT_INT;
+        hid_t ft = slen ? ntas_h5_str_type(slen) : H5Tcopy(is_int ? H5T_STD_I64LE : H5T_IEEE_F64LE);
+        hid_t mt = slen ? H5Tcopy(ft) : H5Tcopy(is_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE);
+        coord_column(spec, k, slen, column);
+        hid_t ds = ft >= 0 && mt >= 0 ? create_ds(file, coord_name(spec, k), ft, 1, &nn, NULL) : -1;
+        ok = ds >= 0 && H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, column) >= 0 &&
+             H5DSattach_scale(ds, run_scale, 0) >= 0;
+        if (ok && d) ok = ntas_h5_set_str_attr(ds, "description", d->meaning) == 0;
+        if (ok && d && d->unit[0]) ok = ntas_h5_set_str_attr(ds, "units", d->unit) == 0;
+        if (ok && k >= ntas_param_count + COORD_EXTRA) ok = ntas_h5_set_str_attr(ds, "description", "a [vars] variable of the sweep file") == 0;
+        if (ds >= 0) H5Dclose(ds);
+        if (ft >= 0) H5Tclose(ft);
+        if (mt >= 0) H5Tclose(mt);
+    }
+    free(column);
+    return ok ? 0 : -1;
+}
+
+typedef struct {
+    const ntas_spec *spec;
+    const char *coordinates;
+    int ok;
+} tag_ctx;
+
+static int is_coord(const ntas_spec *spec, const char *name)
+{
+    for (int k = 0; k < coord_count(spec); k++)
+        if (!strcmp(coord_name(spec, k), name)) return 1;
+    return 0;
+}
+
+static herr_t tag_one(hid_t root, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)info;
+    tag_ctx *t = data;
+    hid_t obj = H5Oopen(root, name, H5P_DEFAULT);
+    if (obj < 0) { t->ok = 0; return -1; }
+    if (H5Iget_type(obj) == H5I_DATASET) {
+        hid_t type = H5Dget_type(obj);
+        if (type < 0) t->ok = 0;
+        else if (H5Tget_class(type) == H5T_STRING && H5Aexists(obj, "_Encoding") == 0)
+            t->ok &= ntas_h5_set_str_attr(obj, "_Encoding", "utf-8") == 0;
+        if (type >= 0) H5Tclose(type);
+        htri_t scale = H5DSis_scale(obj);
+        if (scale < 0) t->ok = 0;
+        else if (!scale && !is_coord(t->spec, name))
+            t->ok &= ntas_h5_set_str_attr(obj, "coordinates", t->coordinates) == 0;
+    }
+    H5Oclose(obj);
+    return t->ok ? 0 : -1;
+}
+
+static int tag_for_xarray(hid_t file, const ntas_spec *spec)
+{
+    size_t len = 1;
+    for (int k = 0; k < coord_count(spec); k++) len += strlen(coord_name(spec, k)) + 1;
+    char *coordinates = malloc(len);
+    if (!coordinates) return -1;
+    coordinates[0] = '\0';
+    for (int k = 0; k < coord_count(spec); k++) {
+        if (k) strcat(coordinates, " ");
+        strcat(coordinates, coord_name(spec, k));
+    }
+    tag_ctx t = {spec, coordinates, 1};
+    herr_t rc = H5Literate(file, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, tag_one, &t);
+    free(coordinates);
+    return rc < 0 || !t.ok ? -1 : 0;
+}
+
+int ntas_store_check_names(const ntas_spec *spec, char *err, size_t errlen)
+{
+    for (int v = 0; v < spec->n_vars; v++) {
+        const char *name = spec->var_names[v];
+        int clash = !strcmp(name, "case") || !strcmp(name, "run_key") || !strcmp(name, "record_interval");
+        for (int d = 0; d < DIM_COUNT; d++) clash |= !strcmp(name, ntas_result_dim_name(d));
+        for (int k = 0; k < DS_COUNT; k++) clash |= !strcmp(name, desc_of(k).name);
+        clash |= !strcmp(name, "pretrained");
+        if (clash) {
+            snprintf(err, errlen, "%s: [vars] variable '%s' has the name of a dataset of the results file; rename it",
+                     spec->path, name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_from, int n_copy,
                       char *err, size_t errlen)
 {
@@ -237,47 +392,7 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         if (is_time) ok &= ntas_h5_set_str_attr(scale[d], "units", uniform_time ? "time (same units as dt, tau_w, tau_c)" : "record") == 0;
     }
 
-    /* Parameters: one 1-D dataset per key along run, plus case and run_key. */
-    double *col = malloc((size_t)n * sizeof(double));
-    char *scol = malloc((size_t)n * STR_CASE);
-    if (!col || !scol) ok = 0;
-    for (int k = 0; ok && k < ntas_param_count + 3; k++) {
-        const ntas_param_desc *d = k < ntas_param_count ? &ntas_param_table[k] : NULL;
-        const char *name = d ? d->key : k == ntas_param_count ? "case" : k == ntas_param_count + 1 ? "run_key" : "record_interval";
-        hid_t ft, mt;
-        size_t slen = 0;
-        if (d && d->type == NTAS_PT_CHOICE) {
-            for (int c = 0; d->choices[c]; c++) if (strlen(d->choices[c]) + 1 > slen) slen = strlen(d->choices[c]) + 1;
-        } else if (!d && k == ntas_param_count) slen = STR_CASE;
-        else if (!d && k == ntas_param_count + 1) slen = STR_KEY;
-        if (slen) { ft = ntas_h5_str_type(slen); mt = H5Tcopy(ft); }
-        else if ((d && d->type == NTAS_PT_REAL) || !d) { ft = H5Tcopy(H5T_IEEE_F64LE); mt = H5Tcopy(H5T_NATIVE_DOUBLE); }
-        else { ft = H5Tcopy(H5T_STD_I64LE); mt = H5Tcopy(H5T_NATIVE_INT64); }
-        for (int i = 0; i < n; i++) {
-            const ntas_params *p = &spec->runs[i].params;
-            if (slen) {
-                char *dst = scol + (size_t)i * slen;
-                if (d) snprintf(dst, slen, "%s", ntas_param_get_choice(d, p));
-                else if (k == ntas_param_count) snprintf(dst, slen, "%s", spec->runs[i].case_name);
-                else ntas_hex64(spec->runs[i].key, dst);
-            } else if (!d) col[i] = p->dt * (double)p->record_every;
-            else if (d->type == NTAS_PT_REAL) col[i] = ntas_param_get_real(d, p);
-            else ((int64_t *)col)[i] = ntas_param_get_int(d, p);
-        }
-        hsize_t nn = (hsize_t)n;
-        hid_t ds = create_ds(file, name, ft, 1, &nn, NULL);
-        ok &= ds >= 0 && H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, slen ? (void *)scol : (void *)col) >= 0;
-        if (ds >= 0) {
-            ok &= H5DSattach_scale(ds, scale[DIM_RUN], 0) >= 0;
-            if (d) ok &= ntas_h5_set_str_attr(ds, "description", d->meaning) == 0;
-            if (d && d->unit[0]) ok &= ntas_h5_set_str_attr(ds, "units", d->unit) == 0;
-            H5Dclose(ds);
-        }
-        H5Tclose(ft);
-        H5Tclose(mt);
-    }
-    free(col);
-    free(scol);
+    if (ok && write_run_coords(file, spec, scale[DIM_RUN]) != 0) ok = 0;
 
     /* Results, NaN-filled (status 0 = pending, message empty). */
     const double nan = NAN;
@@ -299,6 +414,7 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         H5Dclose(ds);
     }
     for (int d = 0; d < DIM_COUNT; d++) if (scale[d] >= 0) H5Dclose(scale[d]);
+    if (ok && tag_for_xarray(file, spec) != 0) ok = 0;
     char cerr[1024] = "";
     int copied = !ok || !copy_from || copy_results(file, copy_from, n_copy, cerr, sizeof cerr) == 0;
     /* The pretrained CNNs of the cnn runs (pretrain.h), copied when extending. */
@@ -427,10 +543,9 @@ int ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_
     if (fv < 0 || H5Aread(fv, H5T_NATIVE_INT64, &info->format_version) < 0) info->format_version = -1;
     if (fv >= 0) H5Aclose(fv);
     if (info->format_version != NTAS_FORMAT_VERSION) {
-        snprintf(err, errlen,
-                 "%s has results format %lld (ntasweep %s); this ntasweep writes format %d: extend or "
-                 "resume it with the ntasweep that wrote it, or start a new results file", path,
-                 (long long)info->format_version, info->version, NTAS_FORMAT_VERSION);
+        snprintf(err, errlen, "%s has results format %lld (written by ntasweep %s); this ntasweep reads and writes "
+                 "format %d. Finish or read it with ntasweep %s, or start a new file with --force-new (the old one is kept)",
+                 path, (long long)info->format_version, info->version, NTAS_FORMAT_VERSION, info->version);
         goto out;
     }
     hid_t sp = H5Dget_space(keys);
@@ -467,6 +582,59 @@ out:
     H5Fclose(file);
     if (rc) ntas_store_info_free(info);
     return rc;
+}
+
+/* A whole string attribute, malloc'ed (NULL if absent). */
+static char *read_str_attr_alloc(hid_t obj, const char *name)
+{
+    if (H5Aexists(obj, name) <= 0) return NULL;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+    size_t n = t >= 0 ? H5Tget_size(t) : 0;
+    char *buf = n ? calloc(n + 1, 1) : NULL;
+    if (buf && H5Aread(a, t, buf) < 0) {
+        free(buf);
+        buf = NULL;
+    }
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return buf;
+}
+
+int ntas_store_read_sweep(const char *path, ntas_stored_sweep *s, char *err, size_t errlen)
+{
+    silence_hdf5();
+    memset(s, 0, sizeof *s);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        snprintf(err, errlen, "%s: not a readable HDF5 file", path);
+        return -1;
+    }
+    read_str_attr(file, "ntasweep_version", s->version, sizeof s->version);
+    read_str_attr(file, "spec_file", s->spec_file, sizeof s->spec_file);
+    read_str_attr(file, "spec_hash", s->spec_hash, sizeof s->spec_hash);
+    s->format_version = -1;
+    if (H5Aexists(file, "format_version") > 0) {
+        hid_t fv = H5Aopen(file, "format_version", H5P_DEFAULT);
+        if (fv < 0 || H5Aread(fv, H5T_NATIVE_INT64, &s->format_version) < 0) s->format_version = -1;
+        if (fv >= 0) H5Aclose(fv);
+    }
+    s->spec_text = read_str_attr_alloc(file, "spec_text");
+    s->spec_overrides = read_str_attr_alloc(file, "spec_overrides");
+    H5Fclose(file);
+    if (!s->spec_text || !s->spec_overrides) {
+        snprintf(err, errlen, "%s: not an ntasweep results file (no spec_text or spec_overrides)", path);
+        ntas_stored_sweep_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+void ntas_stored_sweep_free(ntas_stored_sweep *s)
+{
+    free(s->spec_text);
+    free(s->spec_overrides);
+    memset(s, 0, sizeof *s);
 }
 
 void ntas_store_info_free(ntas_store_info *info)
