@@ -34,7 +34,7 @@
 #define MAX_FILES 16          /* main file plus includes */
 #define MAX_INCLUDE_DEPTH 8
 #define MAX_AXES 64
-#define MAX_VARS 32
+#define MAX_VARS NTAS_MAX_VARS
 #define VAR_BASE 1000         /* axis index of variable v is VAR_BASE + v */
 #define LOC_SHIFT 24
 #define LOC(file, line) (((file) << LOC_SHIFT) | (line))
@@ -1076,7 +1076,7 @@ static int expand(scan *sc, ntas_spec *s, plan *pl)
                 for (int si = 0; si < n_seeds; si++, r++) {
                     ntas_run *run = &s->runs[r];
                     int origin[128] = {0};
-                    double vars[MAX_VARS];
+                    double vars[MAX_VARS] = {0};
                     for (int v = 0; v < pl->n_vars; v++) parse_plain_real(pl->vars[v].value, &vars[v]);
                     ntas_params_defaults(&run->params);
                     for (int i = 0; i < pl->n_fixed; i++)
@@ -1131,8 +1131,12 @@ static int expand(scan *sc, ntas_spec *s, plan *pl)
                         return fail(sc, loc, bad, "%s%s", why, where);
                     }
                     run->key = ntas_params_run_key(&run->params);
+                    memcpy(run->vars, vars, sizeof run->vars);
                 }
     s->n_runs = (int)total;
+    /* The variables go into the results file beside the parameters. */
+    for (int v = 0; v < pl->n_vars; v++) snprintf(s->var_names[v], NTAS_NAME_LEN, "%s", pl->vars[v].name);
+    s->n_vars = pl->n_vars;
 
     /* Two runs computing the same thing would be one result stored twice. */
     ntas_run **sorted = malloc((size_t)total * sizeof *sorted);
