@@ -38,3 +38,7 @@ foreach(t slurm_requeue slurm_paper)
                        SKIP_RETURN_CODE 77 RESOURCE_LOCK local_slurm
                        ENVIRONMENT "NTASWEEP_MPIEXEC=${NTASWEEP_MPIEXEC}")
 endforeach()
+
+# tools/paper_check on a fake results directory: pass, differs (--strict fails), missing, --json.
+add_test(NAME paper_check COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/paper_check.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(paper_check PROPERTIES LABELS integration TIMEOUT 300)

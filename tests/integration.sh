@@ -397,7 +397,7 @@ figures_outcome)
   mpi 2 "$bin" run "$src/sweeps/figA13_rho.ini" -o "$tmp/figA13.h5" --quiet
   mpi 2 "$bin" run "$src/tests/figA2_outcome.ini" -o "$tmp/figA2.h5" --quiet
   mpi 2 "$bin" run "$src/tests/fig3_outcome.ini" -o "$tmp/fig3.h5" --quiet
-  check "Figs. 3, 8, A.2, A.13, A.16 outcomes" py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" \
+  check "Figs. 8, A.16, A.13, A.2, 3 outcomes" py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" \
     "$tmp/figA13.h5" "$tmp/figA2.h5" "$tmp/fig3.h5"
   finish
   ;;

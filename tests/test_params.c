@@ -77,6 +77,29 @@ static const char *blame(const char *const *kv, int n)
 #define BLAME(...) blame((const char *const[]){__VA_ARGS__}, \
     (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
 
+/* The cached run key (used to expand large sweeps) equals the plain one
+ * through a sequence where a first-release key, a late key and an added key
+ * (left out of the key at its default) change in every pattern. */
+static void test_run_key_cache(void)
+{
+    ntas_run_key_cache cache;
+    ntas_run_key_cache_init(&cache);
+    const double rho[] = {0, 0.5, 0, 0.25};
+    int bad = 0, n = 0;
+    for (int a = 0; a < 4; a++)
+        for (int seed = 0; seed < 3; seed++)
+            for (int w = 0; w < 2; w++, n++) {
+                ntas_params p;
+                ntas_params_defaults(&p);
+                p.rho = rho[a];
+                p.seed = seed;
+                p.tau_w = w ? 1.3 : 1.0;
+                p.d_in = n % 5 == 4 ? 16 : 12;   /* the first key changes now and then */
+                bad += ntas_params_run_key_cached(&cache, &p) != ntas_params_run_key(&p);
+            }
+    CHECK_MSG(bad == 0, "%d of %d cached run keys differ", bad, n);
+}
+
 static void test_validate_variants(void)
 {
     CHECK(!strcmp(BLAME("teacher", "correlated", "rho", "0.5"), ""));
@@ -197,6 +220,7 @@ int main(void)
 {
     test_defaults_parse();
     test_run_keys_unchanged();
+    test_run_key_cache();
     test_validate_variants();
     test_runs();
     return CHECK_DONE();

@@ -16,4 +16,4 @@ import sys
 import plot_fig3_composition
 
 if __name__ == "__main__":
-    sys.exit(plot_fig3_composition.main("figA12_composition", __doc__))
+    sys.exit(plot_fig3_composition.a12_figure(__doc__, "figA12_composition"))

@@ -138,6 +138,8 @@ const ntas_param_desc ntas_param_table[] = {
      "is marked failed", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
+_Static_assert(sizeof ntas_param_table / sizeof ntas_param_table[0] <= NTAS_RUN_KEY_MAX_PARAMS,
+               "ntas_run_key_cache holds one line per key: raise NTAS_RUN_KEY_MAX_PARAMS");
 
 int ntas_param_find(const char *key)
 {
@@ -220,8 +222,7 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
     memcpy(buf, text, n);
     buf[n] = '\0';
 
-    char range[64];
-    range_text(d, range, sizeof range);
+    char range[64];   /* filled only for a message: formatting costs more than parsing */
     /* Plain decimal only: strtod would also take hex (0x14), "infinity", ... */
     if (d->type != NTAS_PT_CHOICE && buf[strspn(buf, "0123456789+-.eE")] != '\0') {
         snprintf(err, errlen, "'%s' is not %s (plain decimal notation)", buf, d->type == NTAS_PT_INT ? "an integer" : "a number");
@@ -250,10 +251,12 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
             }
             v = (long long)r;
         } else if (errno == ERANGE) {
+            range_text(d, range, sizeof range);
             snprintf(err, errlen, "'%s' is out of range (must be %s)", buf, range);
             return -1;
         }
         if ((double)v < d->min || (double)v > d->max || (d->min_open && (double)v <= d->min)) {
+            range_text(d, range, sizeof range);
             snprintf(err, errlen, "%lld is out of range (must be %s)", v, range);
             return -1;
         }
@@ -267,6 +270,7 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
         if (!isfinite(v)) { snprintf(err, errlen, "'%s' is not a finite number", buf); return -1; }
         if (v == 0.0) v = 0.0;   /* -0 and 0 compute the same: one canonical text, one run key */
         if (v < d->min || v > d->max || (d->min_open && v <= d->min)) {
+            range_text(d, range, sizeof range);
             snprintf(err, errlen, "%s is out of range (must be %s)", buf, range);
             return -1;
         }
@@ -363,8 +367,18 @@ int ntas_params_cnn_model(const ntas_params *p)
 static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
 {
     if (!ntas_params_cnn_model(p)) {
+        /* Only these four defaults, found by field: all of them would cost
+         * more than the rest of validating a run (10^6-run sweeps). */
         ntas_params defaults;
-        ntas_params_defaults(&defaults);
+        memset(&defaults, 0, sizeof defaults);
+        for (int i = 0; i < ntas_param_count; i++) {
+            const ntas_param_desc *k = &ntas_param_table[i];
+            if (k->offset == offsetof(ntas_params, dataset) || k->offset == offsetof(ntas_params, label_map) ||
+                k->offset == offsetof(ntas_params, cnn_steps) || k->offset == offsetof(ntas_params, cnn_seed)) {
+                char why[128];
+                (void)ntas_param_parse(k, k->default_text, &defaults, why, sizeof why);
+            }
+        }
         const ntas_params *d = &defaults;
         const char *key = p->dataset != d->dataset ? "dataset" : p->label_map != d->label_map ? "label_map"
                         : p->cnn_steps != d->cnn_steps ? "cnn_steps" : p->cnn_seed != d->cnn_seed ? "cnn_seed" : NULL;
@@ -571,24 +585,52 @@ int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const c
     return validate_variant(p, err, errlen, bad_key);
 }
 
-uint64_t ntas_params_run_key(const ntas_params *p)
+void ntas_run_key_cache_init(ntas_run_key_cache *c)
 {
-    /* "key=value\n" for every key in table order; the seed tags the format. */
-    uint64_t h = ntas_hash64("ntasweep-run-key-v1", 19, 0);
-    char buf[160];
-    ntas_params defaults;
-    ntas_params_defaults(&defaults);
-    for (int i = 0; i < ntas_param_count; i++) {
+    memset(c, 0, sizeof *c);
+    ntas_params_defaults(&c->defaults);
+}
+
+/* "key=value\n" for every key in table order; the seed tags the format. A
+ * key's line is formatted again only when its value's bits change, and the
+ * hash resumes after the last unchanged key, which makes expanding a large
+ * sweep (one or two keys change per run) cheap. */
+uint64_t ntas_params_run_key_cached(ntas_run_key_cache *c, const ntas_params *p)
+{
+    int first_changed = ntas_param_count;
+    for (int i = ntas_param_count - 1; i >= 0; i--) {
+        uint64_t bits;
+        memcpy(&bits, (const char *)p + ntas_param_table[i].offset, sizeof bits);
+        if (!c->valid[i] || c->bits[i] != bits) first_changed = i;
+    }
+    uint64_t h = first_changed == 0 ? ntas_hash64("ntasweep-run-key-v1", 19, 0) : c->hash_after[first_changed - 1];
+    for (int i = first_changed; i < ntas_param_count; i++) {
         const ntas_param_desc *d = &ntas_param_table[i];
-        char val[128];
-        ntas_param_format(d, p, val, sizeof val);
-        if (d->added) {
-            char def[128];
-            ntas_param_format(d, &defaults, def, sizeof def);
-            if (strcmp(val, def) == 0) continue;
+        uint64_t bits;
+        memcpy(&bits, (const char *)p + d->offset, sizeof bits);
+        if (!c->valid[i] || c->bits[i] != bits) {
+            char val[128];
+            ntas_param_format(d, p, val, sizeof val);
+            c->len[i] = 0;
+            int same_as_default = 0;
+            if (d->added) {
+                char def[128];
+                ntas_param_format(d, &c->defaults, def, sizeof def);
+                same_as_default = strcmp(val, def) == 0;
+            }
+            if (!same_as_default) c->len[i] = snprintf(c->line[i], sizeof c->line[i], "%s=%s\n", d->key, val);
+            c->bits[i] = bits;
+            c->valid[i] = 1;
         }
-        int n = snprintf(buf, sizeof buf, "%s=%s\n", d->key, val);
-        h = ntas_hash64(buf, (size_t)n, h);
+        if (c->len[i] > 0) h = ntas_hash64(c->line[i], (size_t)c->len[i], h);
+        c->hash_after[i] = h;
     }
     return h;
+}
+
+uint64_t ntas_params_run_key(const ntas_params *p)
+{
+    ntas_run_key_cache c;
+    ntas_run_key_cache_init(&c);
+    return ntas_params_run_key_cached(&c, p);
 }

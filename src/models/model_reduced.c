@@ -161,7 +161,7 @@ static int reduced_init(void **state, const ntas_model_ctx *ctx, char *err, size
     if (p->reduced_init == NTAS_REDUCED_SPECIALIZED) {
         ntas_reduced_init_specialized(&s->red);
     } else if (p->reduced_init == NTAS_REDUCED_COLLAPSED) {
-        ntas_reduced_init_collapsed(&s->red);
+        ntas_reduced_init_collapsed(&s->red);   /* Fig. 4C: w1 = w2 = e1, c = 1/2 */
     } else {
         ntas_rng rng;
         ntas_rng_init(&rng, ntas_stream_key(ctx->run_key, "init"));

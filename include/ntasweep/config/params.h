@@ -142,5 +142,18 @@ int ntas_params_cnn_model(const ntas_params *p);
  * their default. Identifies a run by what it computes, not by its position
  * in a sweep. */
 uint64_t ntas_params_run_key(const ntas_params *p);
+/* The same key, for many parameter sets in a row: each key's text is kept
+ * and formatted again only when its value changes (expanding 10^6 runs). */
+#define NTAS_RUN_KEY_MAX_PARAMS 64
+typedef struct {
+    ntas_params defaults;
+    int valid[NTAS_RUN_KEY_MAX_PARAMS];
+    uint64_t bits[NTAS_RUN_KEY_MAX_PARAMS];
+    char line[NTAS_RUN_KEY_MAX_PARAMS][160];
+    int len[NTAS_RUN_KEY_MAX_PARAMS];   /* 0: key left out (added, at its default) */
+    uint64_t hash_after[NTAS_RUN_KEY_MAX_PARAMS];   /* the hash up to and including key i */
+} ntas_run_key_cache;
+void ntas_run_key_cache_init(ntas_run_key_cache *c);
+uint64_t ntas_params_run_key_cached(ntas_run_key_cache *c, const ntas_params *p);
 
 #endif
