@@ -206,10 +206,17 @@ static int cmd_run(const options *o)
     memset(&res, 0, sizeof res);
     memset(&lock, 0, sizeof lock);
 
-    /* Every rank reads the spec; input errors are found before any output. */
-    int loaded = ntas_spec_load(&spec, o->spec, o->sets, o->n_sets, err, sizeof err) == 0;
-    if (!loaded) {
-        if (rank == 0) fprintf(stderr, "ntasweep: %s\n", err);
+    /* Every rank reads the spec; input errors are found before any output.
+     * Only rank 0 expands the runs (it sends each worker its run with the
+     * assignment): a worker's memory does not grow with the sweep. */
+    int loaded = (rank == 0 ? ntas_spec_load : ntas_spec_load_text)(&spec, o->spec, o->sets, o->n_sets, err,
+                                                                    sizeof err) == 0;
+    int all_loaded = 0;
+    MPI_Allreduce(&loaded, &all_loaded, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (!all_loaded) {
+        if (rank == 0 && !loaded) fprintf(stderr, "ntasweep: %s\n", err);
+        else if (rank != 0 && !loaded) fprintf(stderr, "ntasweep: rank %d: %s\n", rank, err);
+        if (loaded) ntas_spec_free(&spec);
         MPI_Finalize();
         return NTAS_EXIT_INPUT;
     }
@@ -263,18 +270,8 @@ static int cmd_run(const options *o)
         code = decision;
         goto out;
     }
-    /* Every rank puts its run table in the file's order. */
-    int *order = rank == 0 ? res.order : malloc((size_t)spec.n_runs * sizeof *order);
-    int ok = order != NULL, all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (!all_ok) {
-        if (rank != 0) free(order);
-        code = NTAS_EXIT_FAILED;
-        goto out;
-    }
-    MPI_Bcast(order, spec.n_runs, MPI_INT, 0, MPI_COMM_WORLD);
-    ok = ntas_spec_set_runs(&spec, order, spec.n_runs, err, sizeof err) == 0;
-    if (rank != 0) free(order);
+    /* Rank 0 puts its run table in the file's order (workers have none). */
+    int ok = rank != 0 || ntas_spec_set_runs(&spec, res.order, spec.n_runs, err, sizeof err) == 0, all_ok = 0;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (!all_ok) {
         if (rank == 0) fprintf(stderr, "ntasweep: %s\n", err);
