@@ -35,3 +35,9 @@ foreach(t slurm_requeue slurm_paper)
   set_tests_properties(${t} PROPERTIES LABELS "integration;slurm" TIMEOUT 600
                        SKIP_RETURN_CODE 77 RESOURCE_LOCK local_slurm)
 endforeach()
+
+# A sweep across two MPI hosts made of network namespaces, one killed
+# mid-sweep and resumed (tests/two_hosts.sh); skipped (77) without the rights.
+add_test(NAME two_hosts COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/two_hosts.sh
+         $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
+set_tests_properties(two_hosts PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)
