@@ -17,6 +17,7 @@ DEBIAN_PACKAGES = {
     "numpy": "python3-numpy",
     "matplotlib": "python3-matplotlib",
     "xarray": "python3-xarray",
+    "pandas": "python3-pandas",
     "h5netcdf": "python3-h5netcdf",
 }
 

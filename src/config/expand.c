@@ -234,6 +234,7 @@ static int expand_one(ntas_ini_scan *sc, expander *ex, long r, ntas_run *run)
         return ntas_ini_fail(sc, loc, bad, "%s%s", why, where);
     }
     run->key = ntas_params_run_key_cached(&ex->keys, p);
+    memcpy(run->vars, vars, sizeof run->vars);   /* stored beside the parameters */
     return 0;
 }
 

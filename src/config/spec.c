@@ -62,7 +62,11 @@ static int load(ntas_spec *s, const char *path, const char *const *overrides, in
     if (!(s->path = strdup(path))) { snprintf(err, errlen, "out of memory"); goto out; }
     if (ntas_ini_read(&sc, path)) goto out;
     default_name(s, path);
-    if (ntas_plan_build(&sc, s, &pl, overrides, n_overrides) || (expand && ntas_expand(&sc, s, &pl))) goto out;
+    if (ntas_plan_build(&sc, s, &pl, overrides, n_overrides)) goto out;
+    /* The variables go into the results file beside the parameters. */
+    for (int v = 0; v < pl.n_vars; v++) snprintf(s->var_names[v], NTAS_NAME_LEN, "%s", pl.vars[v].name);
+    s->n_vars = pl.n_vars;
+    if (expand && ntas_expand(&sc, s, &pl)) goto out;
     if (set_text_and_hash(s, &sc, overrides, n_overrides) != 0) { snprintf(err, errlen, "out of memory"); goto out; }
     rc = 0;
 out:

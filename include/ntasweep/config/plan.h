@@ -16,7 +16,9 @@
 #define NTAS_MAX_RUNS 10000000L
 #define NTAS_MAX_LIST 100000
 #define NTAS_MAX_AXES 64
-#define NTAS_MAX_VARS 32
+#ifndef NTAS_MAX_VARS
+#define NTAS_MAX_VARS 32   /* = spec.h's */
+#endif
 #define NTAS_VAR_BASE 1000   /* axis index of variable v is NTAS_VAR_BASE + v */
 
 typedef struct {
