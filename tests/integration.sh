@@ -390,12 +390,15 @@ fastw_outcome)
   finish
   ;;
 figures_outcome)
-  # Qualitative outcomes the paper states for Figs. 8 and A.16 (full sweeps,
-  # a few seconds each) and A.2 (scaled down).
+  # Outcomes the paper and the authors' logged runs state for Figs. 8, A.16
+  # and A.13 (full sweeps, a few seconds each), 3 and A.2 (scaled down).
   mpi 2 "$bin" run "$src/sweeps/fig8.ini" -o "$tmp/fig8.h5" --quiet
   mpi 2 "$bin" run "$src/sweeps/figA16_few_shot.ini" -o "$tmp/figA16.h5" --quiet
+  mpi 2 "$bin" run "$src/sweeps/figA13_rho.ini" -o "$tmp/figA13.h5" --quiet
   mpi 2 "$bin" run "$src/tests/figA2_outcome.ini" -o "$tmp/figA2.h5" --quiet
-  check "Figs. 8, A.16, A.2 outcomes" py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" "$tmp/figA2.h5"
+  mpi 2 "$bin" run "$src/tests/fig3_outcome.ini" -o "$tmp/fig3.h5" --quiet
+  check "Figs. 8, A.16, A.13, A.2, 3 outcomes" py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" \
+    "$tmp/figA13.h5" "$tmp/figA2.h5" "$tmp/fig3.h5"
   finish
   ;;
 plot_smoke)
@@ -462,6 +465,7 @@ plot_smoke)
 validate_sweeps)
   # Every shipped sweep file is valid.
   for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini "$src"/tests/figA2_outcome.ini \
+           "$src"/tests/fig3_outcome.ini \
            "$src"/tests/plot_smoke/*.ini; do
     check "valid: ${f#"$src"/}" "$bin" validate "$f"
   done
@@ -486,8 +490,8 @@ cnn_sweep)
   # plan counts the one pretraining (three models share dataset, steps and
   # seed) apart from the runs; a sweep without CNN runs has none.
   "$bin" plan "$src/tests/cnn_smoke.ini" > "$tmp/plan"
-  check "plan estimates the one 150-step pretraining" \
-    grep -E "^pretraining: 1 CNN pretraining before the runs, estimated 13 s wall" "$tmp/plan"
+  check "plan estimates the one 150-step pretraining, shared by the ranks" \
+    grep -E "^pretraining: 1 CNN pretraining before the runs, estimated 16 s wall each at most on 1 rank \(shared by all ranks: 8 s on 2" "$tmp/plan"
   { sed '/^cnn_seed = /d' "$src/tests/cnn_smoke.ini"; printf '\n[grid]\ncnn_seed = 0, 1\n'; } > "$tmp/cnn_seeds.ini"
   check "two cnn_seed values mean two pretrainings" grep -E "^pretraining: 2 CNN pretrainings" <("$bin" plan "$tmp/cnn_seeds.ini")
   check "fig2 has no pretraining" not grep -q "^pretraining:" <("$bin" plan "$src/sweeps/fig2.ini")
@@ -626,7 +630,7 @@ bench_quick)
     # shellcheck disable=SC2086
     "$bin" bench $bad > /dev/null 2> "$tmp/err" || rc=$?
     check "bench $bad: exit 2" is "$rc" 2
-    check "bench $bad: says bad option" has "bad option" "$tmp/err"
+    check "bench $bad: names the option" has "ntasweep bench: .*${bad%% *}" "$tmp/err"
   done
   finish
   ;;

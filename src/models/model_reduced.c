@@ -33,6 +33,12 @@ void ntas_reduced_init_specialized(ntas_reduced *r)
     ntas_reduced_set(r, w, c);
 }
 
+void ntas_reduced_init_collapsed(ntas_reduced *r)
+{
+    const double w[4] = {1.0, 0.0, 1.0, 0.0}, c[2] = {0.5, 0.5};
+    ntas_reduced_set(r, w, c);
+}
+
 void ntas_reduced_init_random(ntas_reduced *r, double sigma, double gate0, ntas_rng *rng)
 {
     ntas_nta_init_params(&r->nta, sigma, gate0, rng);
@@ -154,6 +160,8 @@ static int reduced_init(void **state, const ntas_model_ctx *ctx, char *err, size
     }
     if (p->reduced_init == NTAS_REDUCED_SPECIALIZED) {
         ntas_reduced_init_specialized(&s->red);
+    } else if (p->reduced_init == NTAS_REDUCED_COLLAPSED) {
+        ntas_reduced_init_collapsed(&s->red);   /* Fig. 4C: w1 = w2 = e1, c = 1/2 */
     } else {
         ntas_rng rng;
         ntas_rng_init(&rng, ntas_stream_key(ctx->run_key, "init"));
