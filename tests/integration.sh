@@ -630,7 +630,7 @@ bench_quick)
     # shellcheck disable=SC2086
     "$bin" bench $bad > /dev/null 2> "$tmp/err" || rc=$?
     check "bench $bad: exit 2" is "$rc" 2
-    check "bench $bad: says bad option" has "bad option" "$tmp/err"
+    check "bench $bad: names the option" has "ntasweep bench: .*${bad%% *}" "$tmp/err"
   done
   finish
   ;;
