@@ -219,10 +219,11 @@ ntas_step_cost ntas_step_cost_of(const ntas_params *p)
         c.other_flops += 2.0 * b * dout;
         break;
     case NTAS_DATA_WISHART: {
+        /* The Bartlett factor A only, then G = (D A) A^T / B (kernels.h):
+         * two triangular products of d_out d_in (d_in + 1) / 2 multiply-adds. */
         ntas_wishart_cost w = ntas_wishart_cost_bartlett((int)p->d_in, (int)p->batch);
         c.normals = w.normals + w.chisq; /* one priming normal per chi-square */
-        c.other_flops += w.flops + 2.0 * en;
-        c.gemm_flops += 2.0 * dout * di * di;
+        c.other_flops += 2.0 * dout * di * (di + 1.0) + 2.0 * en;
         break;
     }
     default:
