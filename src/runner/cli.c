@@ -14,6 +14,7 @@
 #include "ntasweep/runner/cost.h"
 #include "ntasweep/runner/coord.h"
 #include "ntasweep/io/lock.h"
+#include "ntasweep/io/mpi_util.h"
 #include "ntasweep/config/params.h"
 #include "ntasweep/io/pretrain.h"
 #include "ntasweep/runner/resume.h"
@@ -192,6 +193,7 @@ static int cmd_run(const options *o)
      * process (SIGUSR1's default action), only stop the sweep before it begins. */
     ntas_coord_install_signal_handlers();
     MPI_Init(NULL, NULL);
+    ntas_mpi_errors_return(NULL, 0);   /* checked codes, not aborts: mpi_util.h */
     /* Runs are small; parallelism is across runs (MPI), not inside BLAS. */
     openblas_set_num_threads(1);
     int rank, size;
