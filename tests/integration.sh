@@ -1,31 +1,103 @@
 #!/usr/bin/env bash
-# End-to-end tests through the real binary, mpirun and the HDF5 file.
+# End-to-end tests through the real binary, the MPI launcher and the HDF5 file.
 # usage: integration.sh TEST NTASWEEP_BINARY SOURCE_DIR
+# Every assertion is a counted check (`check`); the last line is the real
+# tally, "N passed, M failed", and the exit status is non-zero if any check
+# failed or a step the checks depend on failed (then the tally says so).
+# Exit 77 (skipped, with the reason) when a test needs data that is absent.
+# MPI jobs go through tools/mpi-launch (NTASWEEP_MPIEXEC, set by ctest to the
+# launcher the build was configured with, picks Open MPI or MPICH).
 set -euo pipefail
 test=$1 bin=$2 src=$3
 tmp=$(mktemp -d /tmp/ntasweep-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+passed=0 failed=0 finished=0
+on_exit() {
+  local rc=$?
+  if [ "$finished" -eq 0 ] && [ "$rc" -ne 77 ]; then
+    echo "$passed passed, $failed failed, then a step failed (exit $rc) before the remaining checks"
+    [ "$rc" -ne 0 ] || rc=1
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+trap on_exit EXIT
+# check DESCRIPTION CMD...: run CMD, count a pass (exit 0) or a failure.
+check() {
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok   $what"
+  else failed=$((failed + 1)); echo "FAIL $what"; fi
+}
+# finish: the tally; non-zero if anything failed (or nothing was checked).
+finish() {
+  finished=1
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
+not() { ! "$@"; }
+has() { grep -q -- "$1" "$2"; }
+is() { [ "$1" = "$2" ] || { echo "  got '$1', expected '$2'"; return 1; }; }
+skip() { echo "SKIP: $*"; exit 77; }
 py() { "$src/tools/ntapython" "$@"; }
-mpi() { local np=$1; shift; mpirun -np "$np" --oversubscribe "$@"; }
+mpi() { local np=$1; shift; "$src/tools/mpi-launch" -n "$np" "$@"; }
 # Timing-dependent tests pick their moments as fractions of a reference
-# run's duration measured just before, so they work on fast and slow machines.
+# run's duration measured just before, so they work on fast and slow machines,
+# and retry with half the delay when the machine was faster than the reference.
 now() { date +%s.%N; }
 frac() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { printf "%.3f", (b - a) * f }'; }
+half() { awk -v d="$1" 'BEGIN { printf "%.3f", d / 2 }'; }
+# The data the CNN tests need, found as ntasweep finds it (README, "Data").
+fashion_dir() { echo "${NTASWEEP_FASHION_DIR:-/usr/share/datasets/fashion-mnist}"; }
+mnist_dir() { # for sweep files in directory $1
+  if [ -n "${NTASWEEP_MNIST_DIR:-}" ]; then echo "$NTASWEEP_MNIST_DIR"; return; fi
+  local d c
+  d=$(cd "$1" && pwd)
+  while :; do
+    for c in data/mnist shared/data/mnist-t10k; do
+      if [ -d "$d/$c" ]; then echo "$d/$c"; return; fi
+    done
+    [ "$d" != / ] || return 0
+    d=$(dirname "$d")
+  done
+}
+idx_dir() { compgen -G "$1/t10k-images-idx3-ubyte*" > /dev/null; }
+need_fashion() {
+  idx_dir "$(fashion_dir)" ||
+    skip "$test needs Fashion-MNIST in $(fashion_dir) (tools/install-deps installs dataset-fashion-mnist, or set NTASWEEP_FASHION_DIR)"
+}
+need_mnist() { # DIR of the sweep files
+  local d; d=$(mnist_dir "$1")
+  [ -n "$d" ] && idx_dir "$d" ||
+    skip "$test needs MNIST: no data/mnist or shared/data/mnist-t10k with t10k-images-idx3-ubyte[.gz] in $1 or above (put it in ../shared/data/mnist-t10k beside the checkout, or set NTASWEEP_MNIST_DIR)"
+}
+# group_alive PGID: does a process of group PGID (zombies aside) still exist?
+# Read entry by entry: a process may vanish between listing /proc and
+# reading its stat, which is no error, only one process fewer.
+group_alive() {
+  local f line rest
+  for f in /proc/[0-9]*/stat; do
+    { read -r line < "$f"; } 2> /dev/null || continue
+    rest=${line##*) }              # after "(comm) ": state ppid pgrp ...
+    read -r -a rest <<< "$rest"
+    [ "${rest[2]:-}" = "$1" ] && [ "${rest[0]}" != Z ] && return 0
+  done
+  return 1
+}
 
 case $test in
 fig2_outcome)
   # The full Fig. 2 sweep (20 runs), then the paper's qualitative outcome.
   mpi 2 "$bin" run "$src/sweeps/fig2.ini" -o "$tmp/fig2.h5" --quiet
-  py "$src/tests/check_fig2.py" "$tmp/fig2.h5"
+  check "the paper's Fig. 2 outcome" py "$src/tests/check_fig2.py" "$tmp/fig2.h5"
+  finish
   ;;
 ranks_bitwise)
   # Same sweep at 1, 2 and 3 ranks: every dataset bitwise equal.
   for np in 1 2 3; do
     mpi "$np" "$bin" run "$src/sweeps/smoke.ini" -o "$tmp/np$np.h5" --quiet
   done
-  py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
-  py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np3.h5"
+  check "1 and 2 ranks bitwise equal" py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
+  check "1 and 3 ranks bitwise equal" py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np3.h5"
+  finish
   ;;
 resume)
   # Running the same command again keeps every done run and changes nothing.
@@ -33,27 +105,27 @@ resume)
   cp "$tmp/a.h5" "$tmp/before.h5"
   mpi 2 "$bin" run "$src/sweeps/smoke.ini" -o "$tmp/a.h5" 2> "$tmp/log"
   cat "$tmp/log"
-  grep -q "0 done, 0 failed, 8 already done" "$tmp/log"
-  py "$src/tests/compare_h5.py" "$tmp/before.h5" "$tmp/a.h5"
+  check "the rerun finds every run done" has "0 done, 0 failed, 8 already done" "$tmp/log"
+  check "the rerun changes nothing" py "$src/tests/compare_h5.py" "$tmp/before.h5" "$tmp/a.h5"
   # Another sweep into the same file is refused and the file is untouched.
   cp "$tmp/a.h5" "$tmp/before-refused.h5"
   rc=0
   mpi 1 "$bin" run "$src/sweeps/smoke.ini" --set n_blocks=3 -o "$tmp/a.h5" 2> "$tmp/log" || rc=$?
   cat "$tmp/log"
-  [ "$rc" -eq 2 ] || { echo "expected exit 2 for another sweep, got $rc"; exit 1; }
-  grep -q "mix two different sweeps" "$tmp/log"
-  grep -q "n_blocks: 4 -> 3" "$tmp/log"
-  cmp "$tmp/before-refused.h5" "$tmp/a.h5"
-  [ ! -e "$tmp/a.h5.tmp" ]
-  echo "3 passed, 0 failed"
+  check "another sweep into the file: exit 2" is "$rc" 2
+  check "the refusal says why" has "mix two different sweeps" "$tmp/log"
+  check "the refusal shows the difference" has "n_blocks: 4 -> 3" "$tmp/log"
+  check "the refused file is untouched" cmp "$tmp/before-refused.h5" "$tmp/a.h5"
+  check "no a.h5.tmp left" not test -e "$tmp/a.h5.tmp"
+  finish
   ;;
 xarray_plot)
   # The file opens in xarray with named dims, and the Fig. 2 plot draws from it.
   mpi 2 "$bin" run "$src/sweeps/smoke.ini" -o "$tmp/s.h5" --quiet
-  py "$src/tests/check_xarray.py" "$tmp/s.h5"
-  "$src/tools/plot_fig2.py" "$tmp/s.h5" -o "$tmp/s.png"
-  [ -s "$tmp/s.png" ] || { echo "no PNG written"; exit 1; }
-  echo "2 passed, 0 failed"
+  check "opens in xarray with named dims" py "$src/tests/check_xarray.py" "$tmp/s.h5"
+  check "tools/plot_fig2.py draws it" "$src/tools/plot_fig2.py" "$tmp/s.h5" -o "$tmp/s.png"
+  check "a PNG was written" test -s "$tmp/s.png"
+  finish
   ;;
 kill9_resume)
   # kill -9 of the whole MPI job at random moments, then resume: the file
@@ -81,30 +153,27 @@ INI
   for trial in 1 2 3 4 5 6; do
     # The reference time is only a guide (the machine may have been busier
     # then): a kill that came after every run was done does not count, and
-    # the trial is repeated with half the delay, up to 4 times.
+    # the trial is repeated with half the delay, up to 6 times; a trial that
+    # never lands a kill fails the test.
     delay=$(frac "$t0" "$t1" "$(awk -v r=$RANDOM 'BEGIN { print 0.15 + 0.7 * r / 32768 }')")
-    for attempt in 1 2 3 4; do
+    landed=0
+    for attempt in 1 2 3 4 5 6; do
       rm -f "$tmp"/k.h5*
-      setsid mpirun -np 2 --oversubscribe "$bin" run "$tmp/k.ini" -o "$tmp/k.h5" --quiet --flush 0.3 &
+      # setsid: the launcher leads a process group of its own (its ranks
+      # included), so one kill reaches the whole MPI job.
+      setsid "$src/tools/mpi-launch" -n 2 "$bin" run "$tmp/k.ini" -o "$tmp/k.h5" --quiet --flush 0.3 &
       pid=$!
       sleep "$delay"
-      alive=0
-      if kill -0 "$pid" 2>/dev/null; then
-        kill -9 -- -"$pid" 2>/dev/null || true
-        alive=1
-      fi
-      wait "$pid" 2>/dev/null || true
-      # wait reaps mpirun only: a rank busy in the kernel (file I/O) can
-      # outlive it for a moment and still hold the lock rightly (CI saw the
-      # resume refused, "held by ntasweep process N"). Resume once every
-      # process of the killed group is gone (zombies aside), as a scheduler
-      # would before the next allocation.
-      for _ in $(seq 200); do
-        left=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$pid" '$5 == g && $3 != "Z"' | wc -l)
-        [ "$left" -eq 0 ] && break
-        sleep 0.05
-      done
-      echo "trial $trial.$attempt: killed after $delay s"
+      sent=0
+      kill -9 -- -"$pid" 2>/dev/null && sent=1
+      rc=0; wait "$pid" 2>/dev/null || rc=$?
+      # wait reaps the launcher only: a rank busy in the kernel (file I/O)
+      # can outlive it for a moment and still hold the lock rightly. Resume
+      # once every process of the killed group is gone (zombies aside), as a
+      # scheduler would before the next allocation.
+      for _ in $(seq 600); do group_alive "$pid" || break; sleep 0.05; done
+      if group_alive "$pid"; then echo "process group $pid still alive 30 s after kill -9"; exit 1; fi
+      echo "trial $trial.$attempt: kill -9 after $delay s (sent: $sent, launcher exit status $rc)"
       done_runs=none
       if [ -e "$tmp/k.h5" ]; then
         py "$src/tests/check_partial.py" "$tmp/ref.h5" "$tmp/k.h5" > "$tmp/partial.txt"
@@ -113,67 +182,98 @@ INI
       else
         echo "(killed before the file was renamed into place)"
       fi
+      if [ "$rc" -eq 137 ] && [ "$done_runs" != 24 ]; then
+        # The kill landed mid-sweep: the launcher died of SIGKILL (exit
+        # status 137) and the file, if any, is partial (every run flagged
+        # done was checked against the reference by check_partial.py).
+        check "trial $trial.$attempt: killed mid-sweep (exit 137, $done_runs runs done)" true
+        landed=1
+      elif [ "$rc" -eq 137 ]; then
+        echo "(the kill came after every run was done: retrying sooner)"
+      else
+        # The sweep ended before the kill: nothing was tested; retry sooner.
+        check "trial $trial.$attempt: a job that ended by itself exited 0" is "$rc" 0
+        check "trial $trial.$attempt: a job that ended by itself left the whole sweep" is "$done_runs" 24
+      fi
       # The killed job left a stale lock (and maybe k.h5.tmp); the resume takes over.
       mpi 2 "$bin" run "$tmp/k.ini" -o "$tmp/k.h5" --quiet
-      py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$tmp/k.h5"
-      [ ! -e "$tmp/k.h5.lock" ] || { echo "lock file left behind"; exit 1; }
-      if [ "$alive" = 1 ] && [ "$done_runs" != 24 ]; then kills=$((kills + 1)); break; fi
-      delay=$(awk -v d="$delay" 'BEGIN { printf "%.3f", d / 2 }')
+      check "trial $trial.$attempt: resumed to a file bitwise equal to the reference" \
+        py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$tmp/k.h5"
+      check "trial $trial.$attempt: no lock file left behind" not test -e "$tmp/k.h5.lock"
+      [ "$landed" -eq 0 ] || break
+      delay=$(half "$delay")
     done
+    check "trial $trial: a kill -9 landed mid-sweep" is "$landed" 1
+    kills=$((kills + landed))
   done
-  echo "$kills kills, resumed to a bitwise-equal file"
+  echo "$kills kills mid-sweep, each resumed to a bitwise-equal file"
+  finish
   ;;
 signal_stop)
-  # SIGTERM/SIGINT to a rank and USR1 through mpirun: exit 3, a valid file
-  # with the finished runs, and a resume that completes it bitwise.
+  # SIGTERM/SIGINT to a rank and USR1 through the launcher: exit 3, a valid
+  # file with the finished runs, and a resume that completes it bitwise.
   sweep=(run "$src/sweeps/fig2.ini" --set n_blocks=10)
   t0=$(now); mpi 2 "$bin" "${sweep[@]}" -o "$tmp/ref.h5" --quiet; t1=$(now)
   echo "reference sweep: $(frac "$t0" "$t1" 1) s on 2 ranks"
+  # wait_started PID FILE: until the job has created FILE (it runs), or fail.
+  wait_started() {
+    for _ in $(seq 1200); do
+      [ -e "$2" ] && return 0
+      kill -0 "$1" 2>/dev/null || { echo "the job ended before it created $2"; return 1; }
+      sleep 0.05
+    done
+    echo "$2 did not appear within 60 s"; return 1
+  }
   for sig in TERM INT; do
-    # One process takes about twice the reference time: stop it mid-way.
-    # If the reference was timed at a busier moment and the sweep finished
-    # before the signal (exit 0), retry with half the delay.
+    # One process takes about twice the reference time: stop it mid-way,
+    # counted from the moment its file exists. If the reference was timed at
+    # a busier moment and the sweep finished before the signal (exit 0),
+    # retry with half the delay.
     delay=$(frac "$t0" "$t1" 0.6)
-    for attempt in 1 2 3 4; do
+    for attempt in 1 2 3 4 5 6; do
       rm -f "$tmp/$sig.h5"*
       "$bin" "${sweep[@]}" -o "$tmp/$sig.h5" --grace 0 --quiet &
       pid=$!
+      wait_started "$pid" "$tmp/$sig.h5"
       sleep "$delay"
       kill -"$sig" "$pid" 2>/dev/null || true
       rc=0; wait "$pid" || rc=$?
       [ "$rc" -eq 0 ] || break
-      delay=$(awk -v d="$delay" 'BEGIN { printf "%.3f", d / 2 }')
+      echo "SIG$sig after $delay s came too late (the sweep was done): retrying sooner"
+      delay=$(half "$delay")
     done
-    [ "$rc" -eq 3 ] || { echo "SIG$sig: expected exit 3, got $rc"; exit 1; }
+    check "SIG$sig: exit 3" is "$rc" 3
     rc=0; "$bin" status "$tmp/$sig.h5" > "$tmp/status" || rc=$?
     cat "$tmp/status"
-    [ "$rc" -eq 3 ] || { echo "status of a stopped sweep: expected 3, got $rc"; exit 1; }
-    grep -q "pending" "$tmp/status"
-    py "$src/tests/check_partial.py" "$tmp/ref.h5" "$tmp/$sig.h5"
+    check "SIG$sig: status of the stopped sweep exits 3" is "$rc" 3
+    check "SIG$sig: status shows pending runs" has "pending" "$tmp/status"
+    check "SIG$sig: every run flagged done is right" py "$src/tests/check_partial.py" "$tmp/ref.h5" "$tmp/$sig.h5"
     mpi 2 "$bin" "${sweep[@]}" -o "$tmp/$sig.h5" --quiet
-    py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$tmp/$sig.h5"
+    check "SIG$sig: resumed bitwise equal" py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$tmp/$sig.h5"
   done
-  # SLURM's --signal path: USR1 to mpirun, which forwards it to every rank.
-  # A long grace lets the running runs finish: they are done, not abandoned.
+  # SLURM's --signal path: USR1 to the launcher, which forwards it to every
+  # rank. A long grace lets the running runs finish: done, not abandoned.
   delay=$(frac "$t0" "$t1" 0.6)
-  for attempt in 1 2 3 4; do
+  for attempt in 1 2 3 4 5 6; do
     rm -f "$tmp/usr1.h5"*
-    mpirun -np 2 --oversubscribe "$bin" "${sweep[@]}" -o "$tmp/usr1.h5" --grace 600 2> "$tmp/log" &
+    mpi 2 "$bin" "${sweep[@]}" -o "$tmp/usr1.h5" --grace 600 2> "$tmp/log" &
     pid=$!
+    wait_started "$pid" "$tmp/usr1.h5"
     sleep "$delay"
     kill -USR1 "$pid" 2>/dev/null || true
     rc=0; wait "$pid" || rc=$?
     [ "$rc" -eq 0 ] || break
-    delay=$(awk -v d="$delay" 'BEGIN { printf "%.3f", d / 2 }')
+    echo "USR1 after $delay s came too late (the sweep was done): retrying sooner"
+    delay=$(half "$delay")
   done
   cat "$tmp/log"
-  [ "$rc" -eq 3 ] || { echo "USR1 via mpirun: expected exit 3, got $rc"; exit 1; }
-  grep -q "stop requested (signal 10)" "$tmp/log"
-  grep -q "(0 abandoned mid-run)" "$tmp/log"
-  py "$src/tests/check_partial.py" "$tmp/ref.h5" "$tmp/usr1.h5"
+  check "USR1 via the launcher: exit 3" is "$rc" 3
+  check "USR1 reached the ranks" has "stop requested (signal 10)" "$tmp/log"
+  check "USR1 with a long grace abandons no run" has "(0 abandoned mid-run)" "$tmp/log"
+  check "USR1: every run flagged done is right" py "$src/tests/check_partial.py" "$tmp/ref.h5" "$tmp/usr1.h5"
   mpi 2 "$bin" "${sweep[@]}" -o "$tmp/usr1.h5" --quiet
-  py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$tmp/usr1.h5"
-  echo "3 passed, 0 failed"
+  check "USR1: resumed bitwise equal" py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$tmp/usr1.h5"
+  finish
   ;;
 extend_lock)
   # New grid points: only they run, appended; the result equals a fresh run
@@ -187,40 +287,65 @@ extend_lock)
   mpi 2 "$bin" run "$smoke" -o "$tmp/a.h5" --quiet
   mpi 2 "$bin" run "$tmp/ext.ini" -o "$tmp/a.h5" 2> "$tmp/log"
   cat "$tmp/log"
-  grep -q "4 new runs appended to its 8" "$tmp/log"
-  grep -q "4 done, 0 failed, 8 already done before" "$tmp/log"
+  check "extension appends the 4 new runs" has "4 new runs appended to its 8" "$tmp/log"
+  check "extension runs only the new runs" has "4 done, 0 failed, 8 already done before" "$tmp/log"
   mpi 2 "$bin" run "$tmp/ext.ini" -o "$tmp/fresh.h5" --quiet
-  py "$src/tests/compare_h5.py" --by-key "$tmp/fresh.h5" "$tmp/a.h5"
+  check "extended file equals a fresh run, run by run" py "$src/tests/compare_h5.py" --by-key "$tmp/fresh.h5" "$tmp/a.h5"
   cp "$tmp/a.h5" "$tmp/before.h5"
   rc=0; "$bin" run "$tmp/lost.ini" -o "$tmp/a.h5" 2> "$tmp/log" || rc=$?
   cat "$tmp/log"
-  [ "$rc" -eq 2 ] || { echo "lost points: expected exit 2, got $rc"; exit 1; }
-  grep -q "tau_w: 1.3, 1, 0.8 -> 1.3, 0.7" "$tmp/log"
-  cmp "$tmp/before.h5" "$tmp/a.h5"
+  check "lost points: exit 2" is "$rc" 2
+  check "lost points: the diff is shown" has "tau_w: 1.3, 1, 0.8 -> 1.3, 0.7" "$tmp/log"
+  check "lost points: the file is untouched" cmp "$tmp/before.h5" "$tmp/a.h5"
   "$bin" run "$tmp/lost.ini" -o "$tmp/a.h5" --force-new --quiet
-  cmp "$tmp/before.h5" "$tmp/a.h5.old-1"
-  [ "$("$bin" status "$tmp/a.h5" | grep -c '8 total, 8 done')" -eq 1 ]
-  # A second writer while the first runs.
-  "$bin" run "$src/sweeps/fig2.ini" -o "$tmp/c.h5" --quiet &
-  pid=$!
-  for _ in $(seq 100); do [ -e "$tmp/c.h5.lock" ] && break; sleep 0.1; done
-  [ -e "$tmp/c.h5.lock" ] || { echo "no lock file while running"; exit 1; }
-  rc=0; "$bin" run "$src/sweeps/fig2.ini" -o "$tmp/c.h5" 2> "$tmp/log" || rc=$?
+  check "--force-new keeps the old file as .old-1" cmp "$tmp/before.h5" "$tmp/a.h5.old-1"
+  check "--force-new wrote the new sweep" has "8 total, 8 done" <("$bin" status "$tmp/a.h5")
+  # A second writer while the first runs. The first writer is one process
+  # on a sweep long enough (about 2000 s of work) that it cannot be done
+  # before it is stopped by USR1 below; the second writer goes only once the
+  # first holds the lock as `status` sees it (an observable state, not a
+  # guess of how long start-up takes). Should the first writer still have
+  # ended before the refusal was seen (an absurdly fast machine), it is
+  # retried with a 10 times longer sweep.
+  blocks=2000
+  for attempt in 1 2 3; do
+    rm -f "$tmp"/c.h5*
+    long=(run "$src/sweeps/fig2.ini" --set n_blocks=$blocks --set record_every=100000 -o "$tmp/c.h5")
+    "$bin" "${long[@]}" --grace 0 --quiet &
+    pid=$!
+    held=0
+    for _ in $(seq 1200); do
+      kill -0 "$pid" 2>/dev/null || break
+      if [ -e "$tmp/c.h5" ] && "$bin" status "$tmp/c.h5" 2>/dev/null | grep -q "lock: .*held by ntasweep process $pid"; then
+        held=1; break
+      fi
+      sleep 0.05
+    done
+    check "the first writer holds the lock (status names its pid)" is "$held" 1
+    rc2=0; "$bin" "${long[@]}" 2> "$tmp/log" || rc2=$?
+    running=0; kill -0 "$pid" 2>/dev/null && running=1
+    if [ "$running" -eq 1 ]; then
+      kill -USR1 "$pid"
+      rc=0; wait "$pid" || rc=$?
+      break
+    fi
+    rc=0; wait "$pid" || rc=$?
+    echo "the first writer ended (exit $rc) before the second was refused: retrying with a longer sweep"
+    blocks=$((blocks * 10))
+  done
   cat "$tmp/log"
-  [ "$rc" -eq 2 ] || { echo "second writer: expected exit 2, got $rc"; exit 1; }
-  grep -q "being written by another job" "$tmp/log"
-  "$bin" status "$tmp/c.h5" > "$tmp/status" || true
-  grep -q "lock: .*held by ntasweep process $pid" "$tmp/status"
-  kill -USR1 "$pid"
-  rc=0; wait "$pid" || rc=$?
-  [ "$rc" -eq 3 ] || { echo "first writer after USR1: expected 3, got $rc"; exit 1; }
-  [ ! -e "$tmp/c.h5.lock" ] || { echo "lock not released"; exit 1; }
+  check "second writer: exit 2" is "$rc2" 2
+  check "second writer: told the file is being written" has "being written by another job" "$tmp/log"
+  check "first writer after USR1: exit 3" is "$rc" 3
+  check "first writer released the lock" not test -e "$tmp/c.h5.lock"
   # A stale lock (dead process on this host) is taken over.
   sleep 100 & dead=$!; kill "$dead"; wait "$dead" 2>/dev/null || true
   echo "$(hostname) $dead" > "$tmp/a.h5.lock"
-  "$bin" run "$tmp/lost.ini" -o "$tmp/a.h5" 2> "$tmp/log"
-  grep -q "removed a stale lock" "$tmp/log"
-  echo "6 passed, 0 failed"
+  rc=0; "$bin" run "$tmp/lost.ini" -o "$tmp/a.h5" 2> "$tmp/log" || rc=$?
+  cat "$tmp/log"
+  check "stale lock: the run goes ahead" is "$rc" 0
+  check "stale lock: removed and said so" has "removed a stale lock" "$tmp/log"
+  finish
   ;;
 variants_bitwise)
   # Every model variant end to end: 1 and 2 ranks bitwise equal, the file
@@ -228,21 +353,24 @@ variants_bitwise)
   for np in 1 2; do
     mpi "$np" "$bin" run "$src/sweeps/smoke_variants.ini" -o "$tmp/np$np.h5" --quiet
   done
-  "$bin" status "$tmp/np2.h5" | grep -q "14 total, 14 done, 0 failed"
-  py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
-  py "$src/tests/check_xarray.py" "$tmp/np2.h5"
+  check "every variant run done" has "14 total, 14 done, 0 failed" <("$bin" status "$tmp/np2.h5")
+  check "1 and 2 ranks bitwise equal" py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
+  check "opens in xarray with named dims" py "$src/tests/check_xarray.py" "$tmp/np2.h5"
+  finish
   ;;
 variants_outcome)
   # The variants' qualitative outcomes (fc specialises, redundant paths decay
   # under a weight cost, composition adapts fast), scaled down.
   mpi 2 "$bin" run "$src/tests/variants_outcome.ini" -o "$tmp/v.h5" --quiet
-  py "$src/tests/check_variants.py" "$tmp/v.h5"
+  check "the variants' outcomes" py "$src/tests/check_variants.py" "$tmp/v.h5"
+  finish
   ;;
 fastw_outcome)
   # Fig. 5's fast-weight cell specialises in the authors' scaling (unit) and
   # not in the published code's (fan_in); the loss normalisation of each.
   mpi 2 "$bin" run "$src/tests/fastw_outcome.ini" -o "$tmp/fw.h5" --quiet
-  py "$src/tests/check_fastw.py" "$tmp/fw.h5"
+  check "fast weights specialise in unit scaling only" py "$src/tests/check_fastw.py" "$tmp/fw.h5"
+  finish
   ;;
 figures_outcome)
   # Qualitative outcomes the paper states for Figs. 8 and A.16 (full sweeps,
@@ -250,13 +378,17 @@ figures_outcome)
   mpi 2 "$bin" run "$src/sweeps/fig8.ini" -o "$tmp/fig8.h5" --quiet
   mpi 2 "$bin" run "$src/sweeps/figA16_few_shot.ini" -o "$tmp/figA16.h5" --quiet
   mpi 2 "$bin" run "$src/tests/figA2_outcome.ini" -o "$tmp/figA2.h5" --quiet
-  py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" "$tmp/figA2.h5"
+  check "Figs. 8, A.16, A.2 outcomes" py "$src/tests/check_figures.py" "$tmp/fig8.h5" "$tmp/figA16.h5" "$tmp/figA2.h5"
+  finish
   ;;
 plot_smoke)
   # Every figure sweep has a plot script and a tiny version in tests/plot_smoke/
   # (which includes the sweep and shrinks it), and each plot script has both:
   # no figure is skipped silently. Each tiny sweep runs on 2 ranks and its plot
-  # script must write a PNG.
+  # script must write a PNG. The CNN figures (fig7: MNIST, figA15:
+  # Fashion-MNIST) need their data: without it the test is skipped.
+  need_mnist "$src/tests/plot_smoke"
+  need_fashion
   missing=0
   for f in "$src"/sweeps/*.ini; do
     name=$(basename "$f" .ini)
@@ -273,7 +405,7 @@ plot_smoke)
     [ -e "$src/tools/plot_$name.py" ] || { echo "tests/plot_smoke/$name.ini has no tools/plot_$name.py"; missing=1; }
     grep -q "^include = ../../sweeps/$name.ini\$" "$t" || { echo "tests/plot_smoke/$name.ini does not include ../../sweeps/$name.ini"; missing=1; }
   done
-  [ "$missing" -eq 0 ] || exit 1
+  check "every figure sweep has a plot script and a tiny sweep, and back" is "$missing" 0
   # The runs one after another on 2 ranks, then the plots two at a time.
   names=()
   t0=$(now)
@@ -307,88 +439,88 @@ plot_smoke)
   done
   for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
   echo "plots drawn in $(frac "$t0" "$(now)" 1) s"
-  echo "$(( ${#names[@]} - failed )) passed, $failed failed"
-  [ "$failed" -eq 0 ]
+  check "all ${#names[@]} plot scripts drew a PNG ($failed failed)" is "$failed" 0
+  finish
   ;;
 validate_sweeps)
   # Every shipped sweep file is valid.
-  n=0
   for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini "$src"/tests/figA2_outcome.ini \
            "$src"/tests/plot_smoke/*.ini; do
-    "$bin" validate "$f"
-    n=$((n + 1))
+    check "valid: ${f#"$src"/}" "$bin" validate "$f"
   done
-  echo "$n passed, 0 failed"
+  finish
   ;;
 tiny_runs)
   # 10 000 one-step runs all complete; the benchmark prints the per-run overhead.
   "$src/tools/bench-overhead" --runs 10000 --ranks 2 --bin "$bin" --keep "$tmp/tiny.h5"
   "$bin" status "$tmp/tiny.h5" | tee "$tmp/status"
-  grep -q "10000 total, 10000 done, 0 failed, 0 pending" "$tmp/status"
+  check "all 10 000 runs done" has "10000 total, 10000 done, 0 failed, 0 pending" "$tmp/status"
+  finish
   ;;
 cnn_sweep)
   # The CNN-embedded variant end to end on 6000 + 1000 real Fashion-MNIST
   # images: one short pretraining per sweep, the heads' outcome, 1 and 2
   # ranks bitwise equal, resume without pretraining again, extension copies
   # the pretraining, and other data in the directory is refused.
-  fashion=/usr/share/datasets/fashion-mnist
-  [ -d "$fashion" ] || { echo "missing $fashion (tools/install-deps installs dataset-fashion-mnist)"; exit 1; }
+  need_fashion
+  fashion=$(fashion_dir)
   py "$src/tests/make_idx_subset.py" "$fashion" "$tmp/fsub" --train 6000 --test 1000
   export NTASWEEP_FASHION_DIR="$tmp/fsub"
   # plan counts the one pretraining (three models share dataset, steps and
   # seed) apart from the runs; a sweep without CNN runs has none.
   "$bin" plan "$src/tests/cnn_smoke.ini" > "$tmp/plan"
-  grep -E "^pretraining: 1 CNN pretraining before the runs, estimated 13 s wall" "$tmp/plan" \
-    || { echo "plan of cnn_smoke.ini does not estimate its one 150-step pretraining:"; cat "$tmp/plan"; exit 1; }
+  check "plan estimates the one 150-step pretraining" \
+    grep -E "^pretraining: 1 CNN pretraining before the runs, estimated 13 s wall" "$tmp/plan"
   { sed '/^cnn_seed = /d' "$src/tests/cnn_smoke.ini"; printf '\n[grid]\ncnn_seed = 0, 1\n'; } > "$tmp/cnn_seeds.ini"
-  "$bin" plan "$tmp/cnn_seeds.ini" | grep -E "^pretraining: 2 CNN pretrainings" \
-    || { echo "two cnn_seed values should mean two pretrainings"; exit 1; }
-  if "$bin" plan "$src/sweeps/fig2.ini" | grep -q "^pretraining:"; then echo "fig2 has no pretraining"; exit 1; fi
+  check "two cnn_seed values mean two pretrainings" grep -E "^pretraining: 2 CNN pretrainings" <("$bin" plan "$tmp/cnn_seeds.ini")
+  check "fig2 has no pretraining" not grep -q "^pretraining:" <("$bin" plan "$src/sweeps/fig2.ini")
   mpi 2 "$bin" run "$src/tests/cnn_smoke.ini" -o "$tmp/np2.h5" 2> "$tmp/log"
   cat "$tmp/log"
-  grep -q "pretrained the fashion CNN" "$tmp/log"
-  py "$src/tests/check_cnn.py" "$tmp/np2.h5" --min-accuracy 0.78
+  check "the sweep pretrained the CNN" has "pretrained the fashion CNN" "$tmp/log"
+  check "the heads' outcome" py "$src/tests/check_cnn.py" "$tmp/np2.h5" --min-accuracy 0.78
   "$src/tools/plot_fig7.py" "$tmp/np2.h5" -o "$tmp/fig7.png"
   "$src/tools/plot_figA15.py" "$tmp/np2.h5" -o "$tmp/figA15.png"
-  [ -s "$tmp/fig7.png" ] && [ -s "$tmp/figA15.png" ] || { echo "no PNG written"; exit 1; }
+  check "plot_fig7.py and plot_figA15.py wrote PNGs" test -s "$tmp/fig7.png" -a -s "$tmp/figA15.png"
   mpi 1 "$bin" run "$src/tests/cnn_smoke.ini" -o "$tmp/np1.h5" --quiet
-  py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
+  check "1 and 2 ranks bitwise equal" py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
   # Resume: nothing is pretrained or run again, nothing changes.
   cp "$tmp/np2.h5" "$tmp/before.h5"
   mpi 2 "$bin" run "$src/tests/cnn_smoke.ini" -o "$tmp/np2.h5" 2> "$tmp/log"
   cat "$tmp/log"
-  grep -q "read from the results file" "$tmp/log"
-  grep -q "0 done, 0 failed, 6 already done" "$tmp/log"
-  if grep -q "pretraining the" "$tmp/log"; then echo "pretrained again on resume"; exit 1; fi
-  py "$src/tests/compare_h5.py" "$tmp/before.h5" "$tmp/np2.h5"
+  check "resume reads the pretraining back" has "read from the results file" "$tmp/log"
+  check "resume runs nothing again" has "0 done, 0 failed, 6 already done" "$tmp/log"
+  check "resume does not pretrain again" not grep -q "pretraining the" "$tmp/log"
+  check "resume changes nothing" py "$src/tests/compare_h5.py" "$tmp/before.h5" "$tmp/np2.h5"
   # Extension (a third seed): the pretraining is copied, not redone.
   sed 's/^replicates = 2/replicates = 3/' "$src/tests/cnn_smoke.ini" > "$tmp/cnn3.ini"
   mpi 2 "$bin" run "$tmp/cnn3.ini" -o "$tmp/np2.h5" 2> "$tmp/log"
   cat "$tmp/log"
-  grep -q "3 done, 0 failed, 6 already done" "$tmp/log"
-  if grep -q "pretraining the" "$tmp/log"; then echo "pretrained again on extension"; exit 1; fi
-  py "$src/tests/check_cnn.py" "$tmp/np2.h5" --same-pretrained "$tmp/before.h5"
+  check "extension runs only the new seed" has "3 done, 0 failed, 6 already done" "$tmp/log"
+  check "extension does not pretrain again" not grep -q "pretraining the" "$tmp/log"
+  check "extension keeps the same pretraining" py "$src/tests/check_cnn.py" "$tmp/np2.h5" --same-pretrained "$tmp/before.h5"
   # Other images under the same name: refused (exit 2), the file untouched.
   py "$src/tests/make_idx_subset.py" "$fashion" "$tmp/fflip" --train 6000 --test 1000 --flip-pixel
   cp "$tmp/np2.h5" "$tmp/before.h5"
   rc=0
   NTASWEEP_FASHION_DIR="$tmp/fflip" mpi 2 "$bin" run "$tmp/cnn3.ini" -o "$tmp/np2.h5" 2> "$tmp/log" || rc=$?
   cat "$tmp/log"
-  [ "$rc" -eq 2 ] || { echo "expected exit 2 for changed data, got $rc"; exit 1; }
-  grep -q "has no pretraining of dataset = fashion" "$tmp/log"
-  cmp "$tmp/before.h5" "$tmp/np2.h5"
+  check "changed data: exit 2" is "$rc" 2
+  check "changed data: the message says so" has "has no pretraining of dataset = fashion" "$tmp/log"
+  check "changed data: the file is untouched" cmp "$tmp/before.h5" "$tmp/np2.h5"
   # A missing dataset is bad input before any file exists.
   rc=0
   NTASWEEP_FASHION_DIR="$tmp/nowhere" mpi 1 "$bin" run "$tmp/cnn3.ini" -o "$tmp/none.h5" 2> "$tmp/log" || rc=$?
   cat "$tmp/log"
-  [ "$rc" -eq 2 ] && grep -q "NTASWEEP_FASHION_DIR=$tmp/nowhere: no t10k" "$tmp/log" && [ ! -e "$tmp/none.h5" ] ||
-    { echo "expected exit 2 and no file for a missing dataset, got $rc"; exit 1; }
-  echo "cnn_sweep: 10 passed, 0 failed"
+  check "missing data: exit 2" is "$rc" 2
+  check "missing data: the message names the directory" has "NTASWEEP_FASHION_DIR=$tmp/nowhere: no t10k" "$tmp/log"
+  check "missing data: no file created" not test -e "$tmp/none.h5"
+  finish
   ;;
 cnn_holdout)
   # A directory with only the 10k test files (the MNIST we have): 4:1 split
   # by image index, recorded in the pretrained group; a short pretraining.
-  py "$src/tests/make_idx_subset.py" /usr/share/datasets/fashion-mnist "$tmp/t10k" --test 2500 --test-only
+  need_fashion
+  py "$src/tests/make_idx_subset.py" "$(fashion_dir)" "$tmp/t10k" --test 2500 --test-only
   cat > "$tmp/h.ini" <<'INI'
 [sweep]
 name = holdout
@@ -406,7 +538,7 @@ block_len = 0.1
 record_every = 10
 INI
   NTASWEEP_MNIST_DIR="$tmp/t10k" mpi 1 "$bin" run "$tmp/h.ini" -o "$tmp/h.h5" --quiet
-  py - "$tmp/h.h5" <<'PY'
+  check "a 10k-only directory is split 4:1 by index" py - "$tmp/h.h5" <<'PY'
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")
 g = next(iter(f["pretrained"].values()))
@@ -415,32 +547,35 @@ print("n_train, n_test, held_out_split, dataset:", got)
 assert got[:3] == (2000, 500, 1) and got[3] in ("mnist", b"mnist"), got
 assert g["train_features"].shape == (2000, 64) and int(g["status"][0]) == 1
 assert int(f["status"][0]) == 1
-print("1 passed, 0 failed")
 PY
-  # USR1 through mpirun during a long pretraining: stops within a step,
-  # exit 3, the pretraining and the run left pending (resumable).
-  NTASWEEP_MNIST_DIR="$tmp/t10k" mpirun -np 2 --oversubscribe "$bin" run "$tmp/h.ini" --set cnn_steps=1000000 \
+  # USR1 through the launcher during a long pretraining: stops within a
+  # step, exit 3, the pretraining and the run left pending (resumable). Sent
+  # once the log says the pretraining has begun (an observable state).
+  NTASWEEP_MNIST_DIR="$tmp/t10k" mpi 2 "$bin" run "$tmp/h.ini" --set cnn_steps=1000000 \
     -o "$tmp/stop.h5" 2> "$tmp/log" &
   pid=$!
-  for _ in $(seq 600); do
-    if grep -q "step 1/\|pretraining the mnist CNN" "$tmp/log"; then break; fi
-    sleep 0.1
+  started=0
+  for _ in $(seq 1200); do
+    if grep -q "step 1/\|pretraining the mnist CNN" "$tmp/log"; then started=1; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
   done
-  sleep 1
-  kill -USR1 "$pid"
+  check "the long pretraining began" is "$started" 1
+  kill -USR1 "$pid" 2>/dev/null || true
   rc=0; wait "$pid" || rc=$?
   cat "$tmp/log"
-  [ "$rc" -eq 3 ] || { echo "signal during pretraining: expected exit 3, got $rc"; exit 1; }
-  grep -q "stopped by a signal while pretraining" "$tmp/log"
+  check "signal during pretraining: exit 3" is "$rc" 3
+  check "the log says the pretraining was stopped" has "stopped by a signal while pretraining" "$tmp/log"
   rc=0; "$bin" status "$tmp/stop.h5" > "$tmp/status" || rc=$?
   cat "$tmp/status"
-  [ "$rc" -eq 3 ] && grep -q "1 pending" "$tmp/status" || { echo "expected 1 pending run"; exit 1; }
-  py - "$tmp/stop.h5" <<'PY'
+  check "status of the stopped sweep: exit 3" is "$rc" 3
+  check "status: 1 pending run" has "1 pending" "$tmp/status"
+  check "an interrupted pretraining stays pending" py - "$tmp/stop.h5" <<'PY'
 import sys, h5py
 g = next(iter(h5py.File(sys.argv[1], "r")["pretrained"].values()))
 assert int(g["status"][0]) == 0, "an interrupted pretraining must stay pending"
-print("2 passed, 0 failed")
 PY
+  finish
   ;;
 bench_quick)
   # `ntasweep bench --quick` prints the whole table: one row per model and
@@ -448,7 +583,7 @@ bench_quick)
   # thresholds (the machine is shared); bad options exit 2.
   "$bin" bench --quick > "$tmp/bench.txt"
   cat "$tmp/bench.txt"
-  awk '
+  check "one row per model and data path, positive finite numbers" awk '
     $1 == "model" && $2 == "data" { header = 1; next }
     header && NF == 8 && $1 ~ /^(nta|nta_neuron|fc)$/ {
       for (i = 3; i <= 8; i++) if (!($i + 0 >= 0) || $i == "nan" || $i == "inf") { print "bad field " i ": " $0; bad = 1 }
@@ -462,20 +597,20 @@ bench_quick)
       if (n != 9) { print "expected 9 rows, got " n; bad = 1 }
       exit bad
     }' "$tmp/bench.txt"
-  grep "^machine: GEMM" "$tmp/bench.txt" > /dev/null
-  grep "^run setup in-process" "$tmp/bench.txt" > /dev/null
-  grep "tools/bench-overhead" "$tmp/bench.txt" > /dev/null
+  check "the machine line" has "^machine: GEMM" "$tmp/bench.txt"
+  check "the run-setup line" has "^run setup in-process" "$tmp/bench.txt"
+  check "the pointer to tools/bench-overhead" has "tools/bench-overhead" "$tmp/bench.txt"
   # Sampled draws B d_in = 4000 normals per step, wishart d_in (d_in + 1) / 2 = 210, expected none.
-  awk '$1 == "nta" && $2 == "sampled" && $6 != 4000 { exit 1 } $1 == "nta" && $2 == "wishart" && $6 != 210 { exit 1 }
+  check "normals per step: 4000 sampled, 210 wishart, 0 expected" awk '$1 == "nta" && $2 == "sampled" && $6 != 4000 { exit 1 } $1 == "nta" && $2 == "wishart" && $6 != 210 { exit 1 }
        $1 == "nta" && $2 == "expected" && $6 != 0 { exit 1 }' "$tmp/bench.txt"
   for bad in "--steps 0" "--steps x" "--reps" "--fast"; do
     rc=0
     # shellcheck disable=SC2086
     "$bin" bench $bad > /dev/null 2> "$tmp/err" || rc=$?
-    [ "$rc" -eq 2 ] || { echo "bench $bad: expected exit 2, got $rc"; exit 1; }
-    grep "bad option" "$tmp/err" > /dev/null
+    check "bench $bad: exit 2" is "$rc" 2
+    check "bench $bad: says bad option" has "bad option" "$tmp/err"
   done
-  echo "2 passed, 0 failed"
+  finish
   ;;
 data_paths)
   # The wishart and expected paths through the whole program: valid sweeps,
@@ -485,14 +620,14 @@ data_paths)
   core_s() { "$bin" plan "$src/sweeps/fig2.ini" --set data="$1" | sed -n 's/^total: .*estimated \([0-9.eE+-]*\) core-seconds.*/\1/p'; }
   s_sampled=$(core_s sampled) s_wishart=$(core_s wishart) s_expected=$(core_s expected)
   echo "plan of fig2.ini: sampled $s_sampled, wishart $s_wishart, expected $s_expected core-seconds"
-  awk -v a="$s_sampled" -v b="$s_wishart" -v c="$s_expected" 'BEGIN { exit !(b < a / 4 && c < b) }' \
-    || { echo "plan does not know that wishart and expected steps are cheaper"; exit 1; }
+  check "plan knows that wishart and expected steps are cheaper" \
+    awk -v a="$s_sampled" -v b="$s_wishart" -v c="$s_expected" 'BEGIN { exit !(b < a / 4 && c < b) }'
   for d in wishart expected; do
     for np in 1 2; do
       mpi "$np" "$bin" run "$src/sweeps/smoke.ini" --set data=$d -o "$tmp/$d-$np.h5" --quiet
     done
-    py "$src/tests/compare_h5.py" "$tmp/$d-1.h5" "$tmp/$d-2.h5"
-    py - "$tmp/$d-1.h5" "$d" <<'PY'
+    check "$d: 1 and 2 ranks bitwise equal" py "$src/tests/compare_h5.py" "$tmp/$d-1.h5" "$tmp/$d-2.h5"
+    check "$d: the key stored per run, all done" py - "$tmp/$d-1.h5" "$d" <<'PY'
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "r") as f:
     data = [v.decode() if isinstance(v, bytes) else str(v) for v in f["data"][()]]
@@ -503,16 +638,15 @@ print(sys.argv[2], "stored for", len(data), "runs, all done")
 PY
   done
   # The two paths are different computations (different run keys and streams).
-  if py "$src/tests/compare_h5.py" "$tmp/wishart-1.h5" "$tmp/expected-1.h5" > /dev/null 2>&1; then
-    echo "wishart and expected gave identical files"; exit 1
-  fi
+  check "wishart and expected give different files" \
+    not py "$src/tests/compare_h5.py" "$tmp/wishart-1.h5" "$tmp/expected-1.h5" > /dev/null 2>&1
   rc=0
   "$bin" validate "$src/sweeps/fig4_reduced.ini" --set data=wishart > /dev/null 2> "$tmp/err" || rc=$?
   cat "$tmp/err"
-  [ "$rc" -eq 2 ] || { echo "reduced with data=wishart: expected exit 2, got $rc"; exit 1; }
-  grep "data" "$tmp/err" > /dev/null
-  "$bin" validate "$src/sweeps/fig4_reduced.ini" --set data=expected
-  echo "5 passed, 0 failed"
+  check "reduced with data=wishart: exit 2" is "$rc" 2
+  check "reduced with data=wishart: the message names data" has "data" "$tmp/err"
+  check "reduced with data=expected is valid" "$bin" validate "$src/sweeps/fig4_reduced.ini" --set data=expected
+  finish
   ;;
 *) echo "unknown test $test" >&2; exit 2 ;;
 esac

@@ -11,11 +11,11 @@ ctest --test-dir "$build" -L unit --output-on-failure
 
 # The whole program too (spec, store, coordinator): one sweep, 1 and 2 ranks.
 # Leak checking is off: Open MPI's own allocations at exit are not ours.
-export ASAN_OPTIONS=detect_leaks=0 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export ASAN_OPTIONS=detect_leaks=0
 out=$(mktemp -d /tmp/ntasweep-asan.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 for np in 1 2; do
-  mpirun -np "$np" --oversubscribe "$build/ntasweep" run "$src/sweeps/smoke.ini" -o "$out/np$np.h5" --quiet
+  "$src/tools/mpi-launch" -n "$np" "$build/ntasweep" run "$src/sweeps/smoke.ini" -o "$out/np$np.h5" --quiet
 done
 "$build/ntasweep" plan "$src/sweeps/fig2.ini" > /dev/null
 echo "sanitized sweep runs: 2 passed, 0 failed"

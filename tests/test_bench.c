@@ -6,6 +6,7 @@
 
 #include <cblas.h>
 
+#include "ntasweep/core/blas_threads.h"
 #include "ntasweep/train/bench.h"
 #include "ntasweep/config/params.h"
 #include "check.h"
@@ -115,7 +116,7 @@ static void test_cost(void)
 int main(void)
 {
     /* As the ntasweep command does: one OpenBLAS thread. */
-    openblas_set_num_threads(1);
+    ntas_blas_set_threads(1);
     test_rates();
     test_cost();
     return CHECK_DONE();

@@ -13,6 +13,7 @@
 
 #include <cblas.h>
 
+#include "ntasweep/core/blas_threads.h"
 #include "ntasweep/models/model_fc.h"
 #include "ntasweep/models/model_nta.h"
 #include "ntasweep/config/params.h"
@@ -339,7 +340,7 @@ static void test_wishart_vs_sampled(void)
 
 int main(void)
 {
-    openblas_set_num_threads(1);
+    ntas_blas_set_threads(1);
     test_key();
     test_grad_forms();
     test_expected_loss();

@@ -384,17 +384,25 @@ static void test_errors(void)
     expect_error("replicates 0", "[sweep]\nreplicates = 0\n[params]\n", 2, "replicates", NULL);
     expect_error("bad name", "[sweep]\nname = my sweep\n[params]\n", 2, "name", NULL);
 
-    /* Cross-field: dt >= tau_c blames the line that set dt ... */
-    expect_error("dt >= tau_c", "[params]\ntau_c = 0.03\nbatch = 10\ndt = 0.05\n", 4, "dt", "tau_c");
-    expect_error("dt >= tau_c, dt in a case",
-                 "[params]\nbatch = 10\n[case.slow]\ntau_c = 1\n[case.fast]\ntau_c = 0.02\ndt = 0.02\n", 7, "dt",
+    /* Cross-field: dt > tau_c blames the line that set dt ... */
+    expect_error("dt > tau_c", "[params]\ntau_c = 0.03\nbatch = 10\ndt = 0.05\n", 4, "dt", "tau_c");
+    expect_error("dt > tau_c, dt in a case",
+                 "[params]\nbatch = 10\n[case.slow]\ntau_c = 1\n[case.fast]\ntau_c = 0.02\ndt = 0.03\n", 7, "dt",
                  "case fast");
-    expect_error("dt >= tau_c, tau_c from a case",
+    expect_error("dt > tau_c, tau_c from a case",
                  "[params]\ndt = 0.01\n[case.slow]\ntau_c = 1\n[case.fast]\ntau_c = 0.005\n", 2, "dt", "case fast");
-    expect_error("dt >= tau_c, dt in grid", "[grid]\ndt = 0.001, 0.01, 0.1\n", 2, "dt", "tau_c");
+    expect_error("dt > tau_c, dt in grid", "[grid]\ndt = 0.001, 0.01, 0.1\n", 2, "dt", "tau_c");
     /* ... or says it is the default. */
-    expect_error("dt >= tau_c, dt default", "[params]\ntau_c = 0.0005\n", 0, "dt", "default");
-    expect_error("dt >= tau_w", "[params]\ntau_c = 1\n\ndt = 0.5\ntau_w = 0.4\n", 4, "dt", "tau_w");
+    expect_error("dt > tau_c, dt default", "[params]\ntau_c = 0.0005\n", 0, "dt", "default");
+    expect_error("dt > tau_w", "[params]\ntau_c = 1\n\ndt = 0.5\ntau_w = 0.4\n", 4, "dt", "tau_w");
+    /* dt = tau is an ordinary Euler step (Fig. 8 ran dt = tau_c = 0.01). */
+    {
+        ntas_spec s;
+        if (load_ok(&s, "dt_eq_tau_c.ini", "[params]\ntau_c = 0.01\ndt = 0.01\n", NULL, 0) == 0) {
+            CHECK(s.n_runs == 1);
+            ntas_spec_free(&s);
+        }
+    }
 
     /* Orthogonal teachers need d_in >= teachers * d_out. */
     expect_error("d_in < teachers*d_out", "[params]\nteachers = 3\nd_out = 10\nd_in = 25\n", 4, "d_in", "teachers");

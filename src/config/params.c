@@ -506,13 +506,17 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
 
 int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
 {
-    if (p->dt >= p->tau_c && p->model != NTAS_MODEL_FC) {
-        snprintf(err, errlen, "dt = %g must be smaller than tau_c = %g (explicit Euler is unstable otherwise)", p->dt, p->tau_c);
+    /* dt = tau is an ordinary explicit Euler step (the update replaces the
+     * variable by its target, x += (dt / tau) (target - x)); the authors'
+     * published runs use it (Fig. 8: dt = tau_c = 0.01; A.16: dt = tau_c =
+     * 0.03). Only dt > tau overshoots, and is refused. */
+    if (p->dt > p->tau_c && p->model != NTAS_MODEL_FC) {
+        snprintf(err, errlen, "dt = %g must not exceed tau_c = %g (explicit Euler overshoots otherwise)", p->dt, p->tau_c);
         *bad_key = "dt";
         return -1;
     }
-    if (p->dt >= p->tau_w) {
-        snprintf(err, errlen, "dt = %g must be smaller than tau_w = %g (explicit Euler is unstable otherwise)", p->dt, p->tau_w);
+    if (p->dt > p->tau_w) {
+        snprintf(err, errlen, "dt = %g must not exceed tau_w = %g (explicit Euler overshoots otherwise)", p->dt, p->tau_w);
         *bad_key = "dt";
         return -1;
     }

@@ -1,7 +1,6 @@
 /* cli — command line. See cli.h. */
 #include "ntasweep/runner/cli.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ntasweep/core/blas_threads.h"
 #include "ntasweep/train/bench.h"
 #include "ntasweep/runner/cost.h"
 #include "ntasweep/runner/coord.h"
@@ -195,7 +195,7 @@ static int cmd_run(const options *o)
     MPI_Init(NULL, NULL);
     ntas_mpi_errors_return(NULL, 0);   /* checked codes, not aborts: mpi_util.h */
     /* Runs are small; parallelism is across runs (MPI), not inside BLAS. */
-    openblas_set_num_threads(1);
+    ntas_blas_set_threads(1);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -406,7 +406,7 @@ static int cmd_bench(int argc, char **argv)
         }
         i++;
     }
-    openblas_set_num_threads(1); /* as `run` does on each rank */
+    ntas_blas_set_threads(1); /* as `run` does on each rank */
     char err[512];
     if (ntas_bench_report(&bo, stdout, err, sizeof err) != 0) {
         fprintf(stderr, "ntasweep bench: %s\n", err);
