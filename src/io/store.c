@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ntasweep/core/err.h"
@@ -130,6 +131,9 @@ static const ds_desc results[DS_COUNT] = {
 #define STR_KEY 17
 
 struct ntas_store {
+    char path[4096];
+    dev_t dev;    /* the file opened, to notice it vanishing */
+    ino_t ino;
     hid_t file;
     hid_t ds[DS_COUNT];
     hid_t str_message;
@@ -713,6 +717,12 @@ static int open_datasets(ntas_store *st, const char *path, MPI_Comm comm, char *
         return -1;
     }
     ntas_h5_close(&fapl);
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        st->dev = sb.st_dev;
+        st->ino = sb.st_ino;
+    }
+    snprintf(st->path, sizeof st->path, "%s", path);
     for (int k = 0; k < DS_COUNT; k++) {
         if (results[k].group != G_ALL) {
             htri_t there = H5Lexists(st->file, results[k].name, H5P_DEFAULT);
@@ -860,6 +870,14 @@ int ntas_store_close(ntas_store *st, char *err, size_t errlen)
         rc = -1;
     }
     st->file = H5I_INVALID_HID;
+    /* Results written into a file whose directory was removed or renamed
+     * meanwhile are lost with it: say so rather than report success. */
+    struct stat sb;
+    if (rc == 0 && st->path[0] && (stat(st->path, &sb) != 0 || sb.st_dev != st->dev || sb.st_ino != st->ino)) {
+        ntas_set_err(err, errlen, "%s is no longer there (its directory was removed or renamed while the sweep ran): "
+                     "the results written since are lost", st->path);
+        rc = -1;
+    }
     free(st);
     return rc;
 }
