@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # I/O failures injected into real runs: every one must end with a clear
-# message and exit 1 — no crash, no OUT.h5.tmp or OUT.h5.lock left behind,
-# and an existing results file unchanged.
+# message and the exit status of README's table — 1 for a failure while
+# writing (a full disk, a vanished directory), 2 for a path that cannot be
+# written at all (read-only, not creatable: bad input, nothing touched) —
+# no crash, no OUT.h5.tmp or OUT.h5.lock left behind, and an existing
+# results file unchanged.
 # usage: io_faults.sh TEST NTASWEEP_BINARY SOURCE_DIR FAILIO_LIBRARY
 #   io_full_create   a 2 MB tmpfs: the create fails (1 and 2 ranks)
 #   io_full_extend   a tmpfs that holds a file but not its extension
 #   io_write_fail    writes of the results file fail after some runs (failio)
 #   io_flush_fail    fsync of the results file fails (failio)
-#   io_readonly      the directory's file system remounted read-only
+#   io_readonly      the directory's file system remounted read-only (exit 2)
 #   io_missing_dir   the output directory cannot exist / vanishes mid-run
 # Exit 77 (skipped, with the reason) where mounting a tmpfs is not allowed.
 set -euo pipefail
@@ -51,9 +54,9 @@ run() {
   else mpi "$np" "$bin" run "$@" -o "$out" --quiet 2> "$tmp/log" || rc=$?; fi
   cat "$tmp/log"
 }
-# The promises every failure keeps.
+# The promises every failure keeps (want: the exit status, default 1).
 no_leftovers() {
-  check "$1: exit 1 (not a crash)" is "$rc" 1
+  check "$1: exit ${want_rc:-1} (not a crash)" is "$rc" "${want_rc:-1}"
   check "$1: no $2.tmp left" not test -e "$2.tmp"
   check "$1: no $2.lock left" not test -e "$2.lock"
   check "$1: no guessed cause in the message" not has "disk full?" "$tmp/log"
@@ -112,6 +115,7 @@ io_readonly)
   check "a first, partial sweep" is "$rc" 0
   cp "$tmp/disk/a.h5" "$tmp/before.h5"
   mount -o remount,ro "$tmp/disk"
+  want_rc=2   # an unwritable path is bad input (README, Exit status)
   for np in 1 2; do
     run "$np" "$tmp/disk/a.h5" "$smoke"
     no_leftovers "read-only directory, resume, $np rank(s)" "$tmp/disk/a.h5"
@@ -127,7 +131,7 @@ io_missing_dir)
   # A directory that cannot be made: its parent is a plain file.
   : > "$tmp/plain"
   run 1 "$tmp/plain/sub/a.h5" "$smoke"
-  check "uncreatable directory: exit 1" is "$rc" 1
+  check "uncreatable directory: exit 2 (bad input)" is "$rc" 2
   check "uncreatable directory: the reason is shown" has "Not a directory" "$tmp/log"
   # The directory vanishes while the sweep runs: the results would be lost
   # with the unlinked file, so the run must say so and fail. The sweep lasts

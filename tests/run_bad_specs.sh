@@ -217,10 +217,10 @@ check_cli() {
 }
 check_cli "no arguments" "usage" --
 check_cli "unknown command" "unknown command" -- frobnicate "$SMOKE"
-check_cli "unknown option" "unknown or incomplete option" -- validate "$SMOKE" --frobnicate
-check_cli "unknown option (run)" "unknown or incomplete option" -- run "$SMOKE" -o NEW.h5 -x
+check_cli "unknown option" "unknown option" -- validate "$SMOKE" --frobnicate
+check_cli "unknown option (run)" "unknown option" -- run "$SMOKE" -o NEW.h5 -x
 check_cli "missing -o" "missing -o" -- run "$SMOKE"
-check_cli "-o without a value" "incomplete option" -- run "$SMOKE" -o
+check_cli "-o without a value" "needs a value" -- run "$SMOKE" -o
 check_cli "missing spec" "missing SPEC" -- validate
 check_cli "missing spec (run)" "missing SPEC" -- run -o NEW.h5
 check_cli "two specs" "unexpected argument" -- validate "$SMOKE" "$SMOKE"

@@ -1,5 +1,6 @@
 /* test_rng — Philox known answers, hash/stream-key stability, uniforms, the
- * exact normal definition (frozen values, libm comparison), normal moments
+ * exact normal definition (frozen values from tests/ref_normals.py), the
+ * vector kernels bitwise equal to the portable one, normal moments
  * and tails, the split-independence and position rules of the normal fill,
  * restoring a stream from its position, and gamma / chi-square moments.
  * Every sample comes from a fixed key, so the statistical checks are
@@ -10,8 +11,6 @@
 
 #include "ntasweep/core/rng.h"
 #include "check.h"
-
-#define PI4_EXACT 0.78539816339744830961566084581987572
 
 static int same_state(const ntas_rng *a, const ntas_rng *b)
 {
@@ -132,21 +131,21 @@ static void test_uniform_range(void)
     CHECK_NEAR(sum / N, 0.5, 2e-3);
 }
 
-/* Frozen values of the normal definition in rng.h. They were computed by an
- * independent transcription of that definition in pure Python (Python floats
- * are IEEE doubles with correctly rounded arithmetic and sqrt), and equal the
- * C output bit for bit over the first 20000 values of this key. A failure
- * means the normals changed: a results-format change. */
+/* Frozen values of the normal definition in rng.h (version 3, ziggurat).
+ * They come from tests/ref_normals.py, an independent transcription of that
+ * definition in pure Python (IEEE doubles, correctly rounded arithmetic),
+ * which parses the tables from src/core/rng_zig_tables.h. A failure means
+ * the normals changed: a results-format change. */
 static void test_normal_kat(void)
 {
     static const struct { int i; double z; } kat[] = {
-        {     0, 0x1.6ad54d12cffbep-1 },  {     1, 0x1.9300836837bfcp-2 },
-        {     2, -0x1.64f47fe6bb004p-1 }, {     3, 0x1.130f09ec5860ap-1 },
-        {     4, -0x1.8e588c6569a51p-4 }, {     5, 0x1.e2f45bff2d6fcp-3 },
-        {    62, 0x1.7ea4009e65ebap-2 },  {    63, 0x1.8ce47ac53737fp-1 },
-        {    64, 0x1.9774448a74cdap-2 },  {    65, -0x1.414681e9bbed6p-1 },
-        {  1001, -0x1.5294095399c47p-4 }, { 19998, 0x1.3be10cb674a07p-1 },
-        { 19999, 0x1.b55b21705c535p-5 },
+        {     0, 0x1.e643760140cabp+0 },  {     1, -0x1.7c950f0554c39p-6 },
+        {     2, -0x1.30bff4bae504cp+0 }, {     3, 0x1.21eec4d21499ap-1 },
+        {     4, 0x1.e306299199b5ap-1 },  {     5, -0x1.89c1bc6db6bf1p-2 },
+        {    62, 0x1.da9418d06c961p-2 },  {    63, -0x1.e80dfbeb1d0a6p-3 },
+        {    64, -0x1.8299e74deb7fcp-1 }, {    65, 0x1.c06c5672125aep-1 },
+        {  1001, 0x1.29a45b5374d4bp-2 },  { 19998, -0x1.dc4f6ac216797p+0 },
+        { 19999, -0x1.12da62fef7da8p-6 },
     };
     enum { N = 20000 };
     double *z = malloc(N * sizeof *z);
@@ -158,14 +157,14 @@ static void test_normal_kat(void)
                   kat[k].z);
     free(z);
 
-    /* Hand-made blocks, through the owed-z1 path (buf + spare): the extremes
-     * of the radius (u = 2^-53 gives sqrt(106 ln 2); u = 1 - 2^-53 gives
-     * 2^-26) and octant reflections. z1 of each block, same Python source. */
+    /* Hand-made blocks, through the owed-z1 path (buf + spare), chosen to
+     * take the slow path: the tail beyond R with either sign, the top layer
+     * (all wedge) and the largest m of a middle layer. Same Python source. */
     static const struct { uint32_t w[4]; double z1; } blk[] = {
-        { { 0x00000000, 0x00000000, 0x40000000, 0x00000000 }, 0x1.124b2800eda48p+3 },
-        { { 0xffffffff, 0xffffffff, 0x40000000, 0x00000000 }, 0x1.0000000000000p-26 },
-        { { 0x12345678, 0x9abcdef0, 0x7fffffff, 0xffffffff }, 0x1.ce4ff3cf63bbap-53 },
-        { { 0x80000000, 0x00000000, 0xdfffffff, 0xffffffff }, -0x1.aa4499161cd48p-1 },
+        { { 0x00000000, 0x00000000, 0xffffffff, 0xfffff000 }, 0x1.0419cde376e67p+2 },
+        { { 0x00000000, 0x00000000, 0xffffffff, 0xfffff400 }, -0x1.0419cde376e67p+2 },
+        { { 0x00000000, 0x00000000, 0x40000000, 0x000007ff }, -0x1.149c33f9c163dp-5 },
+        { { 0x00000000, 0x00000000, 0xffffffff, 0xfffff200 }, -0x1.929cb587c8f37p-2 },
     };
     for (size_t k = 0; k < sizeof blk / sizeof blk[0]; k++) {
         ntas_rng_init(&rng, 1);
@@ -176,41 +175,62 @@ static void test_normal_kat(void)
         CHECK_MSG(v == blk[k].z1, "block %zu: z1 = %a, want %a", k, v, blk[k].z1);
         CHECK(rng.spare == 0 && rng.block == 1);
     }
-    CHECK_NEAR(0x1.124b2800eda48p+3, sqrt(106.0 * log(2.0)), 1e-14);
 }
 
-/* Against libm: recompute each pair from its Philox block with log, cos and
- * sin of the angle th = pi/4 (o + (2b+1) 2^-53), b the unreflected bits. The
- * own kernels are within ~1 ulp, so the difference stays at rounding level. */
-static void test_normal_vs_libm(void)
+/* Every kernel this machine has gives the bits of the portable one: many
+ * draws from several keys, odd and even counts, counts that leave a partial
+ * vector, and fills that start with an owed z1 or after a used word. */
+static void test_normal_kernels_equal(void)
 {
-    enum { PAIRS = 100000 };
-    double *z = malloc(2 * PAIRS * sizeof *z);
-    const uint64_t K = ntas_stream_key(77, "libm");
-    ntas_rng rng;
-    ntas_rng_init(&rng, K);
-    ntas_rng_normal_fill(&rng, z, 2 * PAIRS);
-    double worst = 0.0;
-    int octants[8] = { 0 };
-    for (uint64_t j = 0; j < PAIRS; j++) {
-        uint32_t ctr[4] = { (uint32_t)j, (uint32_t)(j >> 32), 0, 0 }, w[4];
-        ntas_philox4x32_10(ctr, rng.key, w);
-        uint64_t a = (((uint64_t)w[0] << 32) | w[1]) >> 12;
-        double u = (2.0 * (double)a + 1.0) * 0x1p-53;
-        double r = sqrt(-2.0 * log(u));
-        uint64_t v = ((uint64_t)w[2] << 32) | w[3];
-        unsigned o = (unsigned)(v >> 61);
-        uint64_t b = (v >> 9) & ((UINT64_C(1) << 52) - 1);
-        double th = PI4_EXACT * ((double)o + (2.0 * (double)b + 1.0) * 0x1p-53);
-        octants[o]++;
-        double e0 = fabs(z[2 * j] - r * cos(th)), e1 = fabs(z[2 * j + 1] - r * sin(th));
-        worst = fmax(worst, fmax(e0, e1) / fmax(r, 1.0));
+    static const size_t counts[] = { 1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 129, 1001, 4000, 100001 };
+    enum { MAXN = 100001 };
+    double *ref = malloc(MAXN * sizeof *ref), *got = malloc(MAXN * sizeof *got);
+    int kernels = 0;
+    for (int k = NTAS_RNG_AVX2; k <= NTAS_RNG_AVX512; k++) {
+        if (!ntas_rng_kernel_supported((ntas_rng_kernel)k)) {
+            printf("  kernel %s: not on this CPU\n", ntas_rng_kernel_name((ntas_rng_kernel)k));
+            continue;
+        }
+        kernels++;
+        long compared = 0;
+        for (uint64_t seed = 0; seed < 4; seed++)
+            for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++)
+                for (int start = 0; start < 3; start++) {
+                    ntas_rng a, b;
+                    ntas_rng_init(&a, ntas_stream_key(seed, "kernels"));
+                    if (start == 1)
+                        ntas_rng_normal_fill(&a, ref, 1); /* owes a z1 */
+                    else if (start == 2)
+                        ntas_rng_u32(&a);
+                    b = a;
+                    CHECK(ntas_rng_normal_fill_with(&a, ref, counts[c], NTAS_RNG_PORTABLE) == 0);
+                    CHECK(ntas_rng_normal_fill_with(&b, got, counts[c], (ntas_rng_kernel)k) == 0);
+                    CHECK_MSG(memcmp(ref, got, counts[c] * sizeof *ref) == 0,
+                              "kernel %s differs: key %d, %zu normals, start %d",
+                              ntas_rng_kernel_name((ntas_rng_kernel)k), (int)seed, counts[c], start);
+                    CHECK(same_state(&a, &b));
+                    compared += (long)counts[c];
+                }
+        /* A long stream: ~2.6e3 slow-path normals among 10^6. */
+        ntas_rng a, b;
+        ntas_rng_init(&a, ntas_stream_key(99, "kernels/long"));
+        b = a;
+        double *big_a = malloc(1000000 * sizeof *big_a), *big_b = malloc(1000000 * sizeof *big_b);
+        ntas_rng_normal_fill_with(&a, big_a, 1000000, NTAS_RNG_PORTABLE);
+        ntas_rng_normal_fill_with(&b, big_b, 1000000, (ntas_rng_kernel)k);
+        CHECK_MSG(memcmp(big_a, big_b, 1000000 * sizeof *big_a) == 0, "kernel %s: 10^6 draws differ",
+                  ntas_rng_kernel_name((ntas_rng_kernel)k));
+        compared += 1000000;
+        free(big_a);
+        free(big_b);
+        printf("  kernel %s = portable over %ld normals\n", ntas_rng_kernel_name((ntas_rng_kernel)k),
+               compared);
     }
-    printf("  worst |z - libm reference| / max(r, 1) = %.3g\n", worst);
-    CHECK_MSG(worst < 4e-15, "worst scaled error %.3g", worst);
-    for (int o = 0; o < 8; o++)
-        CHECK_MSG(octants[o] > PAIRS / 8 - 1000, "octant %d: %d pairs", o, octants[o]);
-    free(z);
+    printf("  best kernel here: %s (%d vector kernels checked)\n",
+           ntas_rng_kernel_name(ntas_rng_kernel_best()), kernels);
+    CHECK(ntas_rng_kernel_supported(NTAS_RNG_PORTABLE) && ntas_rng_kernel_supported(NTAS_RNG_AUTO));
+    free(ref);
+    free(got);
 }
 
 static void test_normal_stats(void)
@@ -283,6 +303,28 @@ static void test_normal_stats(void)
     }
     printf("  histogram chi-square (41 dof)     %12.6g\n", chi2);
     CHECK_MSG(chi2 < 41.0 + 5.0 * 9.06, "chi2 = %g", chi2);
+    free(z);
+}
+
+/* The far tail, which only the ziggurat's slow path produces (beyond
+ * R = 4.04): P(|z| > 4.5) over 10^7 draws (about 68 expected). */
+static void test_normal_far_tail(void)
+{
+    enum { N = 10000000, CHUNK = 100000 };
+    double *z = malloc(CHUNK * sizeof *z);
+    ntas_rng rng;
+    ntas_rng_init(&rng, ntas_stream_key(2024, "normal-tail"));
+    long beyond = 0, beyond_r = 0;
+    for (int c = 0; c < N / CHUNK; c++) {
+        ntas_rng_normal_fill(&rng, z, CHUNK);
+        for (int i = 0; i < CHUNK; i++) {
+            beyond += fabs(z[i]) > 4.5;
+            beyond_r += fabs(z[i]) > 4.0388498461095045;
+        }
+    }
+    double p = erfc(4.5 / sqrt(2.0)), pr = erfc(4.0388498461095045 / sqrt(2.0));
+    check_z("P(|z| > 4.5), 10^7 draws", (double)beyond / N, p, sqrt(p * (1 - p) / N));
+    check_z("P(|z| > R), 10^7 draws", (double)beyond_r / N, pr, sqrt(pr * (1 - pr) / N));
     free(z);
 }
 
@@ -569,8 +611,9 @@ int main(void)
     test_stream_layout();
     test_uniform_range();
     test_normal_kat();
-    test_normal_vs_libm();
+    test_normal_kernels_equal();
     test_normal_stats();
+    test_normal_far_tail();
     test_normal_split();
     test_normal_position_rule();
     test_restore();

@@ -4,17 +4,15 @@
  * numbers are a function of its key only, and a checkpoint of a stream needs
  * only (stream key, block, used, spare). Changing the output of any function
  * here changes every result, so it needs a results-format bump. The normal
- * transform was redefined (version 2, see rng.h) before any release, for
- * speed and machine independence.
+ * transform was redefined twice for speed with machine independence: version
+ * 2 (Box-Muller with own log/sin/cos) before any release, version 3 (the
+ * ziggurat, see rng.h) with results format 4.
  */
 #include "ntasweep/core/rng.h"
 
 #include <math.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 /* ---- Philox4x32-10 (Random123 reference constants) ----------------------- */
 
@@ -165,22 +163,17 @@ double ntas_rng_uniform(ntas_rng *rng)
     return u01_from_words(a, b);
 }
 
-/* ---- elementary functions for the normal transform -------------------------
+/* ---- log, for the ziggurat's rare slow path and the gamma test ------------
  *
- * Box-Muller needs log, sin and cos. libm's are not used: glibc picks FMA or
- * non-FMA variants of log/sin/cos at run time (ifunc), which may differ in
- * the last bit between machines, and scalar calls block vectorisation. The
- * kernels below are plain IEEE double expressions, so they give the same
- * bits on any machine and compile to SSE2/AVX vector code unchanged.
+ * libm's log is not used: glibc picks FMA or non-FMA variants at run time
+ * (ifunc), which may differ in the last bit between machines. This is plain
+ * IEEE double arithmetic, so it gives the same bits on any machine.
  *
- * Sources (Sun fdlibm via FreeBSD msun; "Permission to use, copy, modify,
+ * Source (Sun fdlibm via FreeBSD msun; "Permission to use, copy, modify,
  * and distribute this software is freely granted, provided that this notice
- * is preserved", Copyright (C) 1993 by Sun Microsystems, Inc.):
- *   log:  msun src/e_log.c, in the branch-free form used by musl (2012-2017)
- *         for positive normal x; error < 1 ulp.
- *   sin:  msun src/k_sin.c __kernel_sin(x, 0, 0) on |x| <= pi/4, |err| < 2^-58.
- *   cos:  msun src/k_cos.c __kernel_cos(x, 0) on |x| <= pi/4, the 2008
- *         branch-free form with w = 1 - z/2 and its rounding error added back.
+ * is preserved", Copyright (C) 1993 by Sun Microsystems, Inc.): msun
+ * src/e_log.c, in the branch-free form used by musl (2012-2017) for positive
+ * normal x; error < 1 ulp.
  */
 
 static const double
@@ -194,28 +187,9 @@ static const double
     LG6 = 1.531383769920937332e-01,      /* 3FC39A09 D078C69F */
     LG7 = 1.479819860511658591e-01;      /* 3FC2F112 DF3E5244 */
 
-static const double
-    S1 = -1.66666666666666324348e-01, /* BFC55555 55555549 */
-    S2 = 8.33333333332248946124e-03,  /* 3F811111 1110F8A6 */
-    S3 = -1.98412698298579493134e-04, /* BF2A01A0 19C161D5 */
-    S4 = 2.75573137070700676789e-06,  /* 3EC71DE3 57B1FE7D */
-    S5 = -2.50507602534068634195e-08, /* BE5AE5E6 8A2B9CEB */
-    S6 = 1.58969099521155010221e-10;  /* 3DE5D93A 5ACFD57C */
-
-static const double
-    C1 = 4.16666666666666019037e-02,  /* 3FA55555 5555554C */
-    C2 = -1.38888888888741095749e-03, /* BF56C16C 16C15177 */
-    C3 = 2.48015872894767294178e-05,  /* 3EFA01A0 19CB1590 */
-    C4 = -2.75573143513906633035e-07, /* BE927E4F 809C52AD */
-    C5 = 2.08757232129817482790e-09,  /* 3E21EE9E BDB4B1C4 */
-    C6 = -1.13596475577881948265e-11; /* BDA8FAE9 BE8838D4 */
-
-#define PI4 0x1.921fb54442d18p-1 /* double nearest pi/4 */
 #define MANT52 ((UINT64_C(1) << 52) - 1)
-#define ONE_BITS UINT64_C(0x3ff0000000000000)
 
-/* memcpy is the defined way to reinterpret; GCC folds it to a register move
- * (and to nothing in vector code). */
+/* memcpy is the defined way to reinterpret; GCC folds it to a register move. */
 static inline uint64_t dbits(double x)
 {
     uint64_t u;
@@ -230,19 +204,11 @@ static inline double bitsd(uint64_t u)
     return x;
 }
 
-/* (2m + 1) 2^-53 for a 52-bit m: 1 + m 2^-52 minus (1 - 2^-53), both exact
- * doubles with an exactly representable difference, so the result is exact. */
-static inline double odd_over_2_53(uint64_t m)
-{
-    return bitsd(ONE_BITS | m) - U01_MAX;
-}
-
 /* log(x) for positive normal finite x (msun e_log.c). Reduce x = 2^k (1 + f)
  * with 1 + f in [sqrt(2)/2, sqrt(2)): adding 0x3ff00000 - 0x3fe6a09e to the
  * high word carries into the exponent exactly when the mantissa is at least
  * that of sqrt(2)/2's. Then log(1+f) = f - hfsq + s (hfsq + R(s^2)),
- * s = f / (2 + f). k is turned into a double by the 2^52 + 2^51 trick so the
- * whole function stays in 64-bit lanes (no int64 -> double conversion). */
+ * s = f / (2 + f). */
 static inline double ntas_log(double x)
 {
     uint64_t ix = dbits(x) + ((UINT64_C(0x3ff00000) - UINT64_C(0x3fe6a09e)) << 32);
@@ -260,59 +226,89 @@ static inline double ntas_log(double x)
     return s * (hfsq + R) + dk * LN2_LO - hfsq + f + dk * LN2_HI;
 }
 
-static inline double ntas_ksin(double x)
-{
-    double z = x * x;
-    double w = z * z;
-    double r = S2 + z * (S3 + z * S4) + z * w * (S5 + z * S6);
-    double v = z * x;
-    return x + v * (S1 + z * r);
-}
-
-static inline double ntas_kcos(double x)
-{
-    double z = x * x;
-    double w = z * z;
-    double r = z * (C1 + z * (C2 + z * C3)) + w * w * (C4 + z * (C5 + z * C6));
-    double hz = 0.5 * z;
-    w = 1.0 - hz;
-    return w + (((1.0 - w) - hz) + z * r);
-}
-
-/* ---- normals ---------------------------------------------------------------
+/* ---- normals: a 1024-layer ziggurat ----------------------------------------
  *
- * Speed comes from working on NTAS_LANES blocks at a time in structure-of-
- * arrays form: Philox's rounds for different blocks are independent, and
- * with 32-bit lanes GCC turns the 32x32->64 multiplies into pmuludq (4
- * blocks per SSE2 register pair); the transform is branch-free (octant
- * selection by bit masks) so it vectorises too. Every operation is an exact
- * integer operation or a correctly rounded IEEE one, so the vector body and
- * the scalar remainder loop the compiler emits give identical bits.
+ * The definition is in rng.h; the tables (ZIG_XS, ZIG_K, ZIG_F, ZIG_R) come
+ * from tools/gen_ziggurat.py and are frozen here as exact doubles. 99.74 % of
+ * normals take the fast path, which is integer operations, two table reads
+ * and ONE double multiply: the same bits at any vector width, which is why a
+ * ziggurat and not Box-Muller (whose log/sin/cos/sqrt would have to be
+ * written out identically in scalar and vector code). The slow path is one
+ * scalar function shared by every kernel, so it is bitwise the same too.
+ *
+ * Kernels: a portable one (plain C over Philox lanes, any machine), and on
+ * x86-64 GCC/Clang an AVX2 and an AVX-512F one, compiled with target
+ * attributes (no -mavx2 for the build) and chosen at run time with
+ * __builtin_cpu_supports. rng.c is compiled with -ffp-contract=off as well,
+ * so no multiply-add is ever fused in any of them.
  */
 
-#define NTAS_LANES 32
+#include "rng_zig_tables.h"
 
-/* The two kernels are also compiled for AVX2 and picked at load time (GCC
- * function multiversioning): about 1.3x the normals/s of the SSE2 baseline.
- * The clones compute the same bits: integer operations are exact, the
- * double ones (+ - * / sqrt) are correctly rounded at any vector width, and
- * nothing is fused: GCC contracts a*b+c into an FMA only in GNU modes, and
- * the project builds with -std=c11 (CMAKE_C_EXTENSIONS OFF), which means
- * -ffp-contract=off; "avx2" does not enable FMA instructions anyway. The
- * frozen known answers in test_rng catch any drift on the machine at hand. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define NTAS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define NTAS_VECTOR_CLONES
+#define ZIG_LAYER_MASK ((uint64_t)ZIG_N - 1) /* word bits 0..9: layer */
+#define ZIG_SIGN_BIT 10                      /* word bit 10: sign */
+#define ZIG_M_SHIFT 12                       /* word bits 12..63: 52-bit m */
+
+static inline double zig_signed(double x, uint64_t w)
+{
+    return bitsd(dbits(x) ^ (((w >> ZIG_SIGN_BIT) & 1) << 63));
+}
+
+/* Normal h (0: words 0-1, 1: words 2-3) of block j whose candidate word w
+ * failed the fast test. Attempt t draws the auxiliary Philox block with
+ * counter {j lo, j hi, 1 + h, t}: disjoint from every stream block (counter
+ * words 2, 3 = 0), and a function of (j, h) only, so the stream position
+ * stays (block, used, spare). */
+#if defined(__GNUC__)
+__attribute__((noinline))
 #endif
+static double zig_slow(const uint32_t key[2], uint64_t j, int h, uint64_t w)
+{
+    uint32_t ctr[4] = { (uint32_t)j, (uint32_t)(j >> 32), (uint32_t)(1 + h), 0 };
+    for (;;) {
+        const uint64_t i = w & ZIG_LAYER_MASK, m = w >> ZIG_M_SHIFT;
+        if (m < ZIG_K[i])
+            return zig_signed((double)m * ZIG_XS[i], w);
+        uint32_t a[4];
+        ntas_philox4x32_10(ctr, key, a);
+        ctr[3]++;
+        if (i == 0) {
+            /* Base layer beyond R: the tail, by Marsaglia's (1964) method. */
+            for (;;) {
+                double x = -ntas_log(u01_from_words(a[0], a[1])) / ZIG_R;
+                double y = -ntas_log(u01_from_words(a[2], a[3]));
+                if (y + y > x * x)
+                    return zig_signed(ZIG_R + x, w);
+                ntas_philox4x32_10(ctr, key, a);
+                ctr[3]++;
+            }
+        }
+        /* Wedge: a uniform height in the layer against exp(-x^2/2). */
+        double x = (double)m * ZIG_XS[i];
+        double y = ZIG_F[i] + u01_from_words(a[0], a[1]) * (ZIG_F[i + 1] - ZIG_F[i]);
+        if (ntas_log(y) < -0.5 * x * x)
+            return zig_signed(x, w);
+        w = ((uint64_t)a[2] << 32) | a[3];
+    }
+}
+
+static inline double zig_normal(const uint32_t key[2], uint64_t j, int h, uint64_t w)
+{
+    const uint64_t i = w & ZIG_LAYER_MASK, m = w >> ZIG_M_SHIFT;
+    if (m < ZIG_K[i])
+        return zig_signed((double)m * ZIG_XS[i], w);
+    return zig_slow(key, j, h, w);
+}
+
+#define NTAS_LANES 32
 
 typedef struct {
     uint32_t w0[NTAS_LANES], w1[NTAS_LANES], w2[NTAS_LANES], w3[NTAS_LANES];
 } lanes4;
 
 /* Blocks block0 .. block0 + nb - 1 (nb <= NTAS_LANES) into L, lane l = block
- * block0 + l. Same words as ntas_philox4x32_10 on each counter. */
-NTAS_VECTOR_CLONES
+ * block0 + l. Same words as ntas_philox4x32_10 on each counter; written in
+ * structure-of-arrays form so compilers vectorise it (exact integer code). */
 static void philox_lanes(const uint32_t key[2], uint64_t block0, int nb, lanes4 *restrict L)
 {
     uint32_t *restrict c0 = L->w0, *restrict c1 = L->w1, *restrict c2 = L->w2,
@@ -341,104 +337,291 @@ static void philox_lanes(const uint32_t key[2], uint64_t block0, int nb, lanes4 
     }
 }
 
-/* Normal pairs of the nb blocks in L: z0[l], z1[l] as defined in rng.h. */
-NTAS_VECTOR_CLONES
-static void normal_lanes(const lanes4 *restrict L, int nb, double *restrict z0,
-                         double *restrict z1)
+/* The normal pairs of blocks block0 .. block0 + nb - 1 into out[0 .. 2 nb),
+ * pair k at out[2k], out[2k + 1]; last = the words of the last block. */
+static void normals_portable(const uint32_t key[2], uint64_t block0, size_t nb, double *out,
+                             uint32_t last[4])
 {
-    double rsq[NTAS_LANES];
-    for (int l = 0; l < nb; l++) {
-        uint64_t a = (((uint64_t)L->w0[l] << 32) | L->w1[l]) >> 12;
-        rsq[l] = -2.0 * ntas_log(odd_over_2_53(a));
-
-        uint64_t v = ((uint64_t)L->w2[l] << 32) | L->w3[l];
-        uint64_t o = v >> 61;
-        uint64_t b = ((v >> 9) & MANT52) ^ ((UINT64_C(0) - (o & 1)) & MANT52);
-        double t = odd_over_2_53(b) * PI4;
-        double s = ntas_ksin(t), c = ntas_kcos(t);
-        /* Octants 1, 2, 5, 6 swap the roles of sin and cos; cos is negative
-         * in octants 2..5, sin in 4..7. All as masks on the bit patterns. */
-        uint64_t swap = UINT64_C(0) - (((o + 1) >> 1) & 1);
-        uint64_t cb = (dbits(s) & swap) | (dbits(c) & ~swap);
-        uint64_t sb = (dbits(c) & swap) | (dbits(s) & ~swap);
-        z0[l] = bitsd(cb ^ (((o + 2) & 4) << 61));
-        z1[l] = bitsd(sb ^ ((o & 4) << 61));
-    }
-    /* sqrt in its own pass: with errno-setting libm semantics (the default,
-     * and not ours to change) GCC will not vectorise a sqrt call, so SSE2's
-     * sqrtpd is used directly. Both it and the scalar sqrt are correctly
-     * rounded, so the result does not depend on which one runs. */
-    int l = 0;
-#if defined(__SSE2__)
-    for (; l + 2 <= nb; l += 2)
-        _mm_storeu_pd(rsq + l, _mm_sqrt_pd(_mm_loadu_pd(rsq + l)));
-#endif
-    for (; l < nb; l++)
-        rsq[l] = sqrt(rsq[l]);
-    for (l = 0; l < nb; l++) {
-        z0[l] *= rsq[l];
-        z1[l] *= rsq[l];
+    lanes4 L;
+    for (size_t done = 0; done < nb;) {
+        int b = nb - done < NTAS_LANES ? (int)(nb - done) : NTAS_LANES;
+        philox_lanes(key, block0 + done, b, &L);
+        for (int l = 0; l < b; l++) {
+            uint64_t j = block0 + done + (uint64_t)l;
+            uint64_t wa = ((uint64_t)L.w0[l] << 32) | L.w1[l];
+            uint64_t wb = ((uint64_t)L.w2[l] << 32) | L.w3[l];
+            out[2 * (done + (size_t)l)] = zig_normal(key, j, 0, wa);
+            out[2 * (done + (size_t)l) + 1] = zig_normal(key, j, 1, wb);
+        }
+        done += (size_t)b;
+        if (done == nb) {
+            last[0] = L.w0[b - 1];
+            last[1] = L.w1[b - 1];
+            last[2] = L.w2[b - 1];
+            last[3] = L.w3[b - 1];
+        }
     }
 }
 
-void ntas_rng_normal_fill(ntas_rng *rng, double *out, size_t n)
+/* The vector kernels finish the blocks that do not fill a vector with the
+ * portable kernel, and take `last` from it or from one scalar block. */
+static void vector_tail(const uint32_t key[2], uint64_t block0, size_t done, size_t nb,
+                        double *out, uint32_t last[4])
 {
-    if (n == 0)
-        return;
-    lanes4 L;
-    double z0[NTAS_LANES], z1[NTAS_LANES];
-    size_t i = 0;
+    if (done < nb) {
+        normals_portable(key, block0 + done, nb - done, out + 2 * done, last);
+    } else {
+        uint64_t j = block0 + nb - 1;
+        const uint32_t ctr[4] = { (uint32_t)j, (uint32_t)(j >> 32), 0, 0 };
+        ntas_philox4x32_10(ctr, key, last);
+    }
+}
 
+/* Candidates the fast test rejected in a vector: lane k of wa (normal 0) or
+ * wb (normal 1) of block j0 + k, whose fast-path value in out is replaced. */
+static void vector_fixup(const uint32_t key[2], uint64_t j0, int lanes, unsigned bad_a,
+                         unsigned bad_b, const uint64_t *wa, const uint64_t *wb, double *out)
+{
+    for (int k = 0; k < lanes; k++) {
+        if (bad_a >> k & 1)
+            out[2 * k] = zig_slow(key, j0 + (uint64_t)k, 0, wa[k]);
+        if (bad_b >> k & 1)
+            out[2 * k + 1] = zig_slow(key, j0 + (uint64_t)k, 1, wb[k]);
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define NTAS_X86_KERNELS 1
+#include <immintrin.h>
+
+#define ZIG_TWO52_BITS 0x4330000000000000LL /* the double 2^52 */
+
+__attribute__((target("avx2"))) static inline __m256d
+zig_fast_avx2(__m256i w, __m256i *accept)
+{
+    const __m256i idx = _mm256_and_si256(w, _mm256_set1_epi64x((long long)ZIG_LAYER_MASK));
+    const __m256i m = _mm256_srli_epi64(w, ZIG_M_SHIFT);
+    __m256d xs = _mm256_i64gather_pd(ZIG_XS, idx, 8);
+    __m256i k = _mm256_i64gather_epi64((const long long *)ZIG_K, idx, 8);
+    *accept = _mm256_cmpgt_epi64(k, m); /* both < 2^53: the signed compare is exact */
+    /* (double)m, exactly: the bits of 2^52 + m minus 2^52. */
+    __m256d md = _mm256_sub_pd(
+        _mm256_castsi256_pd(_mm256_or_si256(m, _mm256_set1_epi64x(ZIG_TWO52_BITS))),
+        _mm256_set1_pd(0x1p52));
+    __m256i sign = _mm256_slli_epi64(
+        _mm256_and_si256(w, _mm256_set1_epi64x(1LL << ZIG_SIGN_BIT)), 63 - ZIG_SIGN_BIT);
+    return _mm256_castsi256_pd(
+        _mm256_xor_si256(_mm256_castpd_si256(_mm256_mul_pd(md, xs)), sign));
+}
+
+/* Four blocks per 256-bit vector, one block per 64-bit lane: the Philox
+ * words live in the low halves, and vpmuludq reads only those, so the high
+ * halves may hold garbage until the words are combined. */
+__attribute__((target("avx2"))) static void
+normals_avx2(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uint32_t last[4])
+{
+    const __m256i M0 = _mm256_set1_epi64x(PHILOX_M0), M1 = _mm256_set1_epi64x(PHILOX_M1);
+    const __m256i LO = _mm256_set1_epi64x(0xffffffffLL);
+    __m256i k0[10], k1[10];
+    for (int r = 0; r < 10; r++) {
+        k0[r] = _mm256_set1_epi64x((uint32_t)(key[0] + (uint32_t)r * PHILOX_W0));
+        k1[r] = _mm256_set1_epi64x((uint32_t)(key[1] + (uint32_t)r * PHILOX_W1));
+    }
+    size_t l = 0;
+    for (; l + 4 <= nb; l += 4) {
+        const uint64_t b = block0 + l;
+        __m256i c0 = _mm256_set_epi64x((long long)(b + 3), (long long)(b + 2),
+                                       (long long)(b + 1), (long long)b);
+        __m256i c1 = _mm256_srli_epi64(c0, 32), c2 = _mm256_setzero_si256(), c3 = c2;
+        for (int r = 0; r < 10; r++) {
+            __m256i p0 = _mm256_mul_epu32(c0, M0), p1 = _mm256_mul_epu32(c2, M1);
+            c0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1), k0[r]);
+            c2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), k1[r]);
+            c1 = p1;
+            c3 = p0;
+        }
+        __m256i wa = _mm256_or_si256(_mm256_slli_epi64(c0, 32), _mm256_and_si256(c1, LO));
+        __m256i wb = _mm256_or_si256(_mm256_slli_epi64(c2, 32), _mm256_and_si256(c3, LO));
+        __m256i acc_a, acc_b;
+        __m256d za = zig_fast_avx2(wa, &acc_a), zb = zig_fast_avx2(wb, &acc_b);
+        __m256d lo = _mm256_unpacklo_pd(za, zb), hi = _mm256_unpackhi_pd(za, zb);
+        _mm256_storeu_pd(out + 2 * l, _mm256_permute2f128_pd(lo, hi, 0x20));
+        _mm256_storeu_pd(out + 2 * l + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
+        unsigned bad_a = ~(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(acc_a)) & 15u;
+        unsigned bad_b = ~(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(acc_b)) & 15u;
+        if (bad_a | bad_b) {
+            uint64_t va[4], vb[4];
+            _mm256_storeu_si256((__m256i *)va, wa);
+            _mm256_storeu_si256((__m256i *)vb, wb);
+            vector_fixup(key, b, 4, bad_a, bad_b, va, vb, out + 2 * l);
+        }
+    }
+    vector_tail(key, block0, l, nb, out, last);
+}
+
+__attribute__((target("avx512f,avx512dq"))) static inline __m512d
+zig_fast_avx512(__m512i w, __mmask8 *accept)
+{
+    const __m512i idx = _mm512_and_si512(w, _mm512_set1_epi64((long long)ZIG_LAYER_MASK));
+    const __m512i m = _mm512_srli_epi64(w, ZIG_M_SHIFT);
+    __m512d xs = _mm512_i64gather_pd(idx, ZIG_XS, 8);
+    __m512i k = _mm512_i64gather_epi64(idx, (const long long *)ZIG_K, 8);
+    *accept = _mm512_cmplt_epu64_mask(m, k);
+    __m512i x = _mm512_castpd_si512(_mm512_mul_pd(_mm512_cvtepu64_pd(m), xs));
+    /* x ^ (sign bit of w moved to bit 63), in one ternary-logic op. */
+    return _mm512_castsi512_pd(_mm512_ternarylogic_epi64(
+        x, _mm512_slli_epi64(w, 63 - ZIG_SIGN_BIT), _mm512_set1_epi64((long long)(UINT64_C(1) << 63)),
+        0x78)); /* A ^ (B & C) */
+}
+
+/* The AVX2 kernel at eight blocks per vector, with three-way XORs in one
+ * instruction. */
+__attribute__((target("avx512f,avx512dq"))) static void
+normals_avx512(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uint32_t last[4])
+{
+    const __m512i M0 = _mm512_set1_epi64(PHILOX_M0), M1 = _mm512_set1_epi64(PHILOX_M1);
+    const __m512i LO = _mm512_set1_epi64(0xffffffffLL);
+    const __m512i IOTA = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i LOW_PAIRS = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
+    const __m512i HIGH_PAIRS = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+    __m512i k0[10], k1[10];
+    for (int r = 0; r < 10; r++) {
+        k0[r] = _mm512_set1_epi64((uint32_t)(key[0] + (uint32_t)r * PHILOX_W0));
+        k1[r] = _mm512_set1_epi64((uint32_t)(key[1] + (uint32_t)r * PHILOX_W1));
+    }
+    size_t l = 0;
+    for (; l + 8 <= nb; l += 8) {
+        const uint64_t b = block0 + l;
+        __m512i c0 = _mm512_add_epi64(_mm512_set1_epi64((long long)b), IOTA);
+        /* Round 0 with c2 = c3 = 0 written out: its second product is 0. */
+        __m512i c3 = _mm512_mul_epu32(c0, M0), c1 = _mm512_setzero_si512();
+        __m512i c2 = _mm512_xor_si512(_mm512_srli_epi64(c3, 32), k1[0]);
+        c0 = _mm512_xor_si512(_mm512_srli_epi64(c0, 32), k0[0]);
+        for (int r = 1; r < 10; r++) {
+            __m512i p0 = _mm512_mul_epu32(c0, M0), p1 = _mm512_mul_epu32(c2, M1);
+            c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k0[r], 0x96);
+            c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k1[r], 0x96);
+            c1 = p1;
+            c3 = p0;
+        }
+        __m512i wa = _mm512_or_si512(_mm512_slli_epi64(c0, 32), _mm512_and_si512(c1, LO));
+        __m512i wb = _mm512_or_si512(_mm512_slli_epi64(c2, 32), _mm512_and_si512(c3, LO));
+        __mmask8 acc_a, acc_b;
+        __m512d za = zig_fast_avx512(wa, &acc_a), zb = zig_fast_avx512(wb, &acc_b);
+        _mm512_storeu_pd(out + 2 * l, _mm512_permutex2var_pd(za, LOW_PAIRS, zb));
+        _mm512_storeu_pd(out + 2 * l + 8, _mm512_permutex2var_pd(za, HIGH_PAIRS, zb));
+        unsigned bad_a = ~(unsigned)acc_a & 255u, bad_b = ~(unsigned)acc_b & 255u;
+        if (bad_a | bad_b) {
+            uint64_t va[8], vb[8];
+            _mm512_storeu_si512(va, wa);
+            _mm512_storeu_si512(vb, wb);
+            vector_fixup(key, b, 8, bad_a, bad_b, va, vb, out + 2 * l);
+        }
+    }
+    vector_tail(key, block0, l, nb, out, last);
+}
+#endif
+
+int ntas_rng_kernel_supported(ntas_rng_kernel k)
+{
+    switch (k) {
+    case NTAS_RNG_AUTO:
+    case NTAS_RNG_PORTABLE:
+        return 1;
+#if NTAS_X86_KERNELS
+    case NTAS_RNG_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");
+    case NTAS_RNG_AVX512:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+#endif
+    default:
+        return 0;
+    }
+}
+
+const char *ntas_rng_kernel_name(ntas_rng_kernel k)
+{
+    switch (k) {
+    case NTAS_RNG_AUTO: return "auto";
+    case NTAS_RNG_PORTABLE: return "portable";
+    case NTAS_RNG_AVX2: return "avx2";
+    case NTAS_RNG_AVX512: return "avx512";
+    }
+    return "unknown";
+}
+
+ntas_rng_kernel ntas_rng_kernel_best(void)
+{
+    if (ntas_rng_kernel_supported(NTAS_RNG_AVX512))
+        return NTAS_RNG_AVX512;
+    if (ntas_rng_kernel_supported(NTAS_RNG_AVX2))
+        return NTAS_RNG_AVX2;
+    return NTAS_RNG_PORTABLE;
+}
+
+/* Fewer pairs than this go to the portable kernel: a vector would not fill. */
+#define VECTOR_MIN_PAIRS 8
+
+static void normal_pairs(ntas_rng_kernel k, const uint32_t key[2], uint64_t block0, size_t nb,
+                         double *out, uint32_t last[4])
+{
+    if (k == NTAS_RNG_AUTO)
+        k = nb < VECTOR_MIN_PAIRS ? NTAS_RNG_PORTABLE : ntas_rng_kernel_best();
+    switch (k) {
+#if NTAS_X86_KERNELS
+    case NTAS_RNG_AVX2: normals_avx2(key, block0, nb, out, last); return;
+    case NTAS_RNG_AVX512: normals_avx512(key, block0, nb, out, last); return;
+#endif
+    default: normals_portable(key, block0, nb, out, last); return;
+    }
+}
+
+int ntas_rng_normal_fill_with(ntas_rng *rng, double *out, size_t n, ntas_rng_kernel k)
+{
+    if (!ntas_rng_kernel_supported(k))
+        return -1;
+    if (n == 0)
+        return 0;
+    size_t i = 0;
+    uint32_t last[4];
+    double pair[2];
     if (rng->spare) {
-        /* The owed z1 of buf's block: recomputed, with the same code, rather
-         * than stored, so the position stays three integers. */
-        L.w0[0] = rng->buf[0];
-        L.w1[0] = rng->buf[1];
-        L.w2[0] = rng->buf[2];
-        L.w3[0] = rng->buf[3];
-        normal_lanes(&L, 1, z0, z1);
-        out[i++] = z1[0];
+        /* The owed z1 of buf's block: recomputed rather than stored, so the
+         * position stays three integers. */
+        out[i++] = zig_normal(rng->key, rng->block - 1, 1,
+                              ((uint64_t)rng->buf[2] << 32) | rng->buf[3]);
         rng->spare = 0;
         if (i == n)
-            return;
+            return 0;
     } else if (rng->used == 0 && rng->block > 0) {
         /* An untouched block in buf (a restored state): it is the next pair. */
         rng->block--;
     }
     /* 0 < used < 4: the rest of the current block is skipped; rng->block
      * already points past it. */
-
-    size_t pairs = (n - i + 1) / 2;
-    while (pairs > 0) {
-        int nb = pairs < NTAS_LANES ? (int)pairs : NTAS_LANES;
-        philox_lanes(rng->key, rng->block, nb, &L);
-        normal_lanes(&L, nb, z0, z1);
-        if (n - i >= 2 * (size_t)nb) {
-            for (int l = 0; l < nb; l++) {
-                out[i + 2 * (size_t)l] = z0[l];
-                out[i + 2 * (size_t)l + 1] = z1[l];
-            }
-            i += 2 * (size_t)nb;
-        } else {
-            /* Last batch of an odd count: its last z1 is owed. */
-            for (int l = 0; l < nb; l++) {
-                out[i++] = z0[l];
-                if (i < n)
-                    out[i++] = z1[l];
-                else
-                    rng->spare = 1;
-            }
-        }
-        rng->block += (uint64_t)nb;
-        pairs -= (size_t)nb;
-        if (pairs == 0) {
-            rng->buf[0] = L.w0[nb - 1];
-            rng->buf[1] = L.w1[nb - 1];
-            rng->buf[2] = L.w2[nb - 1];
-            rng->buf[3] = L.w3[nb - 1];
-        }
+    size_t full = (n - i) / 2;
+    if (full > 0) {
+        normal_pairs(k, rng->key, rng->block, full, out + i, last);
+        rng->block += full;
+        i += 2 * full;
     }
+    if (i < n) {
+        /* Odd count: the last block's z1 is owed. */
+        normals_portable(rng->key, rng->block, 1, pair, last);
+        out[i++] = pair[0];
+        rng->block++;
+        rng->spare = 1;
+    }
+    memcpy(rng->buf, last, sizeof last);
     rng->used = 4;
+    return 0;
+}
+
+void ntas_rng_normal_fill(ntas_rng *rng, double *out, size_t n)
+{
+    (void)ntas_rng_normal_fill_with(rng, out, n, NTAS_RNG_AUTO);
 }
 
 void ntas_rng_normal_fill_scaled(ntas_rng *rng, double *out, size_t n, double scale)

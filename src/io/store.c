@@ -18,114 +18,46 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ntasweep/core/err.h"
 #include "ntasweep/tasks/curriculum.h"
+#include "ntasweep/core/err.h"
 #include "ntasweep/io/h5util.h"
 #include "ntasweep/io/mpi_util.h"
 #include "ntasweep/io/pretrain.h"
+#include "ntasweep/train/model_registry.h"
 
-enum { DIM_RUN, DIM_TIME, DIM_BLOCK, DIM_GATE, DIM_TASK, DIM_PATH, DIM_OUTPUT, DIM_INPUT, DIM_HIDDEN, DIM_COUNT };
-static const char *const dim_names[DIM_COUNT] = {"run", "time", "block", "gate", "task", "path", "output", "input", "hidden"};
+enum { DIM_RUN = NTAS_DIM_RUN, DIM_TIME = NTAS_DIM_TIME, DIM_COUNT = NTAS_DIM_COUNT };
 
 enum { T_F64, T_I8, T_STR };
 
-enum {
-    DS_STATUS, DS_MESSAGE, DS_LOSS, DS_GATES, DS_COS_SIM, DS_UPDATE_W, DS_UPDATE_C, DS_TTT,
-    DS_SPECIALIZATION, DS_TOTAL_ALIGNMENT, DS_TEACHERS, DS_STUDENTS, DS_GATES_FINAL,
-    /* Datasets of the model variants, created only when a run needs them
-     * (group below), so files of nta-only sweeps keep the first layout and
-     * files written before the variants still resume. */
-    DS_BLOCK_TASK, DS_ROW_SOURCE, DS_SORTED_ALIGNMENT, DS_NEURON_GATES, DS_NEURON_GATES_FINAL,
-    DS_FC_W2, DS_FC_W2_FINAL, DS_REDUCED_W, DS_REDUCED_EPS, DS_WBAR_TASK, DS_WBAR, DS_WBARBAR,
-    DS_CBAR, DS_EQ10_WBAR, DS_ACCURACY, DS_COUNT
-};
-
-/* Which runs need a dataset. */
-enum { G_ALL, G_TASKS, G_SORTED, G_NEURON, G_FC, G_REDUCED, G_CNN, G_LAST = G_CNN };
+/* The datasets of the results: status and message, then every row of
+ * NTAS_RESULTS (results.h) in table order. */
+enum { DS_STATUS, DS_MESSAGE, DS_FIRST_RESULT, DS_COUNT = DS_FIRST_RESULT + NTAS_R_COUNT };
 
 typedef struct {
     const char *name;
     int type;
-    int ndims;
-    int dims[4];
+    int ndims;          /* with the run dimension */
+    int dims[5];        /* ntas_result_dim */
+    int axes[4];        /* ntas_result_axis of dims[1..] */
     const char *description;
-    int group;
+    int group;          /* ntas_result_group */
 } ds_desc;
 
-/* Does a run with params p write the datasets of group g? */
-static int needs(int g, const ntas_params *p)
+static ds_desc desc_of(int k)
 {
-    switch (g) {
-    case G_ALL: return 1;
-    case G_TASKS: return p->curriculum != NTAS_CURRICULUM_ALTERNATING || p->composition != NTAS_COMPOSE_NONE;
-    case G_SORTED: return ntas_params_sorted_model(p);
-    case G_NEURON: return p->model == NTAS_MODEL_NTA_NEURON;
-    case G_FC: return p->model == NTAS_MODEL_FC;
-    case G_REDUCED: return p->model == NTAS_MODEL_REDUCED;
-    case G_CNN: return ntas_params_cnn_model(p);
+    if (k == DS_STATUS)
+        return (ds_desc){"status", T_I8, 1, {DIM_RUN}, {0}, "0 pending, 1 done, 2 failed; written after the run's data",
+                         NTAS_RG_ALL};
+    if (k == DS_MESSAGE)
+        return (ds_desc){"message", T_STR, 1, {DIM_RUN}, {0}, "why a run failed (empty otherwise)", NTAS_RG_ALL};
+    const ntas_result_desc *r = &ntas_results[k - DS_FIRST_RESULT];
+    ds_desc d = {r->dataset, T_F64, 1 + r->rank, {DIM_RUN}, {0}, r->description, r->group};
+    for (int a = 0; a < r->rank; a++) {
+        d.axes[a] = r->axes[a];
+        d.dims[a + 1] = ntas_result_axis_dim(r->axes[a]);
     }
-    return 0;
+    return d;
 }
-static int needs_result(int g, const ntas_run_result *r)
-{
-    switch (g) {
-    case G_ALL: return 1;
-    case G_TASKS: return r->n_tasks > r->M;
-    case G_SORTED: return r->model == NTAS_MODEL_NTA_NEURON || r->model == NTAS_MODEL_FC;
-    case G_NEURON: return r->model == NTAS_MODEL_NTA_NEURON;
-    case G_FC: return r->model == NTAS_MODEL_FC;
-    case G_REDUCED: return r->model == NTAS_MODEL_REDUCED;
-    case G_CNN: return r->model == NTAS_MODEL_CNN_NTA || r->model == NTAS_MODEL_CNN_ALONE;
-    }
-    return 0;
-}
-
-static const ds_desc results[DS_COUNT] = {
-    {"status", T_I8, 1, {DIM_RUN}, "0 pending, 1 done, 2 failed; written after the run's data", G_ALL},
-    {"message", T_STR, 1, {DIM_RUN}, "why a run failed (empty otherwise)", G_ALL},
-    {"loss", T_F64, 2, {DIM_RUN, DIM_TIME}, "task loss 1/2 mean_batch sum_i (y*_i - y_i)^2 (no regulariser)", G_ALL},
-    {"gates", T_F64, 3, {DIM_RUN, DIM_TIME, DIM_GATE}, "gates c_p before the recorded step's update "
-     "(nta_neuron, fc: mean gate of sorted student p < teachers: its per-neuron gates, its W2 column block; App. B.4.1)", G_ALL},
-    {"cos_sim", T_F64, 4, {DIM_RUN, DIM_TIME, DIM_TASK, DIM_PATH}, "mean row-wise cosine of base teacher m and student p "
-     "(nta_neuron, fc: sorted student p < teachers; reduced: NaN)", G_ALL},
-    {"update_norm_w", T_F64, 3, {DIM_RUN, DIM_TIME, DIM_PATH}, "Frobenius norm of the Euler update of W_p (fc: of W1's rows p*d_out .. (p+1)*d_out-1)", G_ALL},
-    {"update_norm_c", T_F64, 2, {DIM_RUN, DIM_TIME}, "norm of the Euler update of c (fc: of W2)", G_ALL},
-    {"time_to_threshold", T_F64, 2, {DIM_RUN, DIM_BLOCK}, "time from block start until task loss < 0.1 (every step); NaN if never", G_ALL},
-    {"specialization", T_F64, 1, {DIM_RUN}, "final mean over paths of the best-matching teacher's cos_sim "
-     "(nta_neuron, fc: final sorted alignment; reduced: NaN)", G_ALL},
-    {"total_alignment", T_F64, 1, {DIM_RUN}, "final row-wise cosine of stacked teachers and their best students "
-     "(nta_neuron, fc: of the sorted students, App. B.4.1; reduced: NaN)", G_ALL},
-    {"teacher_weights", T_F64, 4, {DIM_RUN, DIM_TASK, DIM_OUTPUT, DIM_INPUT}, "teachers W*^m: the base tasks, then "
-     "their composites (composition key)", G_ALL},
-    {"student_weights", T_F64, 4, {DIM_RUN, DIM_PATH, DIM_OUTPUT, DIM_INPUT}, "final students W_p (fc: W1 as paths "
-     "blocks of d_out rows; unsorted, see row_source)", G_ALL},
-    {"gates_final", T_F64, 2, {DIM_RUN, DIM_GATE}, "final gates c_p (nta_neuron, fc: of sorted student p, as gates)", G_ALL},
-    {"block_task", T_F64, 2, {DIM_RUN, DIM_BLOCK}, "task of each block: index into teacher_weights' task "
-     "(base tasks 0..teachers-1, then composites)", G_TASKS},
-    {"row_source", T_F64, 3, {DIM_RUN, DIM_TASK, DIM_OUTPUT}, "nta_neuron, fc: row of W (p*d_out + i) or W1 "
-     "(hidden unit) that is row r of sorted student m, by the row cosines averaged over records", G_SORTED},
-    {"sorted_alignment", T_F64, 2, {DIM_RUN, DIM_TIME}, "nta_neuron, fc: mean over m, r of cosine(teacher m row r, "
-     "sorted student m row r), the total alignment of App. B.4.1", G_SORTED},
-    {"neuron_gates", T_F64, 4, {DIM_RUN, DIM_TIME, DIM_PATH, DIM_OUTPUT}, "nta_neuron: per-neuron gates c_pi "
-     "(unsorted) before the recorded step's update", G_NEURON},
-    {"neuron_gates_final", T_F64, 3, {DIM_RUN, DIM_PATH, DIM_OUTPUT}, "nta_neuron: final per-neuron gates c_pi", G_NEURON},
-    {"fc_w2", T_F64, 4, {DIM_RUN, DIM_TIME, DIM_OUTPUT, DIM_HIDDEN}, "fc: second layer W2 (every entry a gate) "
-     "before the recorded step's update", G_FC},
-    {"fc_w2_final", T_F64, 3, {DIM_RUN, DIM_OUTPUT, DIM_HIDDEN}, "fc: final second layer W2", G_FC},
-    {"reduced_w", T_F64, 4, {DIM_RUN, DIM_TIME, DIM_PATH, DIM_TASK}, "reduced: w^p_m, component of student p "
-     "along teacher e_m (Fig. 4B, C)", G_REDUCED},
-    {"reduced_eps", T_F64, 3, {DIM_RUN, DIM_TIME, DIM_TASK}, "reduced: error components eps_m = (y* - y)_m", G_REDUCED},
-    {"wbar_task", T_F64, 3, {DIM_RUN, DIM_TIME, DIM_TASK}, "reduced: specialization for teacher m, "
-     "wbar_1 = w^1_1 - w^2_1, wbar_2 = w^2_2 - w^1_2", G_REDUCED},
-    {"wbar", T_F64, 2, {DIM_RUN, DIM_TIME}, "reduced: wbar = (wbar_1 + wbar_2) / 2 (Eq. 3)", G_REDUCED},
-    {"wbarbar", T_F64, 2, {DIM_RUN, DIM_TIME}, "reduced: unspecialized component "
-     "((w^1_1 - w^1_2) + (w^2_1 - w^2_2)) / 2 (Eq. 24)", G_REDUCED},
-    {"cbar", T_F64, 2, {DIM_RUN, DIM_TIME}, "reduced: gate separation c^1 - c^2 (Eq. 4)", G_REDUCED},
-    {"eq10_wbar", T_F64, 2, {DIM_RUN, DIM_TIME}, "reduced: Eq. (10) sqrt(1 - 0.5 (tau_c/tau_w)(1 - cbar^2)) "
-     "at the recorded cbar", G_REDUCED},
-    {"accuracy", T_F64, 2, {DIM_RUN, DIM_TIME}, "cnn_nta, cnn_alone: accuracy on the test images under the "
-     "current block's task labels (Fig. 7C, A.15)", G_CNN},
-};
 
 #define STR_CASE NTAS_NAME_LEN
 #define STR_KEY 17
@@ -140,18 +72,20 @@ struct ntas_store {
 };
 
 /* Contiguous, allocated at creation, with a fill value: the parallel phase
- * never has to allocate anything. H5I_INVALID_HID with err on a failure. */
+ * never has to allocate anything. */
 static hid_t create_ds(hid_t file, const char *name, hid_t ftype, int ndims, const hsize_t *shape,
-                       const void *fill, char *err, size_t errlen)
+                       const void *fill)
 {
     hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
-    if ((sp = H5Screate_simple(ndims, shape, NULL)) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
-        H5Pset_layout(dcpl, H5D_CONTIGUOUS) < 0 || H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 ||
-        H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC) < 0 || (fill && H5Pset_fill_value(dcpl, ftype, fill) < 0) ||
-        (ds = H5Dcreate2(file, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
-        ntas_h5_fail(err, errlen, "creating dataset %s", name);
+    if ((sp = H5Screate_simple(ndims, shape, NULL)) >= 0 && (dcpl = H5Pcreate(H5P_DATASET_CREATE)) >= 0 &&
+        H5Pset_layout(dcpl, H5D_CONTIGUOUS) >= 0 && H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) >= 0 &&
+        H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC) >= 0 && (!fill || H5Pset_fill_value(dcpl, ftype, fill) >= 0))
+        ds = H5Dcreate2(file, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    /* The closes below must not clear the stack that says why. */
+    hid_t stack = ds < 0 ? H5Eget_current_stack() : H5I_INVALID_HID;
     ntas_h5_close(&dcpl);
     ntas_h5_close(&sp);
+    if (stack >= 0) H5Eset_current_stack(stack);
     return ds;
 }
 
@@ -160,325 +94,224 @@ static hid_t ftype_of(int t, size_t strlen_)
     return t == T_F64 ? H5Tcopy(H5T_IEEE_F64LE) : t == T_I8 ? H5Tcopy(H5T_STD_I8LE) : ntas_h5_str_type(strlen_);
 }
 
-/* Copies run rows 0..n_copy-1 of dataset k from src into dst (same layout,
- * dims no larger), one run's row at a time. */
-static int copy_dataset(hid_t dst, hid_t src, int k, int n_copy, const char *from, char *err, size_t errlen)
-{
-    const char *name = results[k].name;
-    int nd = results[k].ndims, rc = -1;
-    hid_t a = H5I_INVALID_HID, b = H5I_INVALID_HID, sa = H5I_INVALID_HID, sb = H5I_INVALID_HID;
-    hid_t mt = H5I_INVALID_HID, ms = H5I_INVALID_HID;
-    void *buf = NULL;
-    hsize_t da[4] = {0}, db[4] = {0};
-    if ((a = H5Dopen2(src, name, H5P_DEFAULT)) < 0 || (b = H5Dopen2(dst, name, H5P_DEFAULT)) < 0 ||
-        (sa = H5Dget_space(a)) < 0 || (sb = H5Dget_space(b)) < 0 ||
-        H5Sget_simple_extent_dims(sa, da, NULL) != nd || H5Sget_simple_extent_dims(sb, db, NULL) != nd) {
-        ntas_h5_fail(err, errlen, "%s: opening dataset '%s' to copy it (a layout of %d dimensions)", from, name, nd);
-        goto cleanup;
-    }
-    size_t row = 1;
-    for (int d = 1; d < nd; d++) {
-        if (da[d] > db[d]) {
-            ntas_set_err(err, errlen, "%s: dataset '%s' is larger than the new sweep's", from, name);
-            goto cleanup;
-        }
-        row *= (size_t)da[d];
-    }
-    if (da[0] < (hsize_t)n_copy) {
-        ntas_set_err(err, errlen, "%s: dataset '%s' has %llu runs, not %d", from, name, (unsigned long long)da[0], n_copy);
-        goto cleanup;
-    }
-    mt = results[k].type == T_F64 ? H5Tcopy(H5T_NATIVE_DOUBLE) : results[k].type == T_I8 ? H5Tcopy(H5T_NATIVE_INT8)
-                                                                               : ntas_h5_str_type(NTAS_MESSAGE_LEN);
-    size_t esize = mt >= 0 ? H5Tget_size(mt) : 0;
-    hsize_t start[4] = {0, 0, 0, 0}, count[4] = {1, 1, 1, 1};
-    for (int d = 1; d < nd; d++) count[d] = da[d];
-    if (esize == 0 || (ms = H5Screate_simple(nd, count, NULL)) < 0) {
-        ntas_h5_fail(err, errlen, "%s: copying dataset '%s'", from, name);
-        goto cleanup;
-    }
-    if (!(buf = malloc(row * esize))) {
-        ntas_set_err(err, errlen, "out of memory copying dataset '%s'", name);
-        goto cleanup;
-    }
-    for (int i = 0; i < n_copy; i++) {
-        start[0] = (hsize_t)i;
-        if (H5Sselect_hyperslab(sa, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-            H5Sselect_hyperslab(sb, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-            H5Dread(a, mt, ms, sa, H5P_DEFAULT, buf) < 0 || H5Dwrite(b, mt, ms, sb, H5P_DEFAULT, buf) < 0) {
-            ntas_h5_fail(err, errlen, "%s: copying run %d of dataset '%s'", from, i, name);
-            goto cleanup;
-        }
-    }
-    rc = 0;
-cleanup:
-    free(buf);
-    ntas_h5_close(&ms);
-    ntas_h5_close(&mt);
-    ntas_h5_close(&sa);
-    ntas_h5_close(&sb);
-    ntas_h5_close(&a);
-    ntas_h5_close(&b);
-    return rc;
-}
-
-/* Copies the results of runs 0..n_copy-1 of file `from` into the freshly
- * created `file`. */
+/* Copies the results of runs 0..n_copy-1 of file `from` (same layout, dims no
+ * larger) into the freshly created `file`, one run's row at a time. */
 static int copy_results(hid_t file, const char *from, int n_copy, char *err, size_t errlen)
 {
     hid_t src = H5Fopen(from, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (src < 0) {
-        ntas_h5_fail(err, errlen, "%s: cannot open to copy its results", from);
+        ntas_set_err(err, errlen, "%s: cannot open to copy its results", from);
         return -1;
     }
-    int rc = 0;
-    for (int k = 0; rc == 0 && k < DS_COUNT; k++) {
+    int ok = 1;
+    void *buf = NULL;
+    for (int k = 0; ok && k < DS_COUNT; k++) {
+        const ds_desc dk = desc_of(k);
         /* A variant's dataset the old file lacks (its runs did not need it)
          * stays NaN for the copied runs; one the new sweep lacks is unused. */
-        htri_t in_src = H5Lexists(src, results[k].name, H5P_DEFAULT);
-        htri_t in_dst = in_src > 0 ? H5Lexists(file, results[k].name, H5P_DEFAULT) : 0;
-        if (in_src < 0 || in_dst < 0) {
-            ntas_h5_fail(err, errlen, "%s: looking for dataset '%s'", from, results[k].name);
-            rc = -1;
-        } else if (in_src > 0 && in_dst > 0) {
-            rc = copy_dataset(file, src, k, n_copy, from, err, errlen);
+        if (H5Lexists(src, dk.name, H5P_DEFAULT) <= 0 || H5Lexists(file, dk.name, H5P_DEFAULT) <= 0)
+            continue;
+        hid_t a = H5Dopen2(src, dk.name, H5P_DEFAULT), b = H5Dopen2(file, dk.name, H5P_DEFAULT);
+        hid_t sa = a >= 0 ? H5Dget_space(a) : -1, sb = b >= 0 ? H5Dget_space(b) : -1;
+        hsize_t da[5] = {0}, db[5] = {0};
+        int nd = dk.ndims;
+        ok = a >= 0 && b >= 0 && sa >= 0 && sb >= 0 && H5Sget_simple_extent_ndims(sa) == nd &&
+             H5Sget_simple_extent_dims(sa, da, NULL) == nd && H5Sget_simple_extent_dims(sb, db, NULL) == nd;
+        size_t row = 1;
+        for (int d = 1; ok && d < nd; d++) {
+            ok &= da[d] <= db[d];
+            row *= (size_t)da[d];
         }
+        ok &= da[0] >= (hsize_t)n_copy;
+        hid_t mt = dk.type == T_F64 ? H5Tcopy(H5T_NATIVE_DOUBLE) : dk.type == T_I8 ? H5Tcopy(H5T_NATIVE_INT8)
+                                                                                           : ntas_h5_str_type(NTAS_MESSAGE_LEN);
+        size_t esize = H5Tget_size(mt);
+        free(buf);
+        buf = ok ? malloc(row * esize) : NULL;
+        ok &= buf != NULL;
+        for (int i = 0; ok && i < n_copy; i++) {
+            hsize_t start[5] = {(hsize_t)i, 0, 0, 0, 0}, count[5] = {1, 1, 1, 1, 1};
+            for (int d = 1; d < nd; d++) count[d] = da[d];
+            hid_t ms = H5Screate_simple(nd, count, NULL);
+            H5Sselect_hyperslab(sa, H5S_SELECT_SET, start, NULL, count, NULL);
+            H5Sselect_hyperslab(sb, H5S_SELECT_SET, start, NULL, count, NULL);
+            ok &= H5Dread(a, mt, ms, sa, H5P_DEFAULT, buf) >= 0;
+            ok &= H5Dwrite(b, mt, ms, sb, H5P_DEFAULT, buf) >= 0;
+            H5Sclose(ms);
+        }
+        H5Tclose(mt);
+        if (sa >= 0) H5Sclose(sa);
+        if (sb >= 0) H5Sclose(sb);
+        if (a >= 0) H5Dclose(a);
+        if (b >= 0) H5Dclose(b);
+        if (!ok) ntas_set_err(err, errlen, "%s: copying dataset '%s' failed", from, dk.name);
     }
-    if (H5Fclose(src) < 0 && rc == 0) {
-        ntas_h5_fail(err, errlen, "%s: closing after copying its results", from);
-        rc = -1;
-    }
-    return rc;
+    free(buf);
+    H5Fclose(src);
+    return ok ? 0 : -1;
 }
 
-/* The shape of a sweep's file: the size of every dimension, which groups
- * of datasets exist, which dimension scales they use. */
-typedef struct {
-    hsize_t size[DIM_COUNT];
-    int present[G_LAST + 1], used_dim[DIM_COUNT], uniform_time;
-    double interval, bytes;
-} layout;
+/* --- the run's parameters as coordinates along run ---------------------------
+ * One 1-D dataset per parameter key, then case, run_key, record_interval and
+ * every [vars] variable. tag_for_xarray names them all in the CF attribute
+ * `coordinates` of every other dataset, so xarray (h5netcdf) shows them as
+ * coordinates along run (ds.sel, ds.where, groupby work on them), and gives
+ * fixed-length strings `_Encoding = "utf-8"`, so they decode to str. h5py sees
+ * the same plain datasets as before. */
 
-static void plan_layout(const ntas_spec *spec, layout *L)
+enum { COORD_CASE, COORD_RUN_KEY, COORD_RECORD_INTERVAL, COORD_EXTRA };
+
+/* Name of coordinate k: parameter keys, then the extras, then the variables. */
+static const char *coord_name(const ntas_spec *spec, int k)
 {
-    memset(L, 0, sizeof *L);
-    const int n = spec->n_runs;
-    for (int d = 0; d < DIM_COUNT; d++) L->size[d] = 1;
-    L->size[DIM_RUN] = (hsize_t)n;
-    L->interval = spec->runs[0].params.dt * (double)spec->runs[0].params.record_every;
-    L->uniform_time = 1;
-    for (int i = 0; i < n; i++) {
-        const ntas_params *p = &spec->runs[i].params;
-        int64_t n_tasks = ntas_params_n_tasks(p);
-        if (p->model == NTAS_MODEL_REDUCED || n_tasks < p->teachers) n_tasks = p->teachers;
-        hsize_t want[DIM_COUNT] = {0, (hsize_t)ntas_params_n_records(p), (hsize_t)p->n_blocks,
-                                   (hsize_t)p->paths, (hsize_t)n_tasks, (hsize_t)p->paths,
-                                   (hsize_t)p->d_out, (hsize_t)p->d_in,
-                                   p->model == NTAS_MODEL_FC ? (hsize_t)(p->paths * p->d_out) : 1};
-        for (int d = 1; d < DIM_COUNT; d++)
-            if (want[d] > L->size[d]) L->size[d] = want[d];
-        if (p->dt * (double)p->record_every != L->interval) L->uniform_time = 0;
-        for (int g = 0; g <= G_LAST; g++) L->present[g] |= needs(g, p);
-    }
-    /* Dimension scales of the dimensions some created dataset uses. */
-    L->used_dim[DIM_RUN] = 1;
-    for (int k = 0; k < DS_COUNT; k++) {
-        if (!L->present[results[k].group]) continue;
-        double c = 8;
-        for (int d = 0; d < results[k].ndims; d++) {
-            L->used_dim[results[k].dims[d]] = 1;
-            c *= (double)L->size[results[k].dims[d]];
-        }
-        L->bytes += c;
-    }
+    if (k < ntas_param_count) return ntas_param_table[k].key;
+    k -= ntas_param_count;
+    if (k == COORD_CASE) return "case";
+    if (k == COORD_RUN_KEY) return "run_key";
+    if (k == COORD_RECORD_INTERVAL) return "record_interval";
+    return spec->var_names[k - COORD_EXTRA];
 }
 
-static int write_file_attrs(hid_t file, const ntas_spec *spec, char *err, size_t errlen)
+static int coord_count(const ntas_spec *spec) { return ntas_param_count + COORD_EXTRA + spec->n_vars; }
+
+/* String width of coordinate k (0: numeric). */
+static size_t coord_strlen(int k)
 {
-    char hex[17];
-    ntas_hex64(spec->hash, hex);
-    const char *fail = NULL;
-    if (ntas_h5_set_str_attr(file, "ntasweep_version", NTASWEEP_VERSION) != 0) fail = "ntasweep_version";
-    else if (ntas_h5_set_i64_attr(file, "format_version", NTAS_FORMAT_VERSION) != 0) fail = "format_version";
-    else if (ntas_h5_set_str_attr(file, "spec_file", spec->path) != 0) fail = "spec_file";
-    else if (ntas_h5_set_str_attr(file, "spec_name", spec->name) != 0) fail = "spec_name";
-    else if (ntas_h5_set_str_attr(file, "spec_text", spec->text) != 0) fail = "spec_text";
-    else if (ntas_h5_set_str_attr(file, "spec_overrides", spec->overrides) != 0) fail = "spec_overrides";
-    else if (ntas_h5_set_str_attr(file, "spec_hash", hex) != 0) fail = "spec_hash";
-    else if (ntas_h5_set_i64_attr(file, "n_runs", spec->n_runs) != 0) fail = "n_runs";
-    if (fail) ntas_h5_fail(err, errlen, "writing attribute %s", fail);
-    return fail ? -1 : 0;
+    if (k == ntas_param_count + COORD_CASE) return STR_CASE;
+    if (k == ntas_param_count + COORD_RUN_KEY) return STR_KEY;
+    if (k >= ntas_param_count) return 0;
+    const ntas_param_desc *d = &ntas_param_table[k];
+    size_t len = 0;
+    if (d->type == NTAS_PT_CHOICE)
+        for (int c = 0; d->choices[c]; c++)
+            if (strlen(d->choices[c]) + 1 > len) len = strlen(d->choices[c]) + 1;
+    return len;
 }
 
-/* One dimension-scale dataset per used dimension: 0..size-1, or the time
- * of each record. scale[d] stays open for attaching (closed by the caller). */
-static int write_scales(hid_t file, const layout *L, hid_t scale[DIM_COUNT], char *err, size_t errlen)
+/* Fills column (n doubles, int64s or strings of slen bytes) with coordinate k of every run. */
+static void coord_column(const ntas_spec *spec, int k, size_t slen, void *column)
 {
-    for (int d = 0; d < DIM_COUNT; d++) {
-        if (!L->used_dim[d]) continue;
-        int is_time = d == DIM_TIME;
-        scale[d] = create_ds(file, dim_names[d], is_time ? H5T_IEEE_F64LE : H5T_STD_I64LE, 1, &L->size[d], NULL,
-                             err, errlen);
-        if (scale[d] < 0) return -1;
-        double *v = malloc(L->size[d] * sizeof(double));
-        int64_t *iv = (int64_t *)v;
-        if (!v) {
-            ntas_set_err(err, errlen, "out of memory for dimension %s", dim_names[d]);
-            return -1;
-        }
-        for (hsize_t i = 0; i < L->size[d]; i++) {
-            if (is_time) v[i] = L->uniform_time ? (double)i * L->interval : (double)i;
-            else iv[i] = (int64_t)i;
-        }
-        int bad = H5Dwrite(scale[d], is_time ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0 ||
-                  H5DSset_scale(scale[d], dim_names[d]) < 0 ||
-                  (is_time && ntas_h5_set_str_attr(scale[d], "units", L->uniform_time
-                                                   ? "time (same units as dt, tau_w, tau_c)" : "record") != 0);
-        free(v);
-        if (bad) {
-            ntas_h5_fail(err, errlen, "writing dimension scale %s", dim_names[d]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Column k of the parameter table: key k < ntas_param_count, then case,
- * run_key, record_interval; one 1-D dataset along run. */
-static int write_param_column(hid_t file, const ntas_spec *spec, int k, hid_t run_scale, double *col, char *scol,
-                              char *err, size_t errlen)
-{
-    const int n = spec->n_runs;
     const ntas_param_desc *d = k < ntas_param_count ? &ntas_param_table[k] : NULL;
-    const char *name = d ? d->key : k == ntas_param_count ? "case" : k == ntas_param_count + 1 ? "run_key" : "record_interval";
-    hid_t ft, mt, ds = H5I_INVALID_HID;
-    size_t slen = 0;
-    if (d && d->type == NTAS_PT_CHOICE) {
-        for (int c = 0; d->choices[c]; c++) if (strlen(d->choices[c]) + 1 > slen) slen = strlen(d->choices[c]) + 1;
-    } else if (!d && k == ntas_param_count) slen = STR_CASE;
-    else if (!d && k == ntas_param_count + 1) slen = STR_KEY;
-    if (slen) { ft = ntas_h5_str_type(slen); mt = ntas_h5_str_type(slen); }
-    else if ((d && d->type == NTAS_PT_REAL) || !d) { ft = H5Tcopy(H5T_IEEE_F64LE); mt = H5Tcopy(H5T_NATIVE_DOUBLE); }
-    else { ft = H5Tcopy(H5T_STD_I64LE); mt = H5Tcopy(H5T_NATIVE_INT64); }
-    for (int i = 0; i < n; i++) {
-        const ntas_params *p = &spec->runs[i].params;
+    for (int i = 0; i < spec->n_runs; i++) {
+        const ntas_run *run = &spec->runs[i];
+        const ntas_params *p = &run->params;
         if (slen) {
-            char *dst = scol + (size_t)i * slen;
+            char *dst = (char *)column + (size_t)i * slen;
             if (d) snprintf(dst, slen, "%s", ntas_param_get_choice(d, p));
-            else if (k == ntas_param_count) snprintf(dst, slen, "%s", spec->runs[i].case_name);
-            else ntas_hex64(spec->runs[i].key, dst);
-        } else if (!d) col[i] = p->dt * (double)p->record_every;
-        else if (d->type == NTAS_PT_REAL) col[i] = ntas_param_get_real(d, p);
-        else ((int64_t *)col)[i] = ntas_param_get_int(d, p);
+            else if (k == ntas_param_count + COORD_CASE) snprintf(dst, slen, "%s", run->case_name);
+            else ntas_hex64(run->key, dst);
+        } else if (d && d->type == NTAS_PT_INT) {
+            ((int64_t *)column)[i] = ntas_param_get_int(d, p);
+        } else {
+            double *col = column;
+            if (d) col[i] = ntas_param_get_real(d, p);
+            else if (k == ntas_param_count + COORD_RECORD_INTERVAL) col[i] = p->dt * (double)p->record_every;
+            else col[i] = run->vars[k - ntas_param_count - COORD_EXTRA];
+        }
     }
-    int rc = -1;
+}
+
+static int write_run_coords(hid_t file, const ntas_spec *spec, hid_t run_scale)
+{
+    const int n = spec->n_runs;
     hsize_t nn = (hsize_t)n;
-    if (ft < 0 || mt < 0) {
-        ntas_h5_fail(err, errlen, "the type of parameter dataset %s", name);
-        goto cleanup;
+    void *column = malloc((size_t)(n > 0 ? n : 1) * (STR_CASE > 8 ? STR_CASE : 8));
+    int ok = column != NULL;
+    for (int k = 0; ok && k < coord_count(spec); k++) {
+        const ntas_param_desc *d = k < ntas_param_count ? &ntas_param_table[k] : NULL;
+        size_t slen = coord_strlen(k);
+        int is_int = !slen && d && d->type == NTAS_PT_INT;
+        hid_t ft = slen ? ntas_h5_str_type(slen) : H5Tcopy(is_int ? H5T_STD_I64LE : H5T_IEEE_F64LE);
+        hid_t mt = slen ? H5Tcopy(ft) : H5Tcopy(is_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE);
+        coord_column(spec, k, slen, column);
+        hid_t ds = ft >= 0 && mt >= 0 ? create_ds(file, coord_name(spec, k), ft, 1, &nn, NULL) : -1;
+        ok = ds >= 0 && H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, column) >= 0 &&
+             H5DSattach_scale(ds, run_scale, 0) >= 0;
+        if (ok && d) ok = ntas_h5_set_str_attr(ds, "description", d->meaning) == 0;
+        if (ok && d && d->unit[0]) ok = ntas_h5_set_str_attr(ds, "units", d->unit) == 0;
+        if (ok && k >= ntas_param_count + COORD_EXTRA) ok = ntas_h5_set_str_attr(ds, "description", "a [vars] variable of the sweep file") == 0;
+        if (ds >= 0) H5Dclose(ds);
+        if (ft >= 0) H5Tclose(ft);
+        if (mt >= 0) H5Tclose(mt);
     }
-    if ((ds = create_ds(file, name, ft, 1, &nn, NULL, err, errlen)) < 0) goto cleanup;
-    if (H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, slen ? (void *)scol : (void *)col) < 0 ||
-        H5DSattach_scale(ds, run_scale, 0) < 0 ||
-        (d && ntas_h5_set_str_attr(ds, "description", d->meaning) != 0) ||
-        (d && d->unit[0] && ntas_h5_set_str_attr(ds, "units", d->unit) != 0)) {
-        ntas_h5_fail(err, errlen, "writing parameter dataset %s", name);
-        goto cleanup;
-    }
-    rc = 0;
-cleanup:
-    if (ntas_h5_close(&ds) < 0 && rc == 0) {
-        ntas_h5_fail(err, errlen, "closing parameter dataset %s", name);
-        rc = -1;
-    }
-    ntas_h5_close(&ft);
-    ntas_h5_close(&mt);
-    return rc;
+    free(column);
+    return ok ? 0 : -1;
 }
 
-static int write_param_columns(hid_t file, const ntas_spec *spec, hid_t run_scale, char *err, size_t errlen)
-{
-    double *col = malloc((size_t)spec->n_runs * sizeof(double));
-    char *scol = malloc((size_t)spec->n_runs * STR_CASE);
-    int rc = col && scol ? 0 : -1;
-    if (rc) ntas_set_err(err, errlen, "out of memory for the parameter table");
-    for (int k = 0; rc == 0 && k < ntas_param_count + 3; k++)
-        rc = write_param_column(file, spec, k, run_scale, col, scol, err, errlen);
-    free(col);
-    free(scol);
-    return rc;
-}
+typedef struct {
+    const ntas_spec *spec;
+    const char *coordinates;
+    int ok;
+} tag_ctx;
 
-/* Results, NaN-filled (status 0 = pending, message empty). */
-static int create_results(hid_t file, const layout *L, const hid_t scale[DIM_COUNT], char *err, size_t errlen)
+static int is_coord(const ntas_spec *spec, const char *name)
 {
-    const double nan = NAN;
-    const int8_t zero = 0;
-    char empty[NTAS_MESSAGE_LEN] = "";
-    for (int k = 0; k < DS_COUNT; k++) {
-        if (!L->present[results[k].group]) continue;
-        hsize_t shape[4];
-        for (int d = 0; d < results[k].ndims; d++) shape[d] = L->size[results[k].dims[d]];
-        hid_t ft = ftype_of(results[k].type, NTAS_MESSAGE_LEN);
-        if (ft < 0) {
-            ntas_h5_fail(err, errlen, "the type of dataset %s", results[k].name);
-            return -1;
-        }
-        const void *fill = results[k].type == T_F64 ? (const void *)&nan : results[k].type == T_I8 ? (const void *)&zero : (const void *)empty;
-        hid_t ds = create_ds(file, results[k].name, ft, results[k].ndims, shape, fill, err, errlen);
-        ntas_h5_close(&ft);
-        if (ds < 0) return -1;
-        int bad = 0;
-        for (int d = 0; !bad && d < results[k].ndims; d++)
-            bad = H5DSattach_scale(ds, scale[results[k].dims[d]], (unsigned)d) < 0;
-        bad = bad || ntas_h5_set_str_attr(ds, "description", results[k].description) != 0;
-        if (bad) ntas_h5_fail(err, errlen, "writing the dimension scales or description of dataset %s", results[k].name);
-        if (ntas_h5_close(&ds) < 0 && !bad) {
-            ntas_h5_fail(err, errlen, "closing dataset %s", results[k].name);
-            bad = 1;
-        }
-        if (bad) return -1;
-    }
+    for (int k = 0; k < coord_count(spec); k++)
+        if (!strcmp(coord_name(spec, k), name)) return 1;
     return 0;
 }
 
-/* Everything inside the new file: attributes, scales, parameters, results,
- * copied runs and the pretrained groups. */
-static int write_layout(hid_t file, const ntas_spec *spec, const layout *L, const char *copy_from, int n_copy,
-                        char *err, size_t errlen)
+static herr_t tag_one(hid_t root, const char *name, const H5L_info_t *info, void *data)
 {
-    hid_t scale[DIM_COUNT];
-    for (int d = 0; d < DIM_COUNT; d++) scale[d] = H5I_INVALID_HID;
-    int rc = -1;
-    ntas_pretrain_setting *pre = NULL;
-    int n_pre = 0;
-    if (write_file_attrs(file, spec, err, errlen) != 0 || write_scales(file, L, scale, err, errlen) != 0 ||
-        write_param_columns(file, spec, scale[DIM_RUN], err, errlen) != 0 ||
-        create_results(file, L, scale, err, errlen) != 0)
-        goto cleanup;
-    for (int d = 0; d < DIM_COUNT; d++)
-        if (ntas_h5_close(&scale[d]) < 0) {
-            ntas_h5_fail(err, errlen, "closing dimension scale %s", dim_names[d]);
-            goto cleanup;
+    (void)info;
+    tag_ctx *t = data;
+    hid_t obj = H5Oopen(root, name, H5P_DEFAULT);
+    if (obj < 0) { t->ok = 0; return -1; }
+    if (H5Iget_type(obj) == H5I_DATASET) {
+        hid_t type = H5Dget_type(obj);
+        if (type < 0) t->ok = 0;
+        else if (H5Tget_class(type) == H5T_STRING && H5Aexists(obj, "_Encoding") == 0)
+            t->ok &= ntas_h5_set_str_attr(obj, "_Encoding", "utf-8") == 0;
+        if (type >= 0) H5Tclose(type);
+        htri_t scale = H5DSis_scale(obj);
+        if (scale < 0) t->ok = 0;
+        else if (!scale && !is_coord(t->spec, name))
+            t->ok &= ntas_h5_set_str_attr(obj, "coordinates", t->coordinates) == 0;
+    }
+    H5Oclose(obj);
+    return t->ok ? 0 : -1;
+}
+
+static int tag_for_xarray(hid_t file, const ntas_spec *spec)
+{
+    size_t len = 1;
+    for (int k = 0; k < coord_count(spec); k++) len += strlen(coord_name(spec, k)) + 1;
+    char *coordinates = malloc(len);
+    if (!coordinates) return -1;
+    coordinates[0] = '\0';
+    for (int k = 0; k < coord_count(spec); k++) {
+        if (k) strcat(coordinates, " ");
+        strcat(coordinates, coord_name(spec, k));
+    }
+    tag_ctx t = {spec, coordinates, 1};
+    herr_t rc = H5Literate(file, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, tag_one, &t);
+    free(coordinates);
+    return rc < 0 || !t.ok ? -1 : 0;
+}
+
+int ntas_store_check_names(const ntas_spec *spec, char *err, size_t errlen)
+{
+    for (int v = 0; v < spec->n_vars; v++) {
+        const char *name = spec->var_names[v];
+        int clash = !strcmp(name, "case") || !strcmp(name, "run_key") || !strcmp(name, "record_interval");
+        for (int d = 0; d < DIM_COUNT; d++) clash |= !strcmp(name, ntas_result_dim_name(d));
+        for (int k = 0; k < DS_COUNT; k++) clash |= !strcmp(name, desc_of(k).name);
+        clash |= !strcmp(name, "pretrained");
+        if (clash) {
+            ntas_set_err(err, errlen, "%s: [vars] variable '%s' has the name of a dataset of the results file; rename it",
+                     spec->path, name);
+            return -1;
         }
-    if (copy_from && copy_results(file, copy_from, n_copy, err, errlen) != 0) goto cleanup;
-    /* The pretrained CNNs of the cnn runs (pretrain.h), copied when extending. */
-    if (ntas_pretrain_plan(spec, &pre, &n_pre, err, errlen) != 0 ||
-        ntas_pretrain_create_groups(file, pre, n_pre, copy_from, err, errlen) != 0)
-        goto cleanup;
-    rc = 0;
-cleanup:
-    free(pre);
-    for (int d = 0; d < DIM_COUNT; d++) ntas_h5_close(&scale[d]);
-    return rc;
+    }
+    return 0;
 }
 
 /* Closes a file whose creation failed and removes it, leaving no HDF5 id
  * behind: an id that outlived a failed H5Fclose would be closed again by
- * HDF5's MPI_Finalize hook and crash there. On a full disk H5Fclose fails
- * to flush the metadata it still holds, so first every object is closed and
- * the file truncated to nothing: that frees its preallocated data, and the
- * few metadata blocks then fit. */
+ * HDF5's MPI_Finalize hook and crash there (SIGSEGV in H5F__close_cb). On a
+ * full disk H5Fclose fails to flush the metadata it still holds, so first
+ * every object is closed and the file truncated to nothing: that frees its
+ * preallocated data, and the few metadata blocks then fit. */
 static void discard_created(hid_t *file, const char *tmp)
 {
     hid_t ids[64];
@@ -502,13 +335,46 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
                       char *err, size_t errlen)
 {
     ntas_h5_quiet();
-    layout L;
-    plan_layout(spec, &L);
-    if (L.bytes > 2e12) {
-        ntas_set_err(err, errlen, "%s: the results would need %.3g GB; raise record_every or split the sweep", path, L.bytes / 1e9);
+    const int n = spec->n_runs;
+    /* Each file dimension as large as the largest extent along it of any run. */
+    hsize_t size[DIM_COUNT];
+    size[DIM_RUN] = (hsize_t)n;
+    for (int d = 1; d < DIM_COUNT; d++) size[d] = 1;
+    double interval = spec->runs[0].params.dt * (double)spec->runs[0].params.record_every;
+    int uniform_time = 1;
+    unsigned present = 0;
+    for (int i = 0; i < n; i++) {
+        const ntas_params *p = &spec->runs[i].params;
+        int64_t ext[NTAS_EXT_COUNT];
+        ntas_result_extents(p, ext);   /* invalid teacher options: validate refused them already */
+        for (int ax = 1; ax < NTAS_AX_COUNT; ax++) {
+            hsize_t want = (hsize_t)ext[ntas_result_axis_extent(ax)];
+            int d = ntas_result_axis_dim(ax);
+            if (want > size[d]) size[d] = want;
+        }
+        if (p->dt * (double)p->record_every != interval) uniform_time = 0;
+        present |= ntas_result_groups(p);
+    }
+    /* Dimension scales of the dimensions some created dataset uses. */
+    int used_dim[DIM_COUNT] = {0};
+    used_dim[DIM_RUN] = 1;
+    double cells = 0;
+    for (int k = 0; k < DS_COUNT; k++) {
+        const ds_desc dk = desc_of(k);
+        if (!(present & NTAS_RG_BIT(dk.group))) continue;
+        double c = 1;
+        for (int d = 0; d < dk.ndims; d++) {
+            used_dim[dk.dims[d]] = 1;
+            c *= (double)size[dk.dims[d]];
+        }
+        cells += c;
+    }
+    if (cells * 8 > 2e12) {
+        ntas_set_err(err, errlen, "%s: the results would need %.3g GB; raise record_every or split the sweep", path, cells * 8 / 1e9);
         return -1;
     }
-    char tmp[4096], what[1024] = "";
+
+    char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
         ntas_set_err(err, errlen, "%s: path too long", path);
         return -1;
@@ -522,26 +388,100 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         return -1;
     }
     ntas_h5_close(&fapl);
-    if (write_layout(file, spec, &L, copy_from, n_copy, what, sizeof what) != 0) {
-        discard_created(&file, tmp);
-        ntas_set_err(err, errlen, "%s: writing the results file layout failed: %s%s", tmp, what,
-                     copy_from ? " (the existing file was not modified)" : "");
-        return -1;
+    int ok = 1;
+    char herr[1024] = "";   /* the first failure, with HDF5's words */
+/* Stops the layout at its first failure (ok = 0), keeping why. */
+#define LAYOUT_STEP(expr, ...) \
+    do { if (ok && !(expr)) { ok = 0; ntas_h5_fail(herr, sizeof herr, __VA_ARGS__); } } while (0)
+    char hex[17];
+    ntas_hex64(spec->hash, hex);
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "ntasweep_version", NTASWEEP_VERSION) == 0, "writing attribute ntasweep_version");
+    LAYOUT_STEP(ntas_h5_set_i64_attr(file, "format_version", NTAS_FORMAT_VERSION) == 0, "writing attribute format_version");
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_file", spec->path) == 0, "writing attribute spec_file");
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_name", spec->name) == 0, "writing attribute spec_name");
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_text", spec->text) == 0, "writing attribute spec_text");
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_overrides", spec->overrides) == 0, "writing attribute spec_overrides");
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_hash", hex) == 0, "writing attribute spec_hash");
+    LAYOUT_STEP(ntas_h5_set_i64_attr(file, "n_runs", n) == 0, "writing attribute n_runs");
+
+    /* Dimension scales. */
+    hid_t scale[DIM_COUNT];
+    for (int d = 0; d < DIM_COUNT; d++) {
+        scale[d] = -1;
+        if (!used_dim[d]) continue;
+        int is_time = d == DIM_TIME;
+        hid_t ft = is_time ? H5T_IEEE_F64LE : H5T_STD_I64LE;
+        if (!ok) continue;
+        scale[d] = create_ds(file, ntas_result_dim_name(d), ft, 1, &size[d], NULL);
+        LAYOUT_STEP(scale[d] >= 0, "creating dimension scale %s", ntas_result_dim_name(d));
+        double *v = ok ? malloc(size[d] * sizeof(double)) : NULL;
+        int64_t *iv = (int64_t *)v;
+        if (!v) { if (ok) ntas_set_err(herr, sizeof herr, "out of memory"); ok = 0; continue; }
+        for (hsize_t i = 0; i < size[d]; i++) {
+            if (is_time) v[i] = uniform_time ? (double)i * interval : (double)i;
+            else iv[i] = (int64_t)i;
+        }
+        LAYOUT_STEP(H5Dwrite(scale[d], is_time ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0,
+                    "writing dimension scale %s", ntas_result_dim_name(d));
+        free(v);
+        LAYOUT_STEP(H5DSset_scale(scale[d], ntas_result_dim_name(d)) >= 0, "making %s a dimension scale", ntas_result_dim_name(d));
+        if (is_time)
+            LAYOUT_STEP(ntas_h5_set_str_attr(scale[d], "units", uniform_time ? "time (same units as dt, tau_w, tau_c)" : "record") == 0,
+                        "writing the units of %s", ntas_result_dim_name(d));
     }
-    /* Flushed first, so that the close has nothing left to write: a close
-     * that fails leaves an id behind (see discard_created). */
-    if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) {
-        ntas_h5_fail(what, sizeof what, "flushing");
+
+    LAYOUT_STEP(write_run_coords(file, spec, scale[DIM_RUN]) == 0, "writing the run coordinates");
+
+    /* Results, NaN-filled (status 0 = pending, message empty). */
+    const double nan = NAN;
+    const int8_t zero = 0;
+    char empty[NTAS_MESSAGE_LEN] = "";
+    for (int k = 0; ok && k < DS_COUNT; k++) {
+        const ds_desc dk = desc_of(k);
+        if (!(present & NTAS_RG_BIT(dk.group))) continue;
+        hsize_t shape[5];
+        for (int d = 0; d < dk.ndims; d++) shape[d] = size[dk.dims[d]];
+        hid_t ft = ftype_of(dk.type, NTAS_MESSAGE_LEN), ds = H5I_INVALID_HID;
+        LAYOUT_STEP(ft >= 0, "the type of dataset %s", dk.name);
+        const void *fill = dk.type == T_F64 ? (const void *)&nan : dk.type == T_I8 ? (const void *)&zero : (const void *)empty;
+        if (ok) ds = create_ds(file, dk.name, ft, dk.ndims, shape, fill);
+        LAYOUT_STEP(ds >= 0, "creating dataset %s", dk.name);
+        ntas_h5_close(&ft);
+        for (int d = 0; ok && d < dk.ndims; d++)
+            LAYOUT_STEP(H5DSattach_scale(ds, scale[dk.dims[d]], (unsigned)d) >= 0, "attaching scale %d of dataset %s", d, dk.name);
+        LAYOUT_STEP(ntas_h5_set_str_attr(ds, "description", dk.description) == 0, "describing dataset %s", dk.name);
+        if (ds >= 0) LAYOUT_STEP(H5Dclose(ds) >= 0, "closing dataset %s", dk.name);
+    }
+    for (int d = 0; d < DIM_COUNT; d++)
+        if (scale[d] >= 0) LAYOUT_STEP(ntas_h5_close(&scale[d]) == 0, "closing dimension scale %s", ntas_result_dim_name(d));
+    LAYOUT_STEP(tag_for_xarray(file, spec) == 0, "tagging the coordinates for xarray");
+#undef LAYOUT_STEP
+    char cerr[1024] = "";
+    int copied = !ok || !copy_from || copy_results(file, copy_from, n_copy, cerr, sizeof cerr) == 0;
+    /* The pretrained CNNs of the cnn runs (pretrain.h), copied when extending. */
+    ntas_pretrain_setting *pre = NULL;
+    int n_pre = 0;
+    if (ok && copied && (ntas_pretrain_plan(spec, &pre, &n_pre, cerr, sizeof cerr) != 0 ||
+                         ntas_pretrain_create_groups(file, pre, n_pre, copy_from, cerr, sizeof cerr) != 0))
+        copied = 0;
+    free(pre);
+    /* Flushed first, so the close has nothing left to write: a close that
+     * fails leaves an id behind (see discard_created). */
+    if (ok && copied && H5Fflush(file, H5F_SCOPE_LOCAL) < 0) {
+        ok = 0;
+        ntas_h5_fail(herr, sizeof herr, "flushing");
+    }
+    if (!ok || !copied) {
         discard_created(&file, tmp);
-        ntas_set_err(err, errlen, "%s: writing the results file failed: %s%s", tmp, what,
-                     copy_from ? " (the existing file was not modified)" : "");
+        if (!copied) ntas_set_err(err, errlen, "%s (the existing file was not modified)", cerr);
+        else ntas_set_err(err, errlen, "%s: writing the results file layout failed: %s%s", tmp, herr,
+                          copy_from ? " (the existing file was not modified)" : "");
         return -1;
     }
     if (H5Fclose(file) < 0) {
-        ntas_h5_fail(what, sizeof what, "closing");
+        ntas_h5_fail(herr, sizeof herr, "closing");
         remove(tmp);
-        ntas_set_err(err, errlen, "%s: writing the results file failed at its close: %s%s", tmp, what,
-                     copy_from ? " (the existing file was not modified)" : "");
+        ntas_set_err(err, errlen, "%s: writing the results file failed at its close: %s", tmp, herr);
         return -1;
     }
     if (rename(tmp, path) != 0) {
@@ -656,8 +596,9 @@ int ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_
     if (fv < 0 || H5Aread(fv, H5T_NATIVE_INT64, &info->format_version) < 0) info->format_version = -1;
     if (fv >= 0) H5Aclose(fv);
     if (info->format_version != NTAS_FORMAT_VERSION) {
-        ntas_set_err(err, errlen, "%s has results format %lld (ntasweep %s); this ntasweep writes format %d", path,
-                 (long long)info->format_version, info->version, NTAS_FORMAT_VERSION);
+        ntas_set_err(err, errlen, "%s has results format %lld (written by ntasweep %s); this ntasweep reads and writes "
+                 "format %d. Finish or read it with ntasweep %s, or start a new file with --force-new (the old one is kept)",
+                 path, (long long)info->format_version, info->version, NTAS_FORMAT_VERSION, info->version);
         goto out;
     }
     hid_t sp = H5Dget_space(keys);
@@ -696,6 +637,59 @@ out:
     return rc;
 }
 
+/* A whole string attribute, malloc'ed (NULL if absent). */
+static char *read_str_attr_alloc(hid_t obj, const char *name)
+{
+    if (H5Aexists(obj, name) <= 0) return NULL;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+    size_t n = t >= 0 ? H5Tget_size(t) : 0;
+    char *buf = n ? calloc(n + 1, 1) : NULL;
+    if (buf && H5Aread(a, t, buf) < 0) {
+        free(buf);
+        buf = NULL;
+    }
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return buf;
+}
+
+int ntas_store_read_sweep(const char *path, ntas_stored_sweep *s, char *err, size_t errlen)
+{
+    ntas_h5_quiet();
+    memset(s, 0, sizeof *s);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        ntas_set_err(err, errlen, "%s: not a readable HDF5 file", path);
+        return -1;
+    }
+    read_str_attr(file, "ntasweep_version", s->version, sizeof s->version);
+    read_str_attr(file, "spec_file", s->spec_file, sizeof s->spec_file);
+    read_str_attr(file, "spec_hash", s->spec_hash, sizeof s->spec_hash);
+    s->format_version = -1;
+    if (H5Aexists(file, "format_version") > 0) {
+        hid_t fv = H5Aopen(file, "format_version", H5P_DEFAULT);
+        if (fv < 0 || H5Aread(fv, H5T_NATIVE_INT64, &s->format_version) < 0) s->format_version = -1;
+        if (fv >= 0) H5Aclose(fv);
+    }
+    s->spec_text = read_str_attr_alloc(file, "spec_text");
+    s->spec_overrides = read_str_attr_alloc(file, "spec_overrides");
+    H5Fclose(file);
+    if (!s->spec_text || !s->spec_overrides) {
+        ntas_set_err(err, errlen, "%s: not an ntasweep results file (no spec_text or spec_overrides)", path);
+        ntas_stored_sweep_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+void ntas_stored_sweep_free(ntas_stored_sweep *s)
+{
+    free(s->spec_text);
+    free(s->spec_overrides);
+    memset(s, 0, sizeof *s);
+}
+
 void ntas_store_info_free(ntas_store_info *info)
 {
     free(info->keys);
@@ -705,66 +699,54 @@ void ntas_store_info_free(ntas_store_info *info)
     memset(info, 0, sizeof *info);
 }
 
-/* Opens every dataset, in the same order on every rank (collective-safe);
- * a variant's dataset the file lacks stays invalid. */
-static int open_datasets(ntas_store *st, const char *path, MPI_Comm comm, char *err, size_t errlen)
-{
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0 ||
-        (st->file = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0) {
-        ntas_h5_fail(err, errlen, "%s: cannot open the results file for parallel writing", path);
-        ntas_h5_close(&fapl);
-        return -1;
-    }
-    ntas_h5_close(&fapl);
-    struct stat sb;
-    if (stat(path, &sb) == 0) {
-        st->dev = sb.st_dev;
-        st->ino = sb.st_ino;
-    }
-    snprintf(st->path, sizeof st->path, "%s", path);
-    for (int k = 0; k < DS_COUNT; k++) {
-        if (results[k].group != G_ALL) {
-            htri_t there = H5Lexists(st->file, results[k].name, H5P_DEFAULT);
-            if (there < 0) {
-                ntas_h5_fail(err, errlen, "%s: looking for dataset '%s'", path, results[k].name);
-                return -1;
-            }
-            if (!there) continue;   /* no run of this sweep needs it */
-        }
-        if ((st->ds[k] = H5Dopen2(st->file, results[k].name, H5P_DEFAULT)) < 0) {
-            ntas_h5_fail(err, errlen, "%s: cannot open dataset '%s'", path, results[k].name);
-            return -1;
-        }
-    }
-    if ((st->str_message = ntas_h5_str_type(NTAS_MESSAGE_LEN)) < 0) {
-        ntas_h5_fail(err, errlen, "%s: the message type", path);
-        return -1;
-    }
-    return 0;
-}
-
 int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err, size_t errlen)
 {
     ntas_h5_quiet();
-    *out = NULL;
     ntas_store *st = calloc(1, sizeof *st);
-    int ok = st != NULL, all_ok = 0;
-    if (!st) ntas_set_err(err, errlen, "out of memory");
-    else {
-        st->file = st->str_message = H5I_INVALID_HID;
-        for (int k = 0; k < DS_COUNT; k++) st->ds[k] = H5I_INVALID_HID;
-        ok = open_datasets(st, path, comm, err, errlen) == 0;
+    if (!st) { ntas_set_err(err, errlen, "out of memory"); return -1; }
+    st->str_message = H5I_INVALID_HID;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    char why[1024] = "";
+    if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0 ||
+        (st->file = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0) {
+        st->file = H5I_INVALID_HID;
+        ntas_h5_fail(why, sizeof why, "%s: cannot open the results file for parallel writing", path);
     }
+    ntas_h5_close(&fapl);
+    int ok = st->file >= 0;
+    struct stat sb;
+    if (ok && stat(path, &sb) == 0) {
+        st->dev = sb.st_dev;
+        st->ino = sb.st_ino;
+        snprintf(st->path, sizeof st->path, "%s", path);
+    }
+    /* Every rank opens every dataset, in the same order (collective-safe). */
+    for (int k = 0; k < DS_COUNT; k++) {
+        const ds_desc dk = desc_of(k);
+        int optional = dk.group != NTAS_RG_ALL;
+        if (optional && (!ok || H5Lexists(st->file, dk.name, H5P_DEFAULT) <= 0)) {
+            st->ds[k] = -1;   /* no run of this sweep needs it */
+            continue;
+        }
+        st->ds[k] = ok ? H5Dopen2(st->file, dk.name, H5P_DEFAULT) : -1;
+        if (ok && st->ds[k] < 0) {
+            ntas_h5_fail(why, sizeof why, "%s: cannot open dataset '%s'", path, dk.name);
+            ok = 0;
+        }
+    }
+    if (ok && (st->str_message = ntas_h5_str_type(NTAS_MESSAGE_LEN)) < 0) {
+        ntas_h5_fail(why, sizeof why, "%s: the message type", path);
+        ok = 0;
+    }
+    int all_ok = 0;
     if (ntas_mpi_check(MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce (opening the results file)",
-                       ok ? err : NULL, ok ? errlen : 0) != 0)
-        all_ok = 0;
+                       why, sizeof why) != 0)
+        all_ok = ok = 0;
     if (!all_ok) {
         if (ok) ntas_set_err(err, errlen, "%s: another rank could not open the results file (see its message)", path);
-        if (st) {
-            char ignore[64];
-            ntas_store_close(st, ignore, sizeof ignore);
-        }
+        else ntas_set_err(err, errlen, "%s", why);
+        char ignore[64];
+        ntas_store_close(st, ignore, sizeof ignore);
         return -1;
     }
     *out = st;
@@ -774,65 +756,41 @@ int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err
 /* Writes a [1, counts...] slab at run `index` from contiguous memory. */
 static int write_slab(ntas_store *st, int k, int index, const void *data, const hsize_t *counts, char *err, size_t errlen)
 {
-    int nd = results[k].ndims;
-    hsize_t start[4] = {(hsize_t)index, 0, 0, 0}, count[4] = {1, 1, 1, 1};
+    const ds_desc dk = desc_of(k);
+    int nd = dk.ndims;
+    hsize_t start[5] = {(hsize_t)index, 0, 0, 0, 0}, count[5] = {1, 1, 1, 1, 1};
     for (int d = 1; d < nd; d++) count[d] = counts[d - 1];
     hid_t fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
-    hid_t mt = results[k].type == T_F64 ? H5T_NATIVE_DOUBLE : results[k].type == T_I8 ? H5T_NATIVE_INT8 : st->str_message;
-    int rc = -1;
+    hid_t mt = dk.type == T_F64 ? H5T_NATIVE_DOUBLE : dk.type == T_I8 ? H5T_NATIVE_INT8 : st->str_message;
+    int rc = 0;
     if ((fsp = H5Dget_space(st->ds[k])) < 0 || H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-        (msp = H5Screate_simple(nd, count, NULL)) < 0 || H5Dwrite(st->ds[k], mt, msp, fsp, H5P_DEFAULT, data) < 0)
-        ntas_h5_fail(err, errlen, "writing run %d of dataset '%s'", index, results[k].name);
-    else
-        rc = 0;
+        (msp = H5Screate_simple(nd, count, NULL)) < 0 || H5Dwrite(st->ds[k], mt, msp, fsp, H5P_DEFAULT, data) < 0) {
+        ntas_h5_fail(err, errlen, "writing run %d of dataset '%s'", index, dk.name);
+        rc = -1;
+    }
     ntas_h5_close(&msp);
     ntas_h5_close(&fsp);
     return rc;
 }
 
+/* Every result the run records (results.h), each its own slab of the run. */
 int ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, char *err, size_t errlen)
 {
-    hsize_t nr = (hsize_t)r->n_records, P = (hsize_t)r->P, M = (hsize_t)r->M;
-    hsize_t dO = (hsize_t)r->d_out, dI = (hsize_t)r->d_in, nb = (hsize_t)r->n_blocks;
+    int64_t ext[NTAS_EXT_COUNT];
+    ntas_run_result_extents(r, ext);
     /* The first failure ends the run's writes: its status stays pending. */
-    if (write_slab(st, DS_LOSS, index, r->loss, (hsize_t[]){nr}, err, errlen) != 0 ||
-        write_slab(st, DS_GATES, index, r->gates, (hsize_t[]){nr, P}, err, errlen) != 0 ||
-        write_slab(st, DS_COS_SIM, index, r->cos_sim, (hsize_t[]){nr, M, P}, err, errlen) != 0 ||
-        write_slab(st, DS_UPDATE_W, index, r->update_norm_w, (hsize_t[]){nr, P}, err, errlen) != 0 ||
-        write_slab(st, DS_UPDATE_C, index, r->update_norm_c, (hsize_t[]){nr}, err, errlen) != 0 ||
-        write_slab(st, DS_TTT, index, r->time_to_threshold, (hsize_t[]){nb}, err, errlen) != 0 ||
-        write_slab(st, DS_SPECIALIZATION, index, &r->specialization, NULL, err, errlen) != 0 ||
-        write_slab(st, DS_TOTAL_ALIGNMENT, index, &r->total_alignment, NULL, err, errlen) != 0 ||
-        write_slab(st, DS_TEACHERS, index, r->teachers, (hsize_t[]){(hsize_t)r->n_tasks, dO, dI}, err, errlen) != 0 ||
-        write_slab(st, DS_STUDENTS, index, r->students, (hsize_t[]){P, dO, dI}, err, errlen) != 0 ||
-        write_slab(st, DS_GATES_FINAL, index, r->gates_final, (hsize_t[]){P}, err, errlen) != 0)
-        return -1;
-    hsize_t H = (hsize_t)r->d_hid;
-    struct { int k; const double *a; hsize_t c[3]; } variant[] = {
-        {DS_BLOCK_TASK, r->block_task, {nb}},
-        {DS_ROW_SOURCE, r->row_source, {M, dO}},
-        {DS_SORTED_ALIGNMENT, r->sorted_alignment, {nr}},
-        {DS_NEURON_GATES, r->neuron_gates, {nr, P, dO}},
-        {DS_NEURON_GATES_FINAL, r->neuron_gates_final, {P, dO}},
-        {DS_FC_W2, r->fc_w2, {nr, dO, H}},
-        {DS_FC_W2_FINAL, r->fc_w2_final, {dO, H}},
-        {DS_REDUCED_W, r->reduced_w, {nr, 2, 2}},
-        {DS_REDUCED_EPS, r->reduced_eps, {nr, 2}},
-        {DS_WBAR_TASK, r->wbar_task, {nr, 2}},
-        {DS_WBAR, r->wbar, {nr}},
-        {DS_WBARBAR, r->wbarbar, {nr}},
-        {DS_CBAR, r->cbar, {nr}},
-        {DS_EQ10_WBAR, r->eq10_wbar, {nr}},
-        {DS_ACCURACY, r->accuracy, {nr}},
-    };
-    for (size_t v = 0; v < sizeof variant / sizeof variant[0]; v++) {
-        int k = variant[v].k;
-        if (!needs_result(results[k].group, r)) continue;
-        if (st->ds[k] < 0 || !variant[v].a) {
-            ntas_set_err(err, errlen, "run %d needs dataset '%s', which the results file lacks", index, results[k].name);
+    for (int id = 0; id < NTAS_R_COUNT; id++) {
+        const ntas_result_desc *d = &ntas_results[id];
+        const int k = DS_FIRST_RESULT + id;
+        if (!(r->groups & NTAS_RG_BIT(d->group))) continue;
+        const double *data = ntas_result_data((ntas_run_result *)r, id);
+        if (st->ds[k] < 0 || !data) {
+            ntas_set_err(err, errlen, "run %d needs dataset '%s', which the results file lacks", index, d->dataset);
             return -1;
         }
-        if (write_slab(st, k, index, variant[v].a, variant[v].c, err, errlen) != 0) return -1;
+        hsize_t counts[4];
+        for (int a = 0; a < d->rank; a++) counts[a] = (hsize_t)ext[ntas_result_axis_extent(d->axes[a])];
+        if (write_slab(st, k, index, data, counts, err, errlen) != 0) return -1;
     }
     char msg[NTAS_MESSAGE_LEN] = {0};
     snprintf(msg, sizeof msg, "%s", r->message);
@@ -861,7 +819,7 @@ int ntas_store_close(ntas_store *st, char *err, size_t errlen)
     int rc = 0;
     for (int k = 0; k < DS_COUNT; k++)
         if (ntas_h5_close(&st->ds[k]) < 0 && rc == 0) {
-            ntas_set_err(err, errlen, "closing dataset '%s' of the results file failed", results[k].name);
+            ntas_set_err(err, errlen, "closing dataset %d of the results file failed", k);
             rc = -1;
         }
     ntas_h5_close(&st->str_message);

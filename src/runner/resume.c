@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ntasweep/config/params.h"
@@ -223,4 +224,136 @@ void ntas_resume_free(ntas_resume *r)
     free(r->order);
     free(r->status);
     memset(r, 0, sizeof *r);
+}
+
+/* --- resume from the file alone ------------------------------------------- */
+
+#define INCLUDE_MARK "\n; ---- include: "
+
+void ntas_resume_command(const ntas_stored_sweep *s, const char *out, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "ntasweep run %s -o %s", s->spec_file, out);
+    const char *o = s->spec_overrides ? s->spec_overrides : "";
+    while (*o && used < len) {
+        size_t n = strcspn(o, "\n");
+        used += (size_t)snprintf(buf + used, len - used, " %.*s", (int)n, o);
+        o += n + (o[n] == '\n');
+    }
+}
+
+int ntas_resume_overrides(ntas_stored_sweep *s, const char **sets, int max)
+{
+    int n = 0;
+    char *o = s->spec_overrides;
+    while (o && *o && n < max) {
+        char *end = o + strcspn(o, "\n");
+        int last = *end == '\0';
+        *end = '\0';
+        if (!strncmp(o, "--set ", 6)) sets[n++] = o + 6;
+        if (last) break;
+        o = end + 1;
+    }
+    return n;
+}
+
+/* The directory part of path ("" for none), into buf. */
+static void dir_of(const char *path, char *buf, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    snprintf(buf, len, "%.*s", slash ? (int)(slash - path) : 0, path);
+}
+
+/* Each stored file in turn: *name (the main file's base name, or an include's
+ * path relative to the main file's directory), *text and *n. Returns the
+ * position after it, or NULL at the end. -1 in *bad for an include outside. */
+static const char *next_file(const ntas_stored_sweep *s, const char *at, char *name, size_t len, const char **text,
+                             size_t *n, int *bad)
+{
+    char main_dir[256];
+    dir_of(s->spec_file, main_dir, sizeof main_dir);
+    *bad = 0;
+    if (at == s->spec_text) {
+        const char *base = strrchr(s->spec_file, '/');
+        snprintf(name, len, "%s", base ? base + 1 : s->spec_file);
+    } else {
+        at += strlen(INCLUDE_MARK);
+        const char *end = strstr(at, " ----\n");
+        if (!end) return NULL;
+        char path[1024];
+        snprintf(path, sizeof path, "%.*s", (int)(end - at), at);
+        size_t dl = strlen(main_dir);
+        const char *rel = dl == 0 ? path : !strncmp(path, main_dir, dl) && path[dl] == '/' ? path + dl + 1 : NULL;
+        if (!rel || rel[0] == '/' || strstr(rel, "..")) {
+            snprintf(name, len, "%s", path);
+            *bad = 1;
+            return NULL;
+        }
+        snprintf(name, len, "%s", rel);
+        at = end + strlen(" ----\n");
+    }
+    const char *next = strstr(at, INCLUDE_MARK);
+    *text = at;
+    *n = next ? (size_t)(next - at) : strlen(at);
+    return next ? next : at + *n;
+}
+
+int ntas_resume_write_spec(const ntas_stored_sweep *s, const char *dir, char *main_path, size_t len,
+                           char *err, size_t errlen)
+{
+    if (mkdir(dir, 0700) != 0) {
+        snprintf(err, errlen, "%s: cannot create a directory for the stored sweep text", dir);
+        return -1;
+    }
+    const char *at = s->spec_text;
+    int first = 1;
+    while (at && *at) {
+        char name[1024], path[2048];
+        const char *text = NULL;
+        size_t n = 0;
+        int bad;
+        const char *next = next_file(s, at, name, sizeof name, &text, &n, &bad);
+        if (bad) {
+            snprintf(err, errlen, "the stored sweep includes %s, outside the directory of %s", name, s->spec_file);
+            ntas_resume_remove_spec(s, dir);
+            return -1;
+        }
+        if (!next) break;
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        for (char *q = path + strlen(dir) + 1; *q; q++)   /* subdirectories of includes */
+            if (*q == '/') { *q = '\0'; mkdir(path, 0700); *q = '/'; }
+        FILE *f = fopen(path, "wb");
+        int ok = f && fwrite(text, 1, n, f) == n;
+        if (f && fclose(f) != 0) ok = 0;
+        if (!ok) {
+            snprintf(err, errlen, "%s: cannot write the stored sweep text", path);
+            ntas_resume_remove_spec(s, dir);
+            return -1;
+        }
+        if (first) snprintf(main_path, len, "%s", path);
+        first = 0;
+        at = next;
+    }
+    return 0;
+}
+
+void ntas_resume_remove_spec(const ntas_stored_sweep *s, const char *dir)
+{
+    const char *at = s->spec_text;
+    while (at && *at) {
+        char name[1024], path[2048];
+        const char *text;
+        size_t n;
+        int bad;
+        const char *next = next_file(s, at, name, sizeof name, &text, &n, &bad);
+        if (!next) break;
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        remove(path);
+        /* Empty subdirectories of includes, deepest first. */
+        for (char *q = strrchr(path, '/'); q && q > path + strlen(dir); q = strrchr(path, '/')) {
+            *q = '\0';
+            rmdir(path);
+        }
+        at = next;
+    }
+    rmdir(dir);
 }

@@ -10,6 +10,7 @@
 
 #include "ntasweep/core/err.h"
 #include "ntasweep/core/rng.h"
+#include "ntasweep/train/model_registry.h"
 #include "ntasweep/train/train.h"
 #include "ntasweep/tasks/wishart.h"
 
@@ -32,27 +33,28 @@ static int check_timing(double min_seconds, int reps, char *err, size_t errlen)
     return 0;
 }
 
-/* Best rate (work units per second) over reps repetitions of `kernel`, each
- * repeated until min_seconds have passed. work = units done by one call. */
+/* Best rate (work units per second) of `kernel`: repeated for reps windows
+ * of at least min_seconds, and each call timed on its own; the rate is work
+ * over the SHORTEST call. On a machine shared with other jobs a window's
+ * average includes their time slices, while the fastest single call (a few
+ * microseconds) is the machine's own speed. work = units done by one call. */
 typedef void (*kernel_fn)(void *ctx);
 
 static double best_rate(kernel_fn kernel, void *ctx, double work, double min_seconds, int reps)
 {
-    double best = 0.0;
+    double fastest = 0.0;
     kernel(ctx); /* warm caches and any lazy initialisation (OpenBLAS buffers) */
     for (int r = 0; r < reps; r++) {
-        long calls = 0;
-        double t0 = now_seconds(), dt;
+        double start = now_seconds(), t1 = start;
         do {
+            double t0 = t1;
             kernel(ctx);
-            calls++;
-            dt = now_seconds() - t0;
-        } while (dt < min_seconds);
-        double rate = work * (double)calls / dt;
-        if (rate > best)
-            best = rate;
+            t1 = now_seconds();
+            if (fastest == 0.0 || t1 - t0 < fastest)
+                fastest = t1 - t0;
+        } while (t1 - start < min_seconds);
     }
-    return best;
+    return fastest > 0.0 ? work / fastest : 0.0;
 }
 
 /* ---- GEMM ------------------------------------------------------------------ */
@@ -125,19 +127,25 @@ typedef struct {
     ntas_rng rng;
     double *buf;
     size_t n;
+    ntas_rng_kernel kernel;
 } normal_ctx;
 
 static void normal_kernel(void *p)
 {
     normal_ctx *c = p;
-    ntas_rng_normal_fill(&c->rng, c->buf, c->n);
+    ntas_rng_normal_fill_with(&c->rng, c->buf, c->n, c->kernel);
 }
 
-int ntas_bench_normals(size_t n, double min_seconds, int reps, double *per_second, char *err,
-                       size_t errlen)
+int ntas_bench_normals_with(size_t n, ntas_rng_kernel kernel, double min_seconds, int reps,
+                            double *per_second, char *err, size_t errlen)
 {
     if (n < 1) {
         ntas_set_err(err, errlen, "bench normals: n must be positive");
+        return -1;
+    }
+    if (!ntas_rng_kernel_supported(kernel)) {
+        ntas_set_err(err, errlen, "bench normals: this CPU has no %s kernel",
+                     ntas_rng_kernel_name(kernel));
         return -1;
     }
     if (check_timing(min_seconds, reps, err, errlen) != 0)
@@ -145,6 +153,7 @@ int ntas_bench_normals(size_t n, double min_seconds, int reps, double *per_secon
     normal_ctx c;
     c.buf = malloc(n * sizeof *c.buf);
     c.n = n;
+    c.kernel = kernel;
     if (!c.buf) {
         ntas_set_err(err, errlen, "bench normals: out of memory for %zu values", n);
         return -1;
@@ -153,6 +162,12 @@ int ntas_bench_normals(size_t n, double min_seconds, int reps, double *per_secon
     *per_second = best_rate(normal_kernel, &c, (double)n, min_seconds, reps);
     free(c.buf);
     return 0;
+}
+
+int ntas_bench_normals(size_t n, double min_seconds, int reps, double *per_second, char *err,
+                       size_t errlen)
+{
+    return ntas_bench_normals_with(n, NTAS_RNG_AUTO, min_seconds, reps, per_second, err, errlen);
 }
 
 typedef struct {
@@ -193,7 +208,7 @@ int ntas_bench_wishart(int d, int B, double min_seconds, int reps, double *per_s
 
 ntas_step_cost ntas_step_cost_of(const ntas_params *p)
 {
-    const double P = (double)p->paths, di = (double)p->d_in, dout = (double)p->d_out, b = (double)p->batch;
+    const double di = (double)p->d_in, dout = (double)p->d_out, b = (double)p->batch;
     const double en = dout * di;
     ntas_step_cost c = {0, 0, 0, 0};
     c.other_flops += en; /* D = W_eff - T */
@@ -214,19 +229,8 @@ ntas_step_cost ntas_step_cost_of(const ntas_params *p)
         c.other_flops += 2.0 * en;
         break;
     }
-    if (p->model == NTAS_MODEL_FC) {
-        const double hid = P * dout, n1 = hid * di, n2 = dout * hid;
-        c.gemm_flops += 2.0 * dout * hid * di  /* W_eff = W2 W1 */
-                        + 4.0 * dout * hid * di; /* dW1 = W2^T G, dW2 = G W1^T */
-        c.other_flops += 4.0 * (n1 + n2) + 3.0 * n1;
-        if (p->lambda_w > 0.0) c.other_flops += 4.0 * n1;
-    } else {
-        const double gates = p->model == NTAS_MODEL_NTA_NEURON ? P * dout : P;
-        c.other_flops += 2.0 * P * en      /* W_eff */
-                         + 3.0 * P * en    /* dW = c G, dc = <W, G> */
-                         + 4.0 * (P * en + gates); /* Euler step and norms */
-        if (p->lambda_w > 0.0) c.other_flops += 4.0 * P * en;
-    }
+    const ntas_model_ops *m = ntas_model_of(p);
+    if (m && m->step_cost) m->step_cost(p, &c.gemm_flops, &c.other_flops);
     c.flops = c.gemm_flops + c.other_flops;
     return c;
 }
@@ -274,13 +278,8 @@ void ntas_bench_params(int model, int data, int64_t steps, ntas_params *p)
     ntas_params_defaults(p);
     p->model = model;
     p->data = data;
-    if (model == NTAS_MODEL_FC) {
-        p->tau_w = 0.06;
-        p->tau_w2 = 0.01;
-        p->norm = NTAS_NORM_L2;
-        p->lambda_nonneg = 0.2;
-        p->lambda_norm = 0.1;
-    }
+    const ntas_model_ops *m = ntas_model_of(p);
+    if (m && m->bench_params) m->bench_params(p);
     const int64_t per_block = ntas_params_steps_per_block(p);
     p->n_blocks = steps < 1 ? 1 : (steps + per_block - 1) / per_block;
 }
@@ -334,8 +333,16 @@ int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t 
     ntas_bench_gemm_rates g;
     double normals = 0.0, wishart = 0.0;
     if (ntas_bench_gemm(B, d_in, d_out, o->min_seconds, 3, &g, err, errlen) != 0) return -1;
-    if (ntas_bench_normals((size_t)B * (size_t)d_in, o->min_seconds, 3, &normals, err, errlen) != 0)
-        return -1;
+    /* The floor's generator rate is the fastest kernel this CPU runs (all
+     * give the same bits), each measured alone at the step's draw count. */
+    double kernel_rate[4] = {0, 0, 0, 0};
+    for (int k = NTAS_RNG_PORTABLE; k <= NTAS_RNG_AVX512; k++) {
+        if (!ntas_rng_kernel_supported((ntas_rng_kernel)k)) continue;
+        if (ntas_bench_normals_with((size_t)B * (size_t)d_in, (ntas_rng_kernel)k, o->min_seconds, 3,
+                                    &kernel_rate[k], err, errlen) != 0)
+            return -1;
+        if (kernel_rate[k] > normals) normals = kernel_rate[k];
+    }
     if (ntas_bench_wishart(d_in, B, o->min_seconds, 3, &wishart, err, errlen) != 0) return -1;
     double gemm = g.forward > g.backward ? g.forward : g.backward;
     if (g.step_mix > gemm) gemm = g.step_mix;
@@ -347,21 +354,26 @@ int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t 
     fprintf(out, "machine: GEMM %.2f GFLOP/s (best of X W^T %.2f, dY^T X %.2f, step mix %.2f at %dx%dx%d), "
                  "normals %.3g/s, Wishart %.3g draws/s (d %d, B %d)\n",
             gemm, g.forward, g.backward, g.step_mix, B, d_in, d_out, normals, wishart, d_in, B);
-    fprintf(out, "floor = step flops / GEMM rate + step normals / normal rate; ratio = us_per_step / floor_us\n");
+    fprintf(out, "normal generator, ns per normal (fastest single fill of %d):", B * d_in);
+    for (int k = NTAS_RNG_PORTABLE; k <= NTAS_RNG_AVX512; k++)
+        if (kernel_rate[k] > 0)
+            fprintf(out, " %s %.2f", ntas_rng_kernel_name((ntas_rng_kernel)k), 1e9 / kernel_rate[k]);
+    fprintf(out, "; ntasweep uses %s\n", ntas_rng_kernel_name(ntas_rng_kernel_best()));
+    fprintf(out, "floor = step flops / best GEMM rate + step normals / fastest generator rate "
+                 "(both the fastest single call measured); ratio = us_per_step / floor_us\n");
     fprintf(out, "%-11s %-9s %11s %8s %11s %8s %9s %7s\n", "model", "data", "us_per_step", "gflops",
             "flops", "normals", "floor_us", "ratio");
-    static const int models[] = {NTAS_MODEL_NTA, NTAS_MODEL_NTA_NEURON, NTAS_MODEL_FC};
-    static const char *const model_names[] = {"nta", "nta_neuron", "fc"};
     static const char *const data_names[] = {"sampled", "wishart", "expected"};
-    for (int mi = 0; mi < 3; mi++)
-        for (int di = 0; di < 3; di++) {
+    for (int mi = 0; mi < ntas_model_count(); mi++)
+        for (int di = 0; di < 3 && ntas_model_at(mi)->in_bench; di++) {
+            const ntas_model_ops *m = ntas_model_at(mi);
             ntas_params p;
-            ntas_bench_params(models[mi], di, o->steps, &p);
+            ntas_bench_params(m->kind, di, o->steps, &p);
             double sec;
             if (ntas_bench_train(&p, o->reps, &sec, err, errlen) != 0) return -1;
             ntas_step_cost c = ntas_step_cost_of(&p);
             double floor_s = ntas_step_floor_seconds(c, gemm, normals);
-            fprintf(out, "%-11s %-9s %11.3f %8.3f %11.0f %8.0f %9.3f %7.2f\n", model_names[mi],
+            fprintf(out, "%-11s %-9s %11.3f %8.3f %11.0f %8.0f %9.3f %7.2f\n", m->name,
                     data_names[di], sec * 1e6, c.flops / sec * 1e-9, c.flops, c.normals, floor_s * 1e6,
                     sec / floor_s);
             fflush(out);

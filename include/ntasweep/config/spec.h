@@ -16,11 +16,13 @@
 #include "ntasweep/config/params.h"
 
 #define NTAS_NAME_LEN 64
+#define NTAS_MAX_VARS 32
 
 typedef struct {
     char case_name[NTAS_NAME_LEN];   /* "" when the sweep has no cases */
     ntas_params params;
     uint64_t key;                    /* ntas_params_run_key(&params) */
+    double vars[NTAS_MAX_VARS];      /* the run's [vars] values (spec.var_names), stored beside params */
 } ntas_run;
 
 typedef struct {
@@ -31,6 +33,8 @@ typedef struct {
     char name[NTAS_NAME_LEN];
     ntas_run *runs;
     int n_runs;
+    char var_names[NTAS_MAX_VARS][NTAS_NAME_LEN];   /* [vars] in declaration order */
+    int n_vars;
 } ntas_spec;
 
 /* Reads, checks and expands path with the given "key=value" overrides.

@@ -50,26 +50,26 @@ double   ntas_rng_uniform(ntas_rng *rng);
  * calls, but whole blocks are generated in vectorised batches. */
 void     ntas_rng_uniform_fill(ntas_rng *rng, double *out, size_t n);
 
-/* Standard normals. Exact definition (version 2, "pair-per-block"):
+/* Standard normals. Exact definition (version 3, "ziggurat", results
+ * format 4; the Box-Muller version 2 of format 3 is gone):
  *
- * Normal pair of one Philox block with words (w0, w1, w2, w3):
- *   a  = ((w0 << 32) | w1) >> 12                      52 bits
- *   u  = (2a + 1) * 2^-53                             in (0, 1), exact
- *   r  = sqrt(-2 * ntas_log(u))                       IEEE sqrt
- *   v  = (w2 << 32) | w3;  o = v >> 61 (octant);  b = (v >> 9) mod 2^52
- *   if o is odd: b = 2^52 - 1 - b                     (reflect in the octant)
- *   t  = fl(((2b + 1) * 2^-53) * PI4)                 PI4 = double nearest pi/4,
- *                                                     so t in (0, pi/4)
- *   s  = ntas_ksin(t),  c = ntas_kcos(t)
- *   (C, S) by octant o = 0..7: (c,s) (s,c) (-s,c) (-c,s) (-c,-s) (-s,-c) (s,-c) (c,-s)
- *   z0 = fl(r * C),  z1 = fl(r * S)
- * i.e. r (cos th, sin th) with th = 2 pi (o + (2b'+1) 2^-53) / 8, b' the
- * unreflected b: th / 2pi is uniform on a grid of 2^55 points.
- * ntas_log is the FreeBSD msun e_log.c algorithm and ntas_ksin / ntas_kcos
- * the msun __kernel_sin / __kernel_cos polynomials (y = 0), all evaluated in
- * plain IEEE double operations in the order written out in rng.c (no FMA,
- * no libm): the numbers are the same on every IEEE-754 machine, whatever
- * libm or vector width. Each is within 1 ulp of the true function.
+ * Normal pair of block j with words (w0, w1, w2, w3): z0 from the 64-bit
+ * word (w0 << 32) | w1 (h = 0), z1 from (w2 << 32) | w3 (h = 1). A word W
+ * gives a normal by the 1024-layer ziggurat of Marsaglia & Tsang (J. Stat.
+ * Softw. 5(8), 2000), with tables ZIG_XS, ZIG_K, ZIG_F, ZIG_R computed in
+ * 80-digit arithmetic by tools/gen_ziggurat.py and frozen in rng.c:
+ *   i = W mod 1024 (layer),  sign = bit 10 of W,  m = W >> 12 (52 bits)
+ *   if m < ZIG_K[i]:  z = +-fl(m * ZIG_XS[i])                  (99.74 %)
+ *   else the slow path, with auxiliary blocks A_t = Philox of the counter
+ *   {j mod 2^32, j >> 32, 1 + h, t}, t = 0, 1, ... (never a stream block):
+ *     i = 0 (tail):  repeat x = -log(u(A_t words 0,1)) / ZIG_R,
+ *                    y = -log(u(A_t words 2,3)) until 2y > x^2; z = +-(ZIG_R + x)
+ *     i > 0 (wedge): x = fl(m ZIG_XS[i]); y = F[i] + u(A_t words 0,1) (F[i+1] - F[i]);
+ *                    z = +-x if log(y) < -x^2/2, else W = A_t words 2,3
+ *                    as a new candidate (fast test first again)
+ *   u(a, b) is the uniform of ntas_rng_uniform; log is msun's e_log.c in
+ *   plain IEEE double operations (no libm, no FMA), so the numbers are the
+ *   same on every IEEE-754 machine, whatever libm or vector width.
  *
  * Order: normal pair k of a fill comes from one whole block; normals are
  * returned z0, z1, z0, z1, ... A draw starts with the owed z1 if `spare`;
@@ -79,7 +79,7 @@ void     ntas_rng_uniform_fill(ntas_rng *rng, double *out, size_t n);
  * sequence of fills of n1, n2, ... values returns exactly the values, and
  * leaves exactly the state, of one fill of n1 + n2 + ...: the split of a
  * fill into calls never matters. A u32/uniform draw drops an owed z1.
- * Allocation-free; vectorises over blocks internally. */
+ * Allocation-free; runs the fastest kernel this CPU has (see below). */
 void     ntas_rng_normal_fill(ntas_rng *rng, double *out, size_t n);
 /* ntas_rng_normal_fill, then every value times scale: the weight init
  * W_ij ~ N(0, sigma^2 / d_in) of every model (SPEC-NOTES §1) is
@@ -87,6 +87,25 @@ void     ntas_rng_normal_fill(ntas_rng *rng, double *out, size_t n);
 void     ntas_rng_normal_fill_scaled(ntas_rng *rng, double *out, size_t n, double scale);
 /* One normal: the same as ntas_rng_normal_fill(rng, &z, 1). */
 double   ntas_rng_normal(ntas_rng *rng);
+
+/* Implementations of the normal fill. All give the same bits (the fast path
+ * is integer work and one correctly rounded multiply; the slow path is one
+ * scalar function); they differ only in speed. AUTO is the fastest this CPU
+ * supports (checked at run time), PORTABLE plain C for any machine. */
+typedef enum {
+    NTAS_RNG_AUTO = 0,
+    NTAS_RNG_PORTABLE,
+    NTAS_RNG_AVX2,
+    NTAS_RNG_AVX512
+} ntas_rng_kernel;
+
+int            ntas_rng_kernel_supported(ntas_rng_kernel k);
+const char    *ntas_rng_kernel_name(ntas_rng_kernel k);
+ntas_rng_kernel ntas_rng_kernel_best(void);
+/* ntas_rng_normal_fill with kernel k; -1 (and nothing drawn) if this CPU or
+ * build does not have k. */
+int            ntas_rng_normal_fill_with(ntas_rng *rng, double *out, size_t n,
+                                         ntas_rng_kernel k);
 
 /* Gamma(shape, 1) variate, shape > 0 (NaN otherwise). Marsaglia & Tsang,
  * "A simple method for generating gamma variables", ACM TOMS 26(3), 2000:

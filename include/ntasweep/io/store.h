@@ -16,7 +16,10 @@
 #include "ntasweep/config/spec.h"
 #include "ntasweep/train/train.h"
 
-#define NTAS_FORMAT_VERSION 3   /* 2: the counter-based normal generator of rng.h v2; 3: the fused step (other last bits) */
+#define NTAS_FORMAT_VERSION 4   /* 2: the counter-based normal generator of rng.h v2; 3: the fused step (other last bits);
+                                   4: the ziggurat normals of rng.h v3 (every sampled value changes); the results
+                                   weight_norm, sv_projection with the mode dimension (results.h); [vars] stored
+                                   per run, parameters tagged as xarray coordinates, strings utf-8 */
 
 /* Creates path for spec's run table (serial; call on one rank). With
  * copy_from, the table's first n_copy runs are copy_from's runs 0..n_copy-1
@@ -25,6 +28,10 @@
  * (written as path.tmp, then renamed over path). 0, or -1 with err. */
 int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_from, int n_copy,
                       char *err, size_t errlen);
+
+/* 0 when every [vars] variable of spec can be stored beside the parameters;
+ * -1 with err when one has the name of a dataset of the file (bad input). */
+int ntas_store_check_names(const ntas_spec *spec, char *err, size_t errlen);
 
 /* What an existing results file holds (read serially, without MPI-IO). */
 typedef struct {
@@ -45,6 +52,18 @@ void ntas_store_info_free(ntas_store_info *info);
  * file's n runs, into texts[n][width]. 0, or -1 with err (e.g. the file
  * predates the key). */
 int  ntas_store_param_text(const char *path, int k, int n, char *texts, size_t width, char *err, size_t errlen);
+
+/* The sweep a results file was written for, read whatever its format. */
+typedef struct {
+    int64_t format_version;      /* -1 if absent */
+    char version[32], spec_hash[17], spec_file[256];
+    char *spec_text;             /* the sweep file, then each included file after a "; ---- include: PATH ----" line */
+    char *spec_overrides;        /* "--set k=v" lines joined by '\n' */
+} ntas_stored_sweep;
+
+/* 0, or -1 with err (not an HDF5 file, or no stored sweep). */
+int  ntas_store_read_sweep(const char *path, ntas_stored_sweep *s, char *err, size_t errlen);
+void ntas_stored_sweep_free(ntas_stored_sweep *s);
 
 typedef struct ntas_store ntas_store;
 

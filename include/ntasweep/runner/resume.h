@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "ntasweep/config/spec.h"
+#include "ntasweep/io/store.h"
 
 typedef enum { NTAS_RESUME_CREATED, NTAS_RESUME_IN_PLACE, NTAS_RESUME_EXTENDED, NTAS_RESUME_REPLACED } ntas_resume_kind;
 
@@ -33,5 +34,21 @@ typedef struct {
 int  ntas_resume_prepare(ntas_resume *r, const char *path, const ntas_spec *spec, int force_new,
                          char *err, size_t errlen);
 void ntas_resume_free(ntas_resume *r);
+
+/* `ntasweep resume OUT.h5`: the sweep comes from the file. */
+
+/* The command line that started the sweep stored in s, for results file out
+ * ("ntasweep run SPEC -o OUT --set k=v ..."). */
+void ntas_resume_command(const ntas_stored_sweep *s, const char *out, char *buf, size_t len);
+/* Splits s's stored overrides into "key=value" pointers into s->spec_overrides
+ * (which it edits); at most max. Returns the count. */
+int  ntas_resume_overrides(ntas_stored_sweep *s, const char **sets, int max);
+/* Writes s's stored sweep text back as files under the new directory dir:
+ * the main file as dir/BASENAME, each included file at its path relative to
+ * the main file's directory. Fills main_path. 0, or -1 with err (e.g. an
+ * include outside the main file's directory). ntas_resume_remove_spec undoes it. */
+int  ntas_resume_write_spec(const ntas_stored_sweep *s, const char *dir, char *main_path, size_t len,
+                            char *err, size_t errlen);
+void ntas_resume_remove_spec(const ntas_stored_sweep *s, const char *dir);
 
 #endif

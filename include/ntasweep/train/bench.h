@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ntasweep/core/rng.h"
+
 #include "ntasweep/config/params.h"
 
 /* GEMM rates (GFLOP/s, 2 M N K flops per call) for the step's shapes. */
@@ -25,11 +27,15 @@ typedef struct {
 
 /* All return 0, or -1 with a message (bad arguments: sizes < 1, min_seconds
  * not in (0, 60], reps < 1; or no memory). Each repetition repeats the
- * kernel until min_seconds have passed; the result is the best repetition's
- * rate. Inputs are Gaussian from a fixed key. */
+ * kernel until min_seconds have passed, timing every call; the result is
+ * the rate of the fastest single call (robust on a shared machine). Inputs
+ * are Gaussian from a fixed key. */
 int ntas_bench_gemm(int B, int d_in, int d_out, double min_seconds, int reps,
                     ntas_bench_gemm_rates *out, char *err, size_t errlen);
-/* Standard normals per second of ntas_rng_normal_fill in calls of n. */
+/* Standard normals per second of ntas_rng_normal_fill_with(kernel) in calls
+ * of n (-1 if this CPU lacks the kernel); ntas_bench_normals: NTAS_RNG_AUTO. */
+int ntas_bench_normals_with(size_t n, ntas_rng_kernel kernel, double min_seconds, int reps,
+                            double *per_second, char *err, size_t errlen);
 int ntas_bench_normals(size_t n, double min_seconds, int reps, double *per_second, char *err,
                        size_t errlen);
 /* Draws per second of ntas_wishart_sample for d x d, batch B (B >= d). */
