@@ -20,6 +20,7 @@
 
 #include "ntasweep/tasks/curriculum.h"
 #include "ntasweep/core/err.h"
+#include "ntasweep/io/h5fapl.h"
 #include "ntasweep/io/h5util.h"
 #include "ntasweep/io/mpi_util.h"
 #include "ntasweep/io/pretrain.h"
@@ -381,8 +382,17 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
     }
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), file = H5I_INVALID_HID;
     /* The 1.8 format stores large attributes (spec_text) densely. */
-    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0 ||
-        (file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
+    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0) {
+        ntas_h5_fail(err, errlen, "%s: the file access settings", tmp);
+        ntas_h5_close(&fapl);
+        return -1;
+    }
+    /* Alignment and MPI-IO hints for parallel file systems (h5fapl.h). */
+    if (ntas_h5_fapl_for_create(fapl, err, errlen) != 0) {
+        ntas_h5_close(&fapl);
+        return -1;
+    }
+    if ((file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
         ntas_h5_fail(err, errlen, "%s: cannot create the results file", tmp);
         ntas_h5_close(&fapl);
         return -1;
@@ -706,12 +716,20 @@ int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err
     if (!st) { ntas_set_err(err, errlen, "out of memory"); return -1; }
     st->str_message = H5I_INVALID_HID;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    char why[1024] = "";
-    if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0 ||
-        (st->file = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0) {
-        st->file = H5I_INVALID_HID;
-        ntas_h5_fail(why, sizeof why, "%s: cannot open the results file for parallel writing", path);
+    /* MPI-IO with the user's hints, collective metadata (h5fapl.h). */
+    char why[1024] = "H5Pcreate(file access) failed";
+    int fapl_ok = fapl >= 0 && ntas_h5_fapl_for_parallel_open(fapl, comm, why, sizeof why) == 0, all_fapl_ok = 0;
+    if (ntas_mpi_check(MPI_Allreduce(&fapl_ok, &all_fapl_ok, 1, MPI_INT, MPI_MIN, comm),
+                       "MPI_Allreduce (file access settings)", why, sizeof why) != 0)
+        all_fapl_ok = fapl_ok = 0;
+    if (!all_fapl_ok) {
+        ntas_set_err(err, errlen, "%s: %s", path, fapl_ok ? "the file access settings failed on another rank" : why);
+        ntas_h5_close(&fapl);
+        free(st);
+        return -1;
     }
+    st->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    if (st->file < 0) ntas_h5_fail(why, sizeof why, "%s: cannot open the results file for parallel writing", path);
     ntas_h5_close(&fapl);
     int ok = st->file >= 0;
     struct stat sb;
