@@ -16,6 +16,7 @@
 #include "ntasweep/core/blas_threads.h"
 #include "ntasweep/config/spec.h"
 #include "ntasweep/io/lock.h"
+#include "ntasweep/io/mpi_util.h"
 #include "ntasweep/io/pretrain.h"
 #include "ntasweep/io/store.h"
 #include "ntasweep/runner/coord.h"
@@ -291,6 +292,7 @@ int ntas_sweep_run(const ntas_sweep_options *o)
      * (SIGUSR1's default action), only stop the sweep before it begins. */
     ntas_coord_install_signal_handlers();
     MPI_Init(NULL, NULL);
+    ntas_mpi_errors_return(NULL, 0);   /* checked codes, not aborts: mpi_util.h */
     /* Runs are small; parallelism is across runs (MPI), not inside BLAS. */
     ntas_blas_set_threads(1);
     sweep_state s;
