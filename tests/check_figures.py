@@ -47,15 +47,25 @@ FIG8_THEIRS = {"flexible": ((0.250, 0.140), (0.142, 0.066), (0.145, 0.024), (0.1
                "forgetful": ((0.24, 0.049), (0.24, 0.076), (0.24, 0.100), (0.24, 0.122))}
 
 
+PROBE = 0.03  # time after a switch compared across switches
+
+
+def switch_losses(f, runs):
+    """loss [run, block, record in block] and the time of each record in a block."""
+    L = ntatools.by_block(f, "loss", runs)
+    t = np.arange(L.shape[2]) * float(f["dt"][runs[0]]) * int(f["record_every"][runs[0]])
+    return L, t
+
+
 def check_fig8(f):
     for case in ("flexible", "forgetful"):
         runs = ntatools.case_runs(f, case)
-        L, t = plot_fig8.switch_losses(f, runs)
-        k = int(np.argmin(np.abs(t - plot_fig8.PROBE)))
+        L, t = switch_losses(f, runs)
+        k = int(np.argmin(np.abs(t - PROBE)))
         per_switch = L[:, 1:, k].mean(axis=0)          # switch after b blocks, b = 1 ...
         early, late = per_switch[0], per_switch[9:].mean()
         print("     fig8 %s: loss %.2g after the switch: %.4f after 1 block, %.4f after 10+ blocks"
-              % (case, plot_fig8.PROBE, early, late))
+              % (case, PROBE, early, late))
         if case == "flexible":
             check(late < 0.5 * early, "fig8 flexible: switching speeds up with training (late < 0.5 x first)")
         else:

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ntasweep/tasks/curriculum.h"
+#include "ntasweep/io/h5fapl.h"
 #include "ntasweep/io/h5util.h"
 #include "ntasweep/io/pretrain.h"
 #include "ntasweep/train/model_registry.h"
@@ -353,6 +354,12 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* The 1.8 format stores large attributes (spec_text) densely. */
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    /* Alignment and MPI-IO hints for parallel file systems (h5fapl.h). */
+    if (fapl < 0 || ntas_h5_fapl_for_create(fapl, err, errlen) != 0) {
+        if (fapl >= 0) H5Pclose(fapl);
+        else snprintf(err, errlen, "H5Pcreate(file access) failed");
+        return -1;
+    }
     hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (file < 0) {
@@ -652,7 +659,16 @@ int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err
     ntas_store *st = calloc(1, sizeof *st);
     if (!st) { snprintf(err, errlen, "out of memory"); return -1; }
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    /* MPI-IO with the user's hints, collective metadata (h5fapl.h). */
+    char why[512] = "H5Pcreate(file access) failed";
+    int fapl_ok = fapl >= 0 && ntas_h5_fapl_for_parallel_open(fapl, comm, why, sizeof why) == 0, all_fapl_ok = 0;
+    MPI_Allreduce(&fapl_ok, &all_fapl_ok, 1, MPI_INT, MPI_MIN, comm);
+    if (!all_fapl_ok) {
+        snprintf(err, errlen, "%s: %s", path, fapl_ok ? "the file access settings failed on another rank" : why);
+        if (fapl >= 0) H5Pclose(fapl);
+        free(st);
+        return -1;
+    }
     st->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
     H5Pclose(fapl);
     int ok = st->file >= 0;
