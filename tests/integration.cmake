@@ -42,3 +42,9 @@ endforeach()
 # tools/paper_check on a fake results directory: pass, differs (--strict fails), missing, --json.
 add_test(NAME paper_check COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/paper_check.sh ${PROJECT_SOURCE_DIR})
 set_tests_properties(paper_check PROPERTIES LABELS integration TIMEOUT 300)
+
+# A sweep across two MPI hosts made of network namespaces, one killed
+# mid-sweep and resumed (tests/two_hosts.sh); skipped (77) without the rights.
+add_test(NAME two_hosts COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/two_hosts.sh
+         $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
+set_tests_properties(two_hosts PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -492,8 +492,8 @@ cnn_sweep)
   # plan counts the one pretraining (three models share dataset, steps and
   # seed) apart from the runs; a sweep without CNN runs has none.
   "$bin" plan "$src/tests/cnn_smoke.ini" > "$tmp/plan"
-  check "plan estimates the one 150-step pretraining" \
-    grep -E "^pretraining: 1 CNN pretraining before the runs, estimated 13 s wall" "$tmp/plan"
+  check "plan estimates the one 150-step pretraining, shared by the ranks" \
+    grep -E "^pretraining: 1 CNN pretraining before the runs, estimated 16 s wall each at most on 1 rank \(shared by all ranks: 9 s on 2" "$tmp/plan"
   { sed '/^cnn_seed = /d' "$src/tests/cnn_smoke.ini"; printf '\n[grid]\ncnn_seed = 0, 1\n'; } > "$tmp/cnn_seeds.ini"
   check "two cnn_seed values mean two pretrainings" grep -E "^pretraining: 2 CNN pretrainings" <("$bin" plan "$tmp/cnn_seeds.ini")
   check "fig2 has no pretraining" not grep -q "^pretraining:" <("$bin" plan "$src/sweeps/fig2.ini")

@@ -42,6 +42,11 @@ has '| Fig. A.99B | a sweep without a plot script' "$index"
 has 'no plot script yet' "$index"
 has '!\[Fig. 2\](fig2.png)' "$index"
 has 'Total wall time of the sweeps' "$index"
+# The paper_check verdicts: a column per figure and a table under the figure.
+has '| wall time | paper check |' "$index"
+has '| 6/6 done | [0-9.]* s on 2 ranks | [0-9]* pass\|| 6/6 done | [0-9.]* s on 2 ranks | [0-9]* differs' "$index"
+has "Against the paper and the authors' runs" "$index"
+has '| initial loss (flexible) | 0.25 | 0\.[0-9]* | 0.02 | ' "$index"
 ! grep -q smoke "$index" && pass || fail "the index lists a smoke sweep"
 [ "$(grep -n 'Fig. 2 |' "$index" | cut -d: -f1)" -lt "$(grep -n 'Fig. A.99B |' "$index" | cut -d: -f1)" ] \
   && pass || fail "Fig. 2 is not listed before Fig. A.99B"

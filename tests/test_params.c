@@ -43,13 +43,16 @@ static void test_run_keys_unchanged(void)
     CHECK(set(&q, "teacher_rank", "1") == 0);
     CHECK(set(&q, "dataset", "none") == 0 && set(&q, "label_map", "parity") == 0);
     CHECK(set(&q, "cnn_steps", "3000") == 0 && set(&q, "cnn_seed", "0") == 0);
+    CHECK(set(&q, "dt_limit", "tau") == 0 && set(&q, "scaling", "fan_in") == 0);
     CHECK(ntas_params_run_key(&q) == ntas_params_run_key(&p));
     /* ... and any other value of any new key does. */
     const char *kv[][2] = {{"rho", "0.3"}, {"teacher_rank", "2"}, {"composition", "task"}, {"mix", "0.25"},
                            {"tau_w2", "0.02"}, {"reduced_init", "specialized"}, {"model", "fc"},
                            {"model", "nta_neuron"}, {"teacher", "lowrank"}, {"curriculum", "composition"},
                            {"model", "cnn_nta"}, {"model", "cnn_alone"}, {"dataset", "fashion"},
-                           {"label_map", "warm_cold"}, {"cnn_steps", "100"}, {"cnn_seed", "3"}};
+                           {"label_map", "warm_cold"}, {"cnn_steps", "100"}, {"cnn_seed", "3"},
+                           {"teacher", "correlated_random"}, {"reduced_init", "collapsed"},
+                           {"scaling", "unit_sum"}, {"dt_limit", "none"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         q = p;
         CHECK(set(&q, kv[i][0], kv[i][1]) == 0);
@@ -119,6 +122,17 @@ static void test_validate_variants(void)
     CHECK_MSG(!strcmp(BLAME("model", "fc", "tau_w2", "0.0005"), "dt"), "%s", verr);
     CHECK(!strcmp(BLAME("model", "fc", "dt", "0.01"), ""));  /* Table 2: dt = tau_W2 = 0.01 */
     CHECK(!strcmp(BLAME("model", "nta_neuron", "record_every", "1", "n_blocks", "2000"), "record_every"));
+    /* The authors' random-overlap teachers of Fig. A.13 allow rho = 1. */
+    CHECK(!strcmp(BLAME("teacher", "correlated_random", "rho", "1"), ""));
+    CHECK(!strcmp(BLAME("teacher", "correlated_random", "rho", "0.5", "d_in", "19"), "d_in"));
+    CHECK(!strcmp(BLAME("model", "reduced", "d_in", "1", "d_out", "2", "batch", "1", "reduced_init", "collapsed"), ""));
+    CHECK(!strcmp(BLAME("reduced_init", "collapsed"), "reduced_init"));
+    /* dt beyond a time constant only with dt_limit = none (Fig. 3 subtask: dt = 2 tau_c; A.7). */
+    CHECK_MSG(!strcmp(BLAME("dt", "0.06"), "dt") && strstr(verr, "dt_limit = none"), "%s", verr);
+    CHECK(!strcmp(BLAME("dt", "0.06", "dt_limit", "none"), ""));
+    CHECK(!strcmp(BLAME("dt", "0.03"), ""));   /* dt = tau_c is an ordinary step */
+    CHECK(!strcmp(BLAME("model", "fc", "dt", "0.01", "tau_w2", "0.0075"), "dt"));
+    CHECK(!strcmp(BLAME("model", "fc", "dt", "0.01", "tau_w2", "0.0075", "dt_limit", "none"), ""));
 }
 
 static void small(ntas_params *p, const char *model)

@@ -508,7 +508,7 @@ def save_figure(fig, out, path, counts=None):
     title = os.path.basename(path)
     if counts:
         title += "  (done runs: %s)" % counts
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     try:
         dpi = float(os.environ.get("NTATOOLS_DPI", "130"))
     except ValueError:

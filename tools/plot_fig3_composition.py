@@ -32,7 +32,7 @@ def first_composite_block(f, run):
     return int(late[0]) if late.size else None
 
 
-ZOOM = (-0.15, 1.0)  # time around the first composite block's start, as the paper's panels
+ZOOM = (-0.15, 0.95)  # time around the first composite block's start, as the paper's panels
 
 
 def main():

@@ -296,8 +296,5 @@ int ntas_expand(ntas_ini_scan *sc, ntas_spec *s, const ntas_plan *pl)
     expander_free(&ex);
     if (rc) return -1;
     s->n_runs = (int)ex.sh.total;
-    /* The variables go into the results file beside the parameters. */
-    for (int v = 0; v < pl->n_vars; v++) snprintf(s->var_names[v], NTAS_NAME_LEN, "%s", pl->vars[v].name);
-    s->n_vars = pl->n_vars;
     return check_unique(sc, s);
 }

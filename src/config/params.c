@@ -492,7 +492,8 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
                  : p->teacher == NTAS_TEACHER_CORRELATED_RANDOM && !(p->rho <= 1.0) ? "rho"
                  : p->teacher == NTAS_TEACHER_LOWRANK ? "teacher_rank"
                  : p->composition != NTAS_COMPOSE_NONE && p->d_in >= p->teachers * p->d_out ? "composition"
-                 : p->teacher == NTAS_TEACHER_ORTHOGONAL ? "d_in" : "teacher";
+                 : p->teacher == NTAS_TEACHER_ORTHOGONAL || p->teacher == NTAS_TEACHER_CORRELATED_RANDOM ? "d_in"
+                 : "teacher";
         return -1;
     }
     if (p->curriculum != NTAS_CURRICULUM_ALTERNATING && n_tasks == p->teachers) {

@@ -19,8 +19,40 @@ void ntas_hex64(uint64_t v, char *buf)
     snprintf(buf, 17, "%016llx", (unsigned long long)v);
 }
 
-int ntas_spec_load(ntas_spec *s, const char *path, const char *const *overrides, int n_overrides,
-                   char *err, size_t errlen)
+/* Default name: the file's base name without extension, in the alphabet of
+ * an explicit `name =`. */
+static void default_name(ntas_spec *s, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strcspn(base, ".");
+    if (n >= sizeof s->name) n = sizeof s->name - 1;
+    memcpy(s->name, base, n);
+    s->name[n] = '\0';
+    for (char *q = s->name; *q; q++)
+        if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-') *q = '_';
+    if (s->name[0] == '\0') strcpy(s->name, "sweep");
+}
+
+/* The text that identifies the sweep: file(s), then the --set options. */
+static int set_text_and_hash(ntas_spec *s, const ntas_ini_scan *sc, const char *const *overrides, int n_overrides)
+{
+    size_t olen = 1;
+    for (int i = 0; i < n_overrides; i++) olen += strlen(overrides[i]) + 8;
+    if (!(s->overrides = malloc(olen)) || !(s->text = ntas_ini_joined_text(sc))) return -1;
+    s->overrides[0] = '\0';
+    for (int i = 0; i < n_overrides; i++) {
+        strcat(s->overrides, "--set ");
+        strcat(s->overrides, overrides[i]);
+        if (i + 1 < n_overrides) strcat(s->overrides, "\n");
+    }
+    s->hash = ntas_hash64(s->text, strlen(s->text), 0);
+    s->hash = ntas_hash64(s->overrides, strlen(s->overrides), s->hash);
+    return 0;
+}
+
+static int load(ntas_spec *s, const char *path, const char *const *overrides, int n_overrides, int expand,
+                char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     ntas_ini_scan sc = {.err = err, .errlen = errlen};
@@ -29,39 +61,31 @@ int ntas_spec_load(ntas_spec *s, const char *path, const char *const *overrides,
     int rc = -1;
     if (!(s->path = strdup(path))) { snprintf(err, errlen, "out of memory"); goto out; }
     if (ntas_ini_read(&sc, path)) goto out;
-    {
-        /* Default name: the file's base name without extension. */
-        const char *base = strrchr(path, '/');
-        base = base ? base + 1 : path;
-        size_t n = strcspn(base, ".");
-        if (n >= sizeof s->name) n = sizeof s->name - 1;
-        memcpy(s->name, base, n);
-        s->name[n] = '\0';
-        /* Same alphabet as an explicit `name =`. */
-        for (char *q = s->name; *q; q++)
-            if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-') *q = '_';
-        if (s->name[0] == '\0') strcpy(s->name, "sweep");
-    }
-    if (ntas_plan_build(&sc, s, &pl, overrides, n_overrides) || ntas_expand(&sc, s, &pl)) goto out;
-    {
-        size_t olen = 1;
-        for (int i = 0; i < n_overrides; i++) olen += strlen(overrides[i]) + 8;
-        if (!(s->overrides = malloc(olen)) || !(s->text = ntas_ini_joined_text(&sc))) { snprintf(err, errlen, "out of memory"); goto out; }
-        s->overrides[0] = '\0';
-        for (int i = 0; i < n_overrides; i++) {
-            strcat(s->overrides, "--set ");
-            strcat(s->overrides, overrides[i]);
-            if (i + 1 < n_overrides) strcat(s->overrides, "\n");
-        }
-        s->hash = ntas_hash64(s->text, strlen(s->text), 0);
-        s->hash = ntas_hash64(s->overrides, strlen(s->overrides), s->hash);
-    }
+    default_name(s, path);
+    if (ntas_plan_build(&sc, s, &pl, overrides, n_overrides)) goto out;
+    /* The variables go into the results file beside the parameters. */
+    for (int v = 0; v < pl.n_vars; v++) snprintf(s->var_names[v], NTAS_NAME_LEN, "%s", pl.vars[v].name);
+    s->n_vars = pl.n_vars;
+    if (expand && ntas_expand(&sc, s, &pl)) goto out;
+    if (set_text_and_hash(s, &sc, overrides, n_overrides) != 0) { snprintf(err, errlen, "out of memory"); goto out; }
     rc = 0;
 out:
     ntas_ini_scan_free(&sc);
     ntas_plan_free(&pl);
     if (rc) ntas_spec_free(s);
     return rc;
+}
+
+int ntas_spec_load(ntas_spec *s, const char *path, const char *const *overrides, int n_overrides,
+                   char *err, size_t errlen)
+{
+    return load(s, path, overrides, n_overrides, 1, err, errlen);
+}
+
+int ntas_spec_load_text(ntas_spec *s, const char *path, const char *const *overrides, int n_overrides,
+                        char *err, size_t errlen)
+{
+    return load(s, path, overrides, n_overrides, 0, err, errlen);
 }
 
 void ntas_spec_free(ntas_spec *s)
