@@ -377,9 +377,11 @@ variants_bitwise)
   ;;
 variants_outcome)
   # The variants' qualitative outcomes (fc specialises, redundant paths decay
-  # under a weight cost, composition adapts fast), scaled down.
+  # under a weight cost (20 seeds: tests/redundant_outcome.ini), composition
+  # adapts fast), scaled down.
   mpi 2 "$bin" run "$src/tests/variants_outcome.ini" -o "$tmp/v.h5" --quiet
-  check "the variants' outcomes" py "$src/tests/check_variants.py" "$tmp/v.h5"
+  mpi 2 "$bin" run "$src/tests/redundant_outcome.ini" -o "$tmp/r.h5" --quiet
+  check "the variants' outcomes" py "$src/tests/check_variants.py" "$tmp/v.h5" "$tmp/r.h5"
   finish
   ;;
 fastw_outcome)
@@ -464,7 +466,7 @@ plot_smoke)
   ;;
 validate_sweeps)
   # Every shipped sweep file is valid.
-  for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini "$src"/tests/figA2_outcome.ini \
+  for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini "$src"/tests/redundant_outcome.ini "$src"/tests/figA2_outcome.ini \
            "$src"/tests/fig3_outcome.ini \
            "$src"/tests/plot_smoke/*.ini; do
     check "valid: ${f#"$src"/}" "$bin" validate "$f"
