@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iniparser.h>
+#include <unistd.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -178,6 +179,8 @@ static int scan_lines(scan *sc, int fi, entry_list *out)
     char section[NTAS_NAME_LEN + 8] = "";
     int line = 0;
     size_t pos = 0;
+    /* A UTF-8 byte-order mark (Windows editors write one) is not text. */
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) pos = 3;
     while (pos < len) {
         line++;
         const int loc = LOC(fi, line);
@@ -256,9 +259,30 @@ static int scan_lines(scan *sc, int fi, entry_list *out)
 }
 
 /* Pass 2: iniparser reads the file; its values must be the scanner's. */
+/* iniparser_load of file fi; a file that starts with a UTF-8 byte-order mark
+ * is given to iniparser without it, through a private temporary copy
+ * (iniparser reads only paths). */
+static dictionary *load_with_iniparser(const scan *sc, int fi)
+{
+    const char *text = sc->files[fi].text;
+    size_t len = sc->files[fi].len;
+    if (len < 3 || memcmp(text, "\xEF\xBB\xBF", 3)) return iniparser_load(sc->files[fi].path);
+    const char *dir = getenv("TMPDIR");
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/ntasweep-bom-XXXXXX", dir && dir[0] ? dir : "/tmp");
+    int fd = mkstemp(tmp);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "w");
+    int ok = f && fwrite(text + 3, 1, len - 3, f) == len - 3;
+    if (f ? fclose(f) != 0 : close(fd) != 0) ok = 0;
+    dictionary *d = ok ? iniparser_load(tmp) : NULL;
+    remove(tmp);
+    return d;
+}
+
 static int check_with_iniparser(scan *sc, int fi, const entry_list *l)
 {
-    dictionary *d = iniparser_load(sc->files[fi].path);
+    dictionary *d = load_with_iniparser(sc, fi);
     if (!d) return fail(sc, LOC(fi, 0), NULL, "iniparser could not parse the file");
     int rc = 0;
     for (int i = 0; i < l->n && rc == 0; i++) {
@@ -829,6 +853,49 @@ static int eval_derived(scan *sc, const plan *pl, const derived_def *d, const nt
 
 /* --- the plan: which key comes from where ------------------------------------ */
 
+/* --set KEY=A,B,C (or a range): a grid axis of its own, replacing the key's
+ * values in [params], [grid] or a case (a grid axis outranks a case). Keys
+ * varied in [zip] or computed in [derived] take one value only. */
+static int override_axis(scan *sc, plan *pl, int param, const char *key, const char *values)
+{
+    if (find_axis(pl->zip, pl->n_zip, param))
+        return fail(sc, -1, key, "%s is varied in [zip]; give one value or edit the file", values);
+    for (int i = 0; i < pl->n_derived; i++)
+        if (pl->derived[i].target == param)
+            return fail(sc, -1, key, "%s: the key is computed in [derived]; give one value", values);
+    if (param == ntas_param_find("seed") && pl->replicates)
+        return fail(sc, -1, key, "%s: seeds come from replicates; use --set replicates=N", values);
+    axis *fixed = find_axis(pl->fixed, pl->n_fixed, param);
+    if (fixed) {
+        free_axis(fixed);
+        *fixed = pl->fixed[--pl->n_fixed];
+    }
+    axis *a = find_axis(pl->grid, pl->n_grid, param);
+    if (a) free_axis(a);
+    else if (pl->n_grid == MAX_AXES) return fail(sc, -1, key, "too many grid axes");
+    else a = &pl->grid[pl->n_grid++];
+    memset(a, 0, sizeof *a);
+    a->param = param;
+    a->loc = -1;
+    return split_list(sc, pl, a, values);
+}
+
+/* --set replicates=N: seeds 0..N-1 for every point. */
+static int override_replicates(scan *sc, plan *pl, const char *value)
+{
+    char *end;
+    long n = strtol(value, &end, 10);
+    if (*value == '\0' || *end || n < 1 || n > 1000000)
+        return fail(sc, -1, "replicates", "%s: expected a whole number from 1 to 1000000", value);
+    int seed = ntas_param_find("seed");
+    if (find_axis(pl->fixed, pl->n_fixed, seed) || find_axis(pl->grid, pl->n_grid, seed) ||
+        find_axis(pl->zip, pl->n_zip, seed))
+        return fail(sc, -1, "replicates", "%s: the sweep file gives seed itself", value);
+    pl->replicates = (int)n;
+    pl->replicates_loc = -1;
+    return 0;
+}
+
 static int build_plan(scan *sc, ntas_spec *s, plan *pl, const char *const *overrides, int n_overrides)
 {
     memset(pl, 0, sizeof *pl);
@@ -991,6 +1058,10 @@ static int build_plan(scan *sc, ntas_spec *s, plan *pl, const char *const *overr
         memcpy(key, overrides[i], kl);
         key[kl] = '\0';
         char *k = trim(key);
+        if (!strcmp(k, "replicates")) {
+            if (override_replicates(sc, pl, trim((char *)eqs + 1))) return -1;
+            continue;
+        }
         int param = ntas_param_find(k);
         if (param < 0 && find_var(pl, k) >= 0) param = VAR_BASE + find_var(pl, k);
         if (param < 0) {
@@ -1001,6 +1072,12 @@ static int build_plan(scan *sc, ntas_spec *s, plan *pl, const char *const *overr
         }
         if (pl->n_over == MAX_AXES) return fail(sc, -1, k, "too many --set");
         char *v = trim((char *)eqs + 1);
+        if (strchr(v, ',') || strchr(v, ':') || strstr(v, "space(")) {
+            axis *prev = find_axis(pl->over, pl->n_over, param);   /* a later --set wins */
+            if (prev) { free_axis(prev); *prev = pl->over[--pl->n_over]; }
+            if (override_axis(sc, pl, param, k, v)) return -1;
+            continue;
+        }
         if (param >= VAR_BASE) {
             double x;
             if (parse_plain_real(v, &x) != 0) {

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ntasweep/config/params.h"
 #include "ntasweep/runner/cost.h"
 #include "ntasweep/train/train.h"
 
@@ -76,9 +77,74 @@ typedef struct {
     int n_pending, next;
     int *active;           /* [size]: worker still taking work */
     int workers_left, worker_error;
-    double t_start, t_last_report, t_last_flush, cost_total, cost_done;
+    double t_start, t_last_report, t_last_flush, t_last_activity, cost_total, cost_done;
     int tty;
+    int *running;          /* [size]: run index each rank is training, -1 if none */
+    double *since;         /* [size]: when it started */
+    /* every rank */
+    int *varied;           /* [ntas_param_count]: keys that vary (for messages), NULL until needed */
 } coord;
+
+/* "k=v ..." of the keys that vary over the sweep, for run index. */
+static void varied_text(coord *c, int index, char *buf, size_t len)
+{
+    const ntas_spec *s = c->spec;
+    if (!c->varied && (c->varied = calloc((size_t)ntas_param_count, sizeof *c->varied)))
+        for (int k = 0; k < ntas_param_count; k++) {
+            char a[128], b[128];
+            ntas_param_format(&ntas_param_table[k], &s->runs[0].params, a, sizeof a);
+            for (int i = 1; i < s->n_runs && !c->varied[k]; i++) {
+                ntas_param_format(&ntas_param_table[k], &s->runs[i].params, b, sizeof b);
+                c->varied[k] = strcmp(a, b) != 0;
+            }
+        }
+    size_t used = 0;
+    buf[0] = '\0';
+    if (s->runs[index].case_name[0]) used += (size_t)snprintf(buf, len, "case=%s", s->runs[index].case_name);
+    for (int k = 0; c->varied && k < ntas_param_count && used < len; k++) {
+        if (!c->varied[k]) continue;
+        char v[128];
+        ntas_param_format(&ntas_param_table[k], &s->runs[index].params, v, sizeof v);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", ntas_param_table[k].key, v);
+    }
+}
+
+/* Rank 0: writes what each rank is training to opt->activity_path (every
+ * 2 s; written beside and renamed, so `status` never reads half a file). */
+static void write_activity(coord *c, int force)
+{
+    const char *path = c->opt->activity_path;
+    double t = now();
+    if (!path || !c->running || (!force && t - c->t_last_activity < 2.0)) return;
+    c->t_last_activity = t;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;   /* only a display for `status`: never fails the sweep */
+    fprintf(f, "{\"ranks\": [");
+    for (int r = 0; r < c->size; r++) {
+        int i = c->running[r];
+        fprintf(f, "%s\n  {\"rank\": %d, \"run\": ", r ? "," : "", r);
+        if (i < 0) { fprintf(f, "null}"); continue; }
+        char v[1024];
+        varied_text(c, i, v, sizeof v);
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        double started = (double)wall.tv_sec + 1e-9 * (double)wall.tv_nsec - (t - c->since[r]);
+        fprintf(f, "%d, \"params\": \"%s\", \"started\": %.1f, \"estimated_s\": %.3g}", i, v, started,
+                c->cost[i] * ntas_cost_seconds_per_unit());
+    }
+    fprintf(f, "\n]}\n");
+    if (fclose(f) != 0 || rename(tmp, path) != 0) remove(tmp);
+}
+
+static void set_running(coord *c, int rank, int index)
+{
+    if (!c->running) return;
+    c->running[rank] = index;
+    c->since[rank] = now();
+    write_activity(c, 1);
+}
 
 static void begin_stop(coord *c, int sig)
 {
@@ -122,9 +188,19 @@ static void report(coord *c, int force)
         else if (s < 7200) snprintf(eta, sizeof eta, "%.1f min", s / 60);
         else snprintf(eta, sizeof eta, "%.1f h", s / 3600);
     }
-    fprintf(stderr, "%sntasweep: %d/%d runs (%d failed, %d done before), %.2f runs/s, ETA %s%s",
+    /* Within long runs: the oldest running run, its time against its estimate. */
+    char within[96] = "";
+    int oldest = -1;
+    for (int r = 0; c->running && r < c->size; r++)
+        if (c->running[r] >= 0 && (oldest < 0 || c->since[r] < c->since[oldest])) oldest = r;
+    if (oldest >= 0 && t - c->since[oldest] > 5) {
+        double est = c->cost[c->running[oldest]] * ntas_cost_seconds_per_unit();
+        snprintf(within, sizeof within, "; run %d on rank %d: %.0f s of ~%.0f s", c->running[oldest], oldest,
+                 t - c->since[oldest], est);
+    }
+    fprintf(stderr, "%sntasweep: %d/%d runs (%d failed, %d done before), %.2f runs/s, ETA %s%s%s",
             c->tty ? "\r" : "", finished, total, c->sum->failed, c->sum->skipped, finished / elapsed, eta,
-            c->tty && !force ? "   " : "\n");
+            c->tty ? within : "", c->tty && !force ? "   " : "\n");
 }
 
 static void count(coord *c, int index, int status)
@@ -136,10 +212,7 @@ static void count(coord *c, int index, int status)
     }
     c->cost_done += c->cost[index];
     if (status == NTAS_STATUS_DONE) c->sum->done++;
-    else {
-        c->sum->failed++;
-        if (!c->opt->quiet) fprintf(stderr, "%sntasweep: run %d failed\n", c->tty ? "\n" : "", index);
-    }
+    else c->sum->failed++;   /* the rank that ran it said why (do_run) */
     report(c, 0);
 }
 
@@ -149,6 +222,7 @@ static void serve(coord *c)
 {
     if (stop_signal) begin_stop(c, stop_signal);
     ntas_lock_heartbeat(c->opt->lock);
+    write_activity(c, 0);
     for (;;) {
         int flag;
         MPI_Status st;
@@ -165,6 +239,7 @@ static void serve(coord *c)
         }
         count(c, msg[0], msg[1]);
         int assign = !c->stopping && !c->worker_error && c->next < c->n_pending ? c->pending[c->next++] : -1;
+        set_running(c, st.MPI_SOURCE, assign);
         if (assign < 0) {
             c->workers_left--;
             c->active[st.MPI_SOURCE] = 0;
@@ -237,6 +312,11 @@ static int do_run(coord *c, int index, ntas_poll_fn poll, int *status)
     int rc = ntas_train_run_features(&run->params, run->key, ntas_feature_cache_find(c->opt->features, &run->params),
                                      &r, poll, c, c->err, c->errlen);
     *status = r.status;
+    if (rc == 0 && r.status == NTAS_STATUS_FAILED && !c->opt->quiet) {
+        char v[1024];
+        varied_text(c, index, v, sizeof v);
+        fprintf(stderr, "%sntasweep: run %d (%s) failed: %s\n", c->tty ? "\n" : "", index, v, r.message);
+    }
     if (rc == 1) *status = NTAS_STATUS_PENDING;   /* abandoned: nothing is written */
     else if (rc == 0) rc = ntas_store_write_run(c->store, index, &r, c->err, c->errlen);
     ntas_run_result_free(&r);
@@ -259,8 +339,11 @@ static int run_rank0(coord *c, const int8_t *status)
     c->pending = malloc((size_t)(n > 0 ? n : 1) * sizeof *c->pending);
     c->cost = malloc((size_t)(n > 0 ? n : 1) * sizeof *c->cost);
     c->active = calloc((size_t)c->size, sizeof *c->active);
+    c->running = malloc((size_t)c->size * sizeof *c->running);
+    c->since = calloc((size_t)c->size, sizeof *c->since);
+    for (int r = 0; c->running && r < c->size; r++) c->running[r] = -1;
     int rc = 0;
-    if (!c->pending || !c->cost || !c->active) {
+    if (!c->pending || !c->cost || !c->active || !c->running || !c->since) {
         snprintf(c->err, c->errlen, "out of memory");
         rc = -1;
     }
@@ -289,10 +372,12 @@ static int run_rank0(coord *c, const int8_t *status)
         serve(c);
         if (c->stopping || c->worker_error || c->next >= c->n_pending) break;
         int index = c->pending[c->next++], st = 0;
+        set_running(c, 0, index);
         if (do_run(c, index, poll_rank0, &st) != 0) {
             rc = -1;
             break;
         }
+        set_running(c, 0, -1);
         count(c, index, st);
     }
     while (c->active && c->workers_left > 0) {
@@ -305,9 +390,12 @@ static int run_rank0(coord *c, const int8_t *status)
     }
     c->sum->not_started = c->n_pending - c->next;
     if (c->pending) report(c, 1);
+    if (c->opt->activity_path) remove(c->opt->activity_path);
     free(c->pending);
     free(c->cost);
     free(c->active);
+    free(c->running);
+    free(c->since);
     return rc;
 }
 
@@ -343,6 +431,7 @@ int ntas_coord_run(const ntas_spec *spec, const int8_t *status, ntas_store *stor
     MPI_Comm_rank(comm, &c.rank);
     MPI_Comm_size(comm, &c.size);
     int rc = c.rank == 0 ? run_rank0(&c, status) : run_worker(&c);
+    free(c.varied);
     if (c.error && rc == 0) rc = -1;
     int local = rc, global = 0;
     MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MIN, comm);
