@@ -19,13 +19,15 @@ endif()
 if(NTASWEEP_SANITIZER_TEST AND NOT NTASWEEP_SANITIZE)
   add_test(NAME sanitizer_unit_tests
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/sanitizer.sh ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/asan)
-  set_tests_properties(sanitizer_unit_tests PROPERTIES LABELS sanitizer TIMEOUT 1800)
+  set_tests_properties(sanitizer_unit_tests PROPERTIES LABELS sanitizer TIMEOUT 1800
+                       ENVIRONMENT "NTASWEEP_MPI=${NTASWEEP_MPI};NTASWEEP_MPIEXEC=${NTASWEEP_MPIEXEC}")
 endif()
 
 # tools/reproduce on tiny figure sweeps (tests/reproduce/*.ini).
 add_test(NAME reproduce COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/reproduce.sh
          $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
-set_tests_properties(reproduce PROPERTIES LABELS integration TIMEOUT 600)
+set_tests_properties(reproduce PROPERTIES LABELS integration TIMEOUT 600
+                     ENVIRONMENT "NTASWEEP_MPIEXEC=${NTASWEEP_MPIEXEC}")
 
 # jobs/*.sbatch on a real one-host SLURM started by the test (skipped, exit 77,
 # only where slurm-wlm/munge are not installed). One cluster at a time.
@@ -33,5 +35,16 @@ foreach(t slurm_requeue slurm_paper)
   add_test(NAME ${t} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/slurm.sh ${t}
            $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
   set_tests_properties(${t} PROPERTIES LABELS "integration;slurm" TIMEOUT 600
-                       SKIP_RETURN_CODE 77 RESOURCE_LOCK local_slurm)
+                       SKIP_RETURN_CODE 77 RESOURCE_LOCK local_slurm
+                       ENVIRONMENT "NTASWEEP_MPIEXEC=${NTASWEEP_MPIEXEC}")
 endforeach()
+
+# tools/paper_check on a fake results directory: pass, differs (--strict fails), missing, --json.
+add_test(NAME paper_check COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/paper_check.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(paper_check PROPERTIES LABELS integration TIMEOUT 300)
+
+# A sweep across two MPI hosts made of network namespaces, one killed
+# mid-sweep and resumed (tests/two_hosts.sh); skipped (77) without the rights.
+add_test(NAME two_hosts COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/two_hosts.sh
+         $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
+set_tests_properties(two_hosts PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -19,6 +19,7 @@
 #include "ntasweep/config/params.h"
 #include "ntasweep/core/rng.h"
 #include "ntasweep/tasks/teachers.h"
+#include "ntasweep/tasks/curriculum.h"
 #include "ntasweep/train/train.h"
 #include "check.h"
 
@@ -188,7 +189,10 @@ static void test_expected_loss(void)
                 for (int q = 0; q < P; q++) W_eff[i] += 0.5 * m.W[(size_t)q * en + i];
             ntas_nta_free(&m);
         }
-        const double *T = r.teachers + (size_t)r.block_task[0] * en;
+        /* Block 0's task (block_task is recorded only for composite curricula). */
+        const int task0 = ntas_curriculum_block_task((ntas_curriculum_kind)p.curriculum, r.M, r.n_tasks - r.M,
+                                                     p.n_blocks, 0);
+        const double *T = r.teachers + (size_t)task0 * en;
         double sq = 0.0;
         for (size_t i = 0; i < en; i++) sq += (W_eff[i] - T[i]) * (W_eff[i] - T[i]);
         CHECK_MSG(fabs(r.loss[0] - 0.5 * sq) <= 1e-14 * 0.5 * sq, "model %d: loss %.17g, analytic %.17g",

@@ -240,8 +240,35 @@ static void test_project_rows(void)
     for (int k = 0; k < 4; k++) CHECK_NEAR(w[k], coef[k], 1e-13);
 }
 
+/* Fig. 4C (the authors' forgetful panel): from the collapsed start w^1 = w^2 =
+ * e_1, c = (1/2, 1/2), with the flexible time constants (tau_w = 0.4/3,
+ * tau_c = 0.2/3) and the regulariser on, one time unit on teacher e_2. Both
+ * students get the same gradients, so they stay equal bit for bit; the gates
+ * cannot take over and the weights remap instead: both students end near e_2
+ * and the gates stay near 1/2. */
+static void test_collapsed_fig4c(void)
+{
+    ntas_reduced r;
+    char err[128];
+    CHECK(ntas_reduced_init(&r, err, sizeof err) == 0);
+    ntas_reduced_init_collapsed(&r);
+    CHECK(r.nta.W[0] == 1.0 && r.nta.W[1] == 0.0 && r.nta.W[2] == 1.0 && r.nta.W[3] == 0.0);
+    CHECK(r.nta.c[0] == 0.5 && r.nta.c[1] == 0.5);
+    ntas_params p;
+    reduced_params(&p, 0.455);
+    const double dt = 0.001, tw = 0.4 / 3, tc = 0.2 / 3;
+    double loss = 0.0;
+    for (int k = 0; k < 1000; k++) loss = ntas_reduced_step(&r, 1, &p, dt, tw, tc);
+    CHECK(r.nta.W[0] == r.nta.W[2] && r.nta.W[1] == r.nta.W[3] && r.nta.c[0] == r.nta.c[1]);
+    CHECK_MSG(r.nta.W[1] > 0.8 && fabs(r.nta.W[0]) < 0.2, "w = (%g, %g)", r.nta.W[0], r.nta.W[1]);
+    CHECK_MSG(fabs(r.nta.c[0] - 0.5) < 0.1, "c = %g", r.nta.c[0]);
+    CHECK_MSG(loss < 0.01, "loss after one time unit %g", loss);
+    ntas_reduced_free(&r);
+}
+
 int main(void)
 {
+    test_collapsed_fig4c();
     test_curves();
     test_coords();
     test_step_is_eq15_16();

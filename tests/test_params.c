@@ -10,14 +10,7 @@
 #include "ntasweep/config/params.h"
 #include "ntasweep/train/train.h"
 #include "check.h"
-
-static int set(ntas_params *p, const char *key, const char *value)
-{
-    char err[256];
-    int k = ntas_param_find(key);
-    if (k < 0) return -1;
-    return ntas_param_parse(&ntas_param_table[k], value, p, err, sizeof err);
-}
+#include "run_params.h"
 
 static void test_defaults_parse(void)
 {
@@ -50,13 +43,16 @@ static void test_run_keys_unchanged(void)
     CHECK(set(&q, "teacher_rank", "1") == 0);
     CHECK(set(&q, "dataset", "none") == 0 && set(&q, "label_map", "parity") == 0);
     CHECK(set(&q, "cnn_steps", "3000") == 0 && set(&q, "cnn_seed", "0") == 0);
+    CHECK(set(&q, "dt_limit", "tau") == 0 && set(&q, "scaling", "fan_in") == 0);
     CHECK(ntas_params_run_key(&q) == ntas_params_run_key(&p));
     /* ... and any other value of any new key does. */
     const char *kv[][2] = {{"rho", "0.3"}, {"teacher_rank", "2"}, {"composition", "task"}, {"mix", "0.25"},
                            {"tau_w2", "0.02"}, {"reduced_init", "specialized"}, {"model", "fc"},
                            {"model", "nta_neuron"}, {"teacher", "lowrank"}, {"curriculum", "composition"},
                            {"model", "cnn_nta"}, {"model", "cnn_alone"}, {"dataset", "fashion"},
-                           {"label_map", "warm_cold"}, {"cnn_steps", "100"}, {"cnn_seed", "3"}};
+                           {"label_map", "warm_cold"}, {"cnn_steps", "100"}, {"cnn_seed", "3"},
+                           {"teacher", "correlated_random"}, {"reduced_init", "collapsed"},
+                           {"scaling", "unit_sum"}, {"dt_limit", "none"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         q = p;
         CHECK(set(&q, kv[i][0], kv[i][1]) == 0);
@@ -81,6 +77,29 @@ static const char *blame(const char *const *kv, int n)
 #define BLAME(...) blame((const char *const[]){__VA_ARGS__}, \
     (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
 
+/* The cached run key (used to expand large sweeps) equals the plain one
+ * through a sequence where a first-release key, a late key and an added key
+ * (left out of the key at its default) change in every pattern. */
+static void test_run_key_cache(void)
+{
+    ntas_run_key_cache cache;
+    ntas_run_key_cache_init(&cache);
+    const double rho[] = {0, 0.5, 0, 0.25};
+    int bad = 0, n = 0;
+    for (int a = 0; a < 4; a++)
+        for (int seed = 0; seed < 3; seed++)
+            for (int w = 0; w < 2; w++, n++) {
+                ntas_params p;
+                ntas_params_defaults(&p);
+                p.rho = rho[a];
+                p.seed = seed;
+                p.tau_w = w ? 1.3 : 1.0;
+                p.d_in = n % 5 == 4 ? 16 : 12;   /* the first key changes now and then */
+                bad += ntas_params_run_key_cached(&cache, &p) != ntas_params_run_key(&p);
+            }
+    CHECK_MSG(bad == 0, "%d of %d cached run keys differ", bad, n);
+}
+
 static void test_validate_variants(void)
 {
     CHECK(!strcmp(BLAME("teacher", "correlated", "rho", "0.5"), ""));
@@ -103,22 +122,17 @@ static void test_validate_variants(void)
     CHECK_MSG(!strcmp(BLAME("model", "fc", "tau_w2", "0.0005"), "dt"), "%s", verr);
     CHECK(!strcmp(BLAME("model", "fc", "dt", "0.01"), ""));  /* Table 2: dt = tau_W2 = 0.01 */
     CHECK(!strcmp(BLAME("model", "nta_neuron", "record_every", "1", "n_blocks", "2000"), "record_every"));
-}
-
-/* One short run of params p; checks what every model must give. */
-static int run(ntas_params *p, ntas_run_result *r)
-{
-    char err[512];
-    const char *bad = NULL;
-    CHECK_MSG(ntas_params_validate(p, err, sizeof err, &bad) == 0, "%s", err);
-    if (ntas_run_result_init(r, p, err, sizeof err) != 0) {
-        CHECK_MSG(0, "%s", err);
-        return -1;
-    }
-    int rc = ntas_train_run(p, ntas_params_run_key(p), r, NULL, NULL, err, sizeof err);
-    CHECK_MSG(rc == 0 && r->status == NTAS_STATUS_DONE, "rc %d: %s %s", rc, err, r->message);
-    for (int64_t k = 0; k < r->n_records; k++) CHECK(isfinite(r->loss[k]));
-    return rc;
+    /* The authors' random-overlap teachers of Fig. A.13 allow rho = 1. */
+    CHECK(!strcmp(BLAME("teacher", "correlated_random", "rho", "1"), ""));
+    CHECK(!strcmp(BLAME("teacher", "correlated_random", "rho", "0.5", "d_in", "19"), "d_in"));
+    CHECK(!strcmp(BLAME("model", "reduced", "d_in", "1", "d_out", "2", "batch", "1", "reduced_init", "collapsed"), ""));
+    CHECK(!strcmp(BLAME("reduced_init", "collapsed"), "reduced_init"));
+    /* dt beyond a time constant only with dt_limit = none (Fig. 3 subtask: dt = 2 tau_c; A.7). */
+    CHECK_MSG(!strcmp(BLAME("dt", "0.06"), "dt") && strstr(verr, "dt_limit = none"), "%s", verr);
+    CHECK(!strcmp(BLAME("dt", "0.06", "dt_limit", "none"), ""));
+    CHECK(!strcmp(BLAME("dt", "0.03"), ""));   /* dt = tau_c is an ordinary step */
+    CHECK(!strcmp(BLAME("model", "fc", "dt", "0.01", "tau_w2", "0.0075"), "dt"));
+    CHECK(!strcmp(BLAME("model", "fc", "dt", "0.01", "tau_w2", "0.0075", "dt_limit", "none"), ""));
 }
 
 static void small(ntas_params *p, const char *model)
@@ -206,6 +220,7 @@ int main(void)
 {
     test_defaults_parse();
     test_run_keys_unchanged();
+    test_run_key_cache();
     test_validate_variants();
     test_runs();
     return CHECK_DONE();

@@ -200,6 +200,55 @@ static void test_correlated(void)
  * (G^2 = s^2 G and tr G = r s^2), so the singular values are exactly r times
  * s = 1/sqrt(d_in) and the rest 0; the same for W^T W; across teachers both
  * W_m W_m'^T and W_m^T W_m' vanish (disjoint U and V). */
+/* The authors' Fig. A.13 teachers: unit rows (before 1/sqrt(d_in)) whose
+ * pairwise cosines are random with the mean and spread of their log (d_in 20,
+ * 20 rows: rho 0.25 / 0.5 / 0.75 -> mean 0.274 / 0.486 / 0.737, sd 0.193 /
+ * 0.143 / 0.086; one draw each). Averaged over 40 teacher seeds here, the
+ * mean must come within 0.05 of rho and the sd within 0.05 of theirs; rho = 1
+ * gives identical rows, rho = 0 the orthogonal teachers. */
+static void test_correlated_random(void)
+{
+    enum { D_IN = 20, D_OUT = 10, M = 2, K = M * D_OUT, SEEDS = 40 };
+    const double rhos[3] = {0.25, 0.5, 0.75}, their_sd[3] = {0.193, 0.143, 0.086};
+    double W[K * D_IN], O[K * D_IN];
+    char err[256];
+    for (int r = 0; r < 3; r++) {
+        double sum = 0.0, sq = 0.0;
+        long n = 0;
+        for (int s = 0; s < SEEDS; s++) {
+            CHECK(ntas_teachers_correlated_random(D_IN, D_OUT, M, rhos[r], s, W, err, sizeof err) == 0);
+            for (int k = 0; k < K; k++) {
+                CHECK_NEAR(dot(W + k * D_IN, W + k * D_IN, D_IN), 1.0 / D_IN, 1e-14);
+                for (int l = k + 1; l < K; l++) {
+                    double cs = dot(W + k * D_IN, W + l * D_IN, D_IN) * D_IN;
+                    sum += cs;
+                    sq += cs * cs;
+                    n++;
+                }
+            }
+        }
+        double mean = sum / n, sd = sqrt(sq / n - mean * mean);
+        CHECK_MSG(fabs(mean - rhos[r]) < 0.05, "rho %g: mean row cosine %g", rhos[r], mean);
+        CHECK_MSG(fabs(sd - their_sd[r]) < 0.05, "rho %g: sd of row cosines %g, theirs %g", rhos[r], sd, their_sd[r]);
+    }
+    CHECK(ntas_teachers_correlated_random(D_IN, D_OUT, M, 1.0, 3, W, err, sizeof err) == 0);
+    for (int k = 1; k < K; k++)
+        for (int i = 0; i < D_IN; i++) CHECK(W[k * D_IN + i] == W[i]);
+    CHECK(ntas_teachers_correlated_random(D_IN, D_OUT, M, 0.0, 3, W, err, sizeof err) == 0);
+    CHECK(ntas_teachers_orthogonal(D_IN, D_OUT, M, 3, O, err, sizeof err) == 0);
+    CHECK(memcmp(W, O, sizeof W) == 0);
+    CHECK(ntas_teachers_correlated_random(D_IN, D_OUT, M, 1.01, 3, W, err, sizeof err) == -1);
+    CHECK(ntas_teachers_correlated_random(D_IN, D_OUT, M, NAN, 3, W, err, sizeof err) == -1);
+    CHECK(ntas_teachers_correlated_random(19, D_OUT, M, 0.5, 3, W, err, sizeof err) == -1);
+    ntas_teacher_opts o;
+    ntas_teacher_opts_init(&o, D_IN, D_OUT, M, 3);
+    o.family = NTAS_TEACHERS_CORRELATED_RANDOM;
+    o.rho = 1.0;
+    CHECK(ntas_teachers_count(&o, err, sizeof err) == M);
+    o.rho = 1.5;
+    CHECK(ntas_teachers_count(&o, err, sizeof err) == -1);
+}
+
 static void check_lowrank(int d_in, int d_out, int M, int r)
 {
     const size_t en = (size_t)d_out * d_in;
@@ -430,6 +479,7 @@ int main(void)
     test_errors();
     test_haar_moments();
     test_correlated();
+    test_correlated_random();
     test_lowrank();
     test_composites();
     test_build();

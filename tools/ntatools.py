@@ -216,7 +216,7 @@ def match_paths(final_cos):
 CASE_COLORS = {"flexible": "black", "forgetful": "0.6"}
 OTHER_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink",
                 "tab:olive", "tab:cyan"]
-TASK_COLORS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown",
+TASK_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:red", "tab:brown",
                "tab:pink", "tab:olive", "tab:cyan"]
 SORTED_MODELS = ("nta_neuron", "fc")  # cos_sim and gates already sorted by teacher
 
@@ -489,10 +489,18 @@ def alignment_grid_main(doc, sweep_name):
     mean, sem, count, ys = mean[::-1], sem[::-1], count[::-1], ys[::-1]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
     ylabel = "block length $\\tau_B/$" + tau_name
-    finite = np.isfinite(mean).any()
-    lo = min(0.7, np.floor(np.nanmin(mean) * 10) / 10) if finite else 0.7
-    im = heatmap(axes[0], mean, tick_labels(xs), tick_labels(ys), lo, 1.0)
-    fig.colorbar(im, ax=axes[0], label="total alignment (final, mean over seeds)")
+    # The paper's colour scale: 0.7 (two identical mixed paths give 0.71) to 1.
+    im = heatmap(axes[0], mean, tick_labels(xs), tick_labels(ys), 0.7, 1.0)
+    fig.colorbar(im, ax=axes[0], label="total alignment (final, mean over seeds)", extend="min")
+    authors = authors_grid(sweep_name)
+    for (j, i), val in np.ndenumerate(mean):
+        ref = next((v for (rb, col), v in authors.items()
+                    if np.isclose(rb, ys[j], rtol=1e-2) and np.isclose(col, xs[i], rtol=1e-2, atol=1e-9)), None)
+        if ref is not None:
+            axes[0].text(i, j + 0.3, "authors %s" % (("%.2f" % ref) if not isinstance(ref, list)
+                                                    else "%.2f-%.2f" % tuple(ref)),
+                         ha="center", va="center", fontsize=6,
+                         color="0.85" if np.isfinite(val) and val > 0.91 else "0.25")
     axes[0].set(xlabel=xlabel, ylabel=ylabel, title="%s: total alignment at the end" % model)
     top = max(0.05, np.nanmax(sem)) if np.isfinite(sem).any() else 0.05
     im = heatmap(axes[1], sem, tick_labels(xs), tick_labels(ys), 0, top, cmap="Greys", fmt="%.3f")
@@ -500,6 +508,19 @@ def alignment_grid_main(doc, sweep_name):
     axes[1].set(xlabel=xlabel, ylabel=ylabel,
                 title="s.e.m. (%d to %d seeds per cell)" % (count.min(), count.max()) if count.size else "s.e.m.")
     finish(fig, args, f, axes, "AB")
+
+
+def authors_grid(sweep_name):
+    """{(row, col): the authors' value} of a grid sweep from the reference
+    table of tools/paper_check (tools/paper_reference.py); {} without one."""
+    import runpy
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paper_reference.py")
+    try:
+        rows = runpy.run_path(path)["ROWS"]
+    except Exception:  # the plot does not depend on the table
+        return {}
+    return {(r["measure"]["row"], r["measure"]["col"]): r["ref"] for r in rows
+            if r["sweep"] == sweep_name and r["measure"].get("kind") == "grid"}
 
 
 def heatmap(ax, z, xticks, yticks, vmin, vmax, cmap="Oranges", fmt="%.2f"):
@@ -525,7 +546,7 @@ def save_figure(fig, out, path, counts=None):
     title = os.path.basename(path)
     if counts:
         title += "  (done runs: %s)" % counts
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, wrap=True)
     try:
         dpi = float(os.environ.get("NTATOOLS_DPI", "130"))
     except ValueError:
@@ -583,6 +604,26 @@ def plane_trajectories(ax, w, gates=None, alpha=1.0, label=True):
     ax.plot([1, 0], [0, 1], "*", ms=12, mfc="none", mec="k", ls="none")
     ax.set(xlabel="$w^p_1$ (along teacher 1)", ylabel="$w^p_2$ (along teacher 2)")
     ax.set_aspect("equal", adjustable="box")
+
+
+def authors_specialization(cos):
+    """Fig. A.13's specialization, as the authors' notebook measures it:
+    over the last 1/8 of the records of cos[time, teacher, path] (2 x 2),
+    each cosine smoothed by a moving average of 1/10 of that stretch
+    (zero-padded at the ends, numpy's 'same'), then the largest
+    |cos(teacher p, path p) - cos(teacher p', path p)| over time and paths.
+    NaN with fewer than 16 finite records."""
+    import numpy as np
+    c = np.asarray(cos, dtype=float)[:, :2, :2]
+    c = c[np.isfinite(c).all(axis=(1, 2))]
+    n = len(c) // 8
+    if n < 2:
+        return float("nan")
+    w = max(1, n // 10)
+    kernel = np.ones(w) / w
+    s = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), 0,
+                            c[-n:].reshape(n, 4)).reshape(n, 2, 2)
+    return float(max(np.abs(s[:, 0, 0] - s[:, 1, 0]).max(), np.abs(s[:, 1, 1] - s[:, 0, 1]).max()))
 
 
 class Checks:

@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Plot Fig. 3C, D and Fig. A.12C-H of Sandbrink et al. (NeurIPS 2024) from a
-results file of sweeps/fig3_composition.ini: generalisation to task
-composition (top row, per-path gates) and subtask composition (bottom row,
-per-neuron gates), mean +- s.e.m. over seeds.
+"""Plot Fig. 3C, D of Sandbrink et al. (NeurIPS 2024) from a results file of
+sweeps/fig3_composition.ini, as the paper: the task loss right at the start
+of the generalisation phase ("new tasks": the first block of a composite
+task), flexible (black) and forgetful (gray), mean +- s.e.m. over seeds.
 
-  C, D  task loss, flexible (black) and forgetful (gray); the dashed line
-        marks the first block of a composite task ("new tasks")
-  E, F  gates of the flexible model, sorted by teacher (per-neuron gates:
-        the mean gate of each sorted student, App. A.8)
-  G, H  cosine similarity of each base teacher with its (sorted) student
-Shading: the task of each block (base tasks A, B, C, then composites).
+  C  task composition (new tasks sum base teachers; per-path gates)
+  D  subtask composition (new tasks concatenate rows of base teachers;
+     per-neuron gates)
+
+a12_figure() draws the whole run in the layout of Fig. A.12 C-H (loss,
+sorted gates, alignment; see its docstring) for the A.12 sweep's script.
 
 usage: plot_fig3_composition.py RESULTS.h5 [-o OUT.png]
 """
@@ -22,7 +22,7 @@ plt = ntatools.pyplot()
 import numpy as np  # noqa: E402
 
 REQUIRED = ("loss", "gates", "cos_sim", "block_len", "n_blocks", "teachers", "paths", "block_task")
-ROWS = (("task", "task composition"), ("subtask", "subtask composition (per-neuron gates)"))
+ROWS = (("task", "task composition"), ("subtask", "subtask composition"))
 COLORS = ntatools.TASK_COLORS
 
 
@@ -32,8 +32,51 @@ def first_composite_block(f, run):
     return int(late[0]) if late.size else None
 
 
+ZOOM = (-0.15, 0.95)  # time around the first composite block's start, as the paper's panels
+
+
 def main():
+    """Fig. 3C, D: the loss around the first composite block."""
     args, f = ntatools.plot_start(__doc__, "fig3_composition", REQUIRED)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    top = 0.0
+    for ax, (prefix, title) in zip(axes, ROWS):
+        flex = ntatools.case_runs(f, prefix + "_flexible")
+        forg = ntatools.case_runs(f, prefix + "_forgetful")
+        start = first_composite_block(f, (flex or forg)[0]) if flex or forg else None
+        if start is None:
+            ntatools.note(ax, "no done runs with composite blocks\n(%s_flexible / %s_forgetful)" % (prefix, prefix))
+            continue
+        t0 = start * float(f["block_len"][(flex or forg)[0]])
+        for runs, case, color in ((flex, "flexible", "black"), (forg, "forgetful", "0.5")):
+            if not runs:
+                continue
+            t = ntatools.record_times(f, runs)[0] - t0
+            keep = (t >= ZOOM[0]) & (t <= ZOOM[1])
+            loss = ntatools.read_runs(f, "loss", runs)[:, keep]
+            mean = ntatools.band(ax, t[keep], loss, color, "%s (n=%d)" % (case, len(runs)), lw=1.6)
+            top = max(top, float(np.nanmax(mean)) if np.isfinite(mean).any() else 0.0)
+        ax.set_xticks([0], ["new tasks"])
+        ax.set_xlim(*ZOOM)
+        ax.set(ylabel="loss $\\mathcal{L}$", title=title, )
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].set_ylim(-0.01, 1.3 * top if top > 0 else 1)
+    axes[0].legend(fontsize=8, loc="upper right")
+    ntatools.finish(fig, args, f, axes, "CD", top=0.88, sem=True)
+
+
+def a12_figure(doc, sweep_name):
+    """Fig. A.12 C-H: generalisation to task composition (top row, per-path
+    gates) and subtask composition (bottom row, per-neuron gates) over the
+    whole run, mean +- s.e.m. over seeds.
+
+      C, D  task loss, flexible (black) and forgetful (gray); the dashed line
+            marks the first block of a composite task ("new tasks")
+      E, F  gates of the flexible model, sorted by teacher (per-neuron gates:
+            the mean gate of each sorted student, App. A.8)
+      G, H  cosine similarity of each base teacher with its (sorted) student
+    Shading: the task of each block (base tasks A, B, C, then composites)."""
+    args, f = ntatools.plot_start(doc, sweep_name, REQUIRED)
     fig, axes = plt.subplots(2, 3, figsize=(16, 8))
     for row, (prefix, title) in enumerate(ROWS):
         ax_loss, ax_gate, ax_cos = axes[row]

@@ -58,7 +58,7 @@ def main():
     # D: dL/dc^p = -w^pT eps for eps = (-1, 1) (Eq. 2 without the regulariser).
     w1, w2 = np.meshgrid(np.linspace(-0.5, 1.5, 101), np.linspace(-0.5, 1.5, 101))
     grad = -w1 + w2
-    im = ax_d.pcolormesh(w1, w2, grad, cmap="RdBu_r", vmin=-1.5, vmax=1.5, shading="auto")
+    im = ax_d.pcolormesh(w1, w2, grad, cmap="PiYG", vmin=-1.5, vmax=1.5, shading="auto")
     ax_d.contour(w1, w2, grad, levels=15, colors="k", linewidths=0.4)
     fig.colorbar(im, ax=ax_d, label="$w^{pT}\\varepsilon$ (gate drive)")
     ax_d.set(xlabel="$w^p_1$", ylabel="$w^p_2$", title="gate drive after switch 1 -> 2 (analytic)")

@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Plot Fig. 8B of Sandbrink et al. (NeurIPS 2024) from a results file of
-sweeps/fig8.ini: the task loss in the first moments after a block switch,
-mean +- s.e.m. over seeds.
+sweeps/fig8.ini, as the paper's panels: the task loss 1 to 5 Euler steps
+after the switches that follow 1, 2, 3 and 4 blocks of training (colour,
+"blocks trained n"), flexible (left) and forgetful (right) on a shared,
+inverted y axis (better is up), points with error bars joined by lines.
 
-  A, B  loss against the time since the switch for the switches after 1, 2,
-        3 and 4 blocks of training (colour), flexible (A) and forgetful (B);
-        ticks at the paper's steps of 0.01
-  C     loss at 0.03 after each switch (the paper's third step) against the
-        number of blocks trained, both cases: it falls for the flexible model
-        and rises for the forgetful one
-Needs a record at every block start (record_every dividing the steps per
-block); the sweep records every step.
+Error bars are standard deviations over seeds, as the authors' notebook
+(fig8_task_switching.ipynb) draws them (the caption says standard error;
+their notebook also multiplies the forgetful SD by sqrt(20), which is not
+repeated here). Step k after a switch is the record k steps after the first
+step of the new block (the loss after k updates on the new task), so the
+sweep must record every step at a block start (record_every dividing the
+steps per block).
 
 usage: plot_fig8.py RESULTS.h5 [-o OUT.png]
 """
@@ -23,58 +24,47 @@ plt = ntatools.pyplot()
 import numpy as np  # noqa: E402
 
 REQUIRED = ("loss", "block_len", "n_blocks", "dt", "record_every")
-SWITCHES = (1, 2, 3, 4)  # blocks trained before the switch, as the paper's panels
-WINDOW = 0.05            # time after a switch shown in A, B (the paper's 5 steps of 0.01)
-PROBE = 0.03             # time after a switch compared across switches in C
-
-
-def switch_losses(f, runs):
-    """loss [run, block, record in block] and the time of each record in a block."""
-    L = ntatools.by_block(f, "loss", runs)
-    t = np.arange(L.shape[2]) * float(f["dt"][runs[0]]) * int(f["record_every"][runs[0]])
-    return L, t
+SWITCHES = (1, 2, 3, 4)  # blocks trained before the switch
+STEPS = 5                # Euler steps after the switch, as the paper's x axis
 
 
 def main():
     args, f = ntatools.plot_start(__doc__, "fig8", REQUIRED)
-    fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
+    fig, axes = plt.subplots(1, 2, figsize=(8.2, 3.4), sharey=True)
     cmap = plt.get_cmap("viridis")
-    ymax = 0.0
-    for ax, case in zip(axes[:2], ("flexible", "forgetful")):
+    ymax = None
+    for ax, case in zip(axes, ("flexible", "forgetful")):
         runs = ntatools.case_runs(f, case)
+        ax.set_title("%s (n=%d)" % (case, len(runs)), fontsize=10)
+        ax.set(xlabel="timesteps $t$ after switch")
+        ax.set_xticks(range(1, STEPS + 1))
+        ax.set_xlim(0.5, STEPS + 1.5)
         if not runs:
             ntatools.note(ax, "no done runs for case %r" % case)
             continue
-        L, t = switch_losses(f, runs)
-        show = (t > 0) & (t <= WINDOW + 1e-12)
-        for k, b in enumerate(s for s in SWITCHES if s < L.shape[1]):
-            mean, sem, _ = ntatools.mean_sem(L[:, b, show], axis=0)
-            ax.errorbar(t[show], mean, yerr=np.nan_to_num(sem), color=cmap(k / len(SWITCHES)), marker="o",
-                        ms=3, capsize=2, label="after %d block%s" % (b, "s" if b > 1 else ""))
-            ymax = max(ymax, np.nanmax(mean + np.nan_to_num(sem)))
-        ax.set(xlabel="time after the switch", ylabel="task loss",
-               title="%s (n=%d)" % (case, len(runs)))
-        ax.set_xticks(np.arange(0.01, WINDOW + 1e-9, 0.01))
-        ax.legend(fontsize=8)
-    for ax in axes[:2]:
-        ax.set_ylim(0, ymax * 1.05 if ymax > 0 else 1)
-
-    ax = axes[2]
-    for case, color in (("forgetful", "0.6"), ("flexible", "black")):
-        runs = ntatools.case_runs(f, case)
-        if not runs:
+        every = int(f["record_every"][runs[0]])
+        if every != 1:
+            ntatools.note(ax, "needs a record at every step\n(record_every = 1; this file: %d)" % every)
             continue
-        L, t = switch_losses(f, runs)
-        k = int(np.argmin(np.abs(t - PROBE)))
-        mean, sem, _ = ntatools.mean_sem(L[:, 1:, k], axis=0)
-        blocks = np.arange(1, L.shape[1])
-        ax.errorbar(blocks, mean, yerr=np.nan_to_num(sem), color=color, marker="o", ms=3, capsize=2,
-                    label=case)
-    ax.set(xlabel="blocks trained before the switch", ylabel="task loss %g after the switch" % PROBE,
-           title="Loss right after each switch")
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8)
-    ntatools.finish(fig, args, f, axes, "ABC", top=0.93, sem=True)
+        L = ntatools.by_block(f, "loss", runs)  # [run, block, step in block]
+        steps = np.arange(1, STEPS + 1)
+        for k, n in enumerate(s for s in SWITCHES if s < L.shape[1]):
+            y = L[:, n, steps]
+            mean = np.nanmean(y, axis=0)
+            sd = np.nanstd(y, axis=0, ddof=1) if y.shape[0] > 1 else np.zeros_like(mean)
+            ax.errorbar(steps, mean, yerr=sd, color=cmap(k / (len(SWITCHES) - 1) * 0.8),
+                        marker="o", ms=6, lw=1.5, capsize=0, label="blocks trained %d" % n)
+            ymax = max(ymax or 0.0, float(np.nanmax(mean + sd)))
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].set_ylabel("loss $\\mathcal{L}$")
+    if ymax is not None:
+        axes[0].set_ylim(1.05 * ymax, -0.01)  # inverted, shared by both panels: lower loss is up
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, fontsize=8, loc="center right", frameon=True)
+    fig.tight_layout(rect=(0, 0, 0.8, 0.92))
+    ntatools.finish(fig, args, f, axes, "", top=None)
+    return 0
 
 
 if __name__ == "__main__":

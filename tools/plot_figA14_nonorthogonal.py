@@ -18,6 +18,7 @@ import ntatools
 
 ntatools.ensure_interpreter(("h5py", "numpy", "matplotlib"))
 plt = ntatools.pyplot()
+import numpy as np  # noqa: E402
 
 REQUIRED = ("loss", "gates", "cos_sim", "block_len", "n_blocks", "teachers", "paths")
 
@@ -29,9 +30,9 @@ def main():
     if not runs:
         ntatools.note_all(axes, "no done runs")
     else:
-        x = ntatools.x_in_blocks(f, runs)
+        x = ntatools.record_times(f, runs)[0]
         for ax in axes:
-            ntatools.shade_blocks(ax, f, runs[0], alpha=0.12)
+            ntatools.shade_blocks(ax, f, runs[0], alpha=0.12, x_in_time=True)
         ntatools.band(axes[0], x, ntatools.read_runs(f, "loss", runs), "black", "n=%d" % len(runs))
         g, cos, M = ntatools.sorted_by_teacher(f, runs)
         for m in range(M):
@@ -39,11 +40,23 @@ def main():
             color = ntatools.TASK_COLORS[m % len(ntatools.TASK_COLORS)]
             ntatools.band(axes[1], x, g[:, :, m], color, "path of teacher " + name)
             ntatools.band(axes[2], x, cos[:, :, m], color, "teacher %s vs its student" % name)
+        # The off-diagonal pairs, dashed, as the paper: teacher m against the
+        # path matched to teacher q != m.
+        cs = ntatools.read_runs(f, "cos_sim", runs)
+        for i in range(len(runs)):
+            ok = np.nonzero(np.isfinite(cs[i][:, :M]).all(axis=(1, 2)))[0]
+            perm = ntatools.match_paths(cs[i, ok[-1], :M])[:M] if ok.size else [-1]
+            cs[i, :, :M, :M] = cs[i][:, :M][:, :, perm] if min(perm) >= 0 else np.nan
+        for m in range(M):
+            for q in range(M):
+                if q != m:
+                    ntatools.band(axes[2], x, cs[:, :, m, q], ntatools.TASK_COLORS[m % len(ntatools.TASK_COLORS)],
+                                  "teacher vs other students" if (m, q) == (0, 1) else None, ls="--", lw=0.9)
         for ax in axes:
             ax.legend(fontsize=8, loc="upper right", ncol=3)
     axes[0].set(ylabel="task loss", title="B: loss (shading: composite task of each block)")
     axes[1].set(ylabel="gate", title="C: gates sorted by matched base teacher", ylim=(-0.05, 1.2))
-    axes[2].set(xlabel="time (blocks)", ylabel="cosine similarity", ylim=(-0.05, 1.1),
+    axes[2].set(xlabel="time $t$", ylabel="cosine similarity", ylim=(-0.05, 1.1),
                 title="D: alignment with the latent base teachers")
     ntatools.finish(fig, args, f, axes, "BCD", top=0.96, sem=True)
 

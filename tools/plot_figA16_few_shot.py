@@ -3,9 +3,9 @@
 sweeps/figA16_few_shot.ini: learning from one sample per gradient step
 (batch 1, coarse time), mean +- s.e.m. over the seeds (100 in the sweep).
 
-  A  task loss over the whole curriculum, flexible (black) and forgetful
-     (gray); markers: single gradient steps
-  B  the loss against the number of one-sample steps since a switch, for
+  A  task loss of the flexible model over time t, as the paper (markers:
+     single gradient steps; shading: the active task)
+  B  (not in the paper) the loss against the one-sample steps since a switch, for
      early blocks (2-4) and late blocks (the last 3) of each case: the
      flexible model recovers within a few samples once specialized
 
@@ -32,9 +32,10 @@ def main():
         if not runs:
             continue
         any_runs = True
-        x = ntatools.x_in_blocks(f, runs, case)
-        ntatools.band(axes[0], x, ntatools.read_runs(f, "loss", runs), color, "%s (n=%d)" % (case, len(runs)),
-                      marker="o", ms=1.5)
+        if case == "flexible":
+            x = ntatools.record_times(f, runs)[0]
+            ntatools.band(axes[0], x, ntatools.read_runs(f, "loss", runs), color,
+                          "%s (n=%d)" % (case, len(runs)), marker="o", ms=2)
         L = ntatools.by_block(f, "loss", runs)          # [run, block, record]
         nb = L.shape[1]
         k = np.arange(min(STEPS, L.shape[2])) * int(f["record_every"][runs[0]])
@@ -43,15 +44,15 @@ def main():
             y = L[:, blocks, :k.size].mean(axis=1)
             ntatools.band(axes[1], k, y, color, "%s, %s" % (case, what), ls=ls, marker="o", ms=3)
     if any_runs:
-        ntatools.shade_blocks(axes[0], f, ntatools.done_runs(f)[0])
+        ntatools.shade_blocks(axes[0], f, ntatools.done_runs(f)[0], alpha=0.15, x_in_time=True)
         for ax in axes:
             ax.legend(fontsize=8, loc="upper right")
     else:
         ntatools.note_all(axes, "no done runs")
-    axes[0].set(xlabel="time (blocks)", ylabel="task loss", ylim=(0, None),
-                title="loss with one sample per step (shading: active task)")
+    axes[0].set(xlabel="time $t$", ylabel="loss $\\mathcal{L}$", ylim=(0, None),
+                title="flexible model, one sample per step")
     axes[1].set(xlabel="one-sample steps since the switch", ylabel="task loss", ylim=(0, None),
-                title="adaptation after a switch")
+                title="(not in the paper) adaptation after a switch")
     ntatools.finish(fig, args, f, axes, "AB", top=0.93, sem=True)
 
 

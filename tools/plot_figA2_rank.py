@@ -9,9 +9,10 @@ sum of squared singular values, i.e. with the teachers' rank (App. A.2).
   B  both against the teachers' rank
 Gate rate: tau_c ||dc||/(dt sqrt(P)) (root mean square over the gates) of a
 block's fastest recorded step (its first, right after the switch), averaged
-over the last 10% of the blocks. Both quantities are multiplied by d_in to
-undo the sweep's scaling of the teachers (see sweeps/figA2_rank.ini: the
-authors' teachers have unit singular values, ntasweep's 1/sqrt(d_in)).
+over the last 10% of the blocks. With scaling = fan_in (teachers of singular
+value 1/sqrt(d_in)) both quantities are multiplied by d_in, to show them in the
+units of the authors' teachers of singular value 1 (scaling = unit_sum, the
+sweep's; unit or unit_sum need no factor).
 
 usage: plot_figA2_rank.py RESULTS.h5 [-o OUT.png]
 """
@@ -23,7 +24,7 @@ ntatools.ensure_interpreter(("h5py", "numpy", "matplotlib"))
 plt = ntatools.pyplot()
 import numpy as np  # noqa: E402
 
-REQUIRED = ("update_norm_c", "student_weights", "teacher_rank", "tau_c", "dt", "d_in", "paths",
+REQUIRED = ("scaling", "update_norm_c", "student_weights", "teacher_rank", "tau_c", "dt", "d_in", "paths",
             "n_blocks", "block_len", "record_every")
 
 
@@ -32,13 +33,15 @@ def gate_rate_and_svsum(f, runs):
     in the paper's units (x d_in)."""
     unc = ntatools.by_block(f, "update_norm_c", runs)          # [run, block, record]
     rate, svsum = [], []
+    scaling = ntatools.decode(f["scaling"][()])
     for i, r in enumerate(runs):
+        unit = 1.0 if scaling[r] != "fan_in" else float(f["d_in"][r])
         k = float(f["tau_c"][r]) / float(f["dt"][r]) / np.sqrt(int(f["paths"][r]))
         nb = unc.shape[1]
         last = max(1, int(round(0.1 * nb)))
-        rate.append(k * np.nanmax(unc[i, nb - last:], axis=1).mean() * f["d_in"][r])
+        rate.append(k * np.nanmax(unc[i, nb - last:], axis=1).mean() * unit)
         W = f["student_weights"][r][:int(f["paths"][r])]
-        svsum.append(np.mean(np.sum(W ** 2, axis=(1, 2))) * f["d_in"][r])
+        svsum.append(np.mean(np.sum(W ** 2, axis=(1, 2))) * unit)
     return np.array(rate), np.array(svsum)
 
 

@@ -17,13 +17,14 @@
 static const char *const model_choices[] = {"nta", "nta_neuron", "fc", "reduced", "cnn_nta", "cnn_alone", NULL};
 static const char *const dataset_choices[] = {"none", "mnist", "fashion", NULL};
 static const char *const label_map_choices[] = {"identity", "parity", "upper_lower", "warm_cold", NULL};
-static const char *const teacher_choices[] = {"orthogonal", "correlated", "lowrank", NULL};
+static const char *const teacher_choices[] = {"orthogonal", "correlated", "lowrank", "correlated_random", NULL};
 static const char *const curriculum_choices[] = {"alternating", "composition", "composites", NULL};
 static const char *const composition_choices[] = {"none", "task", "subtask", NULL};
-static const char *const reduced_init_choices[] = {"random", "specialized", NULL};
+static const char *const reduced_init_choices[] = {"random", "specialized", "collapsed", NULL};
 static const char *const norm_choices[] = {"l1", "l2", NULL};
 static const char *const data_choices[] = {"sampled", "wishart", "expected", NULL};
-static const char *const scaling_choices[] = {"fan_in", "unit", NULL};
+static const char *const scaling_choices[] = {"fan_in", "unit", "unit_sum", NULL};
+static const char *const dt_limit_choices[] = {"tau", "none", NULL};
 
 #define OFF(field) offsetof(ntas_params, field)
 #define BIG 1e15
@@ -48,7 +49,9 @@ const ntas_param_desc ntas_param_table[] = {
     {"teacher", NTAS_PT_CHOICE, OFF(teacher), "orthogonal", 0, 0, 0, teacher_choices, "W*^m", "",
      "teacher family: orthogonal = rows of a Haar orthogonal matrix / sqrt(d_in); correlated = "
      "all rows with pairwise cosine rho (App. A.9); lowrank = rank teacher_rank, disjoint singular "
-     "vectors (App. A.2)", 0},
+     "vectors (App. A.2); correlated_random = the authors' Fig. A.13 teachers: every row x_0 + "
+     "sqrt((1-rho)/rho) xi_k (x_0 a random unit vector, xi_k ~ N(0, I/d_in)) normalised, so row "
+     "cosines are random with mean ~rho; rho = 0 is orthogonal, rho = 1 gives identical rows", 0},
     {"teacher_seed", NTAS_PT_INT, OFF(teacher_seed), "0", 0, BIG, 0, NULL, "", "",
      "seed of the teachers; one value shared by all replicate seeds", 0},
     {"curriculum", NTAS_PT_CHOICE, OFF(curriculum), "alternating", 0, 0, 0, curriculum_choices, "", "",
@@ -83,7 +86,8 @@ const ntas_param_desc ntas_param_table[] = {
     /* Added with the model variants: hashed into the run key only when not
      * at their default (added = 1), so earlier run keys are unchanged. */
     {"rho", NTAS_PT_REAL, OFF(rho), "0", 0, 1, 0, NULL, "rho", "",
-     "teacher=correlated: pairwise cosine of all teacher rows, < 1 (App. A.9, Fig. A.13)", 1},
+     "teacher=correlated: pairwise cosine of all teacher rows, < 1 (App. A.9); teacher="
+     "correlated_random: the mean of the random row cosines, <= 1 (Fig. A.13)", 1},
     {"teacher_rank", NTAS_PT_INT, OFF(teacher_rank), "1", 1, 100000, 0, NULL, "r", "",
      "teacher=lowrank: rank of each teacher; teachers*r <= min(d_in, d_out) (App. A.2)", 1},
     {"composition", NTAS_PT_CHOICE, OFF(composition), "none", 0, 0, 0, composition_choices, "", "",
@@ -96,7 +100,8 @@ const ntas_param_desc ntas_param_table[] = {
      "0.01); tau_c is unused by fc", 1},
     {"reduced_init", NTAS_PT_CHOICE, OFF(reduced_init), "random", 0, 0, 0, reduced_init_choices, "", "",
      "model=reduced: random = w ~ N(0, init_sigma^2), c = 1/2; specialized = w^p_m = delta_pm, "
-     "c = (1, 0) (Fig. 4E)", 1},
+     "c = (1, 0) (Fig. 4E); collapsed = w^1 = w^2 = e_1, c = (1/2, 1/2), both "
+     "students on one teacher (the authors' start of the forgetful panel of Fig. 4)", 1},
     /* Added with the CNN-embedded variant (Sec. 8, App. B.7). Where the
      * image files are is not a key (moving them must not change run keys):
      * see pretrain.h, NTASWEEP_MNIST_DIR / NTASWEEP_FASHION_DIR. */
@@ -123,10 +128,18 @@ const ntas_param_desc ntas_param_table[] = {
      * A.13, A.14 come from runs before the change (SPEC-NOTES §1). */
     {"scaling", NTAS_PT_CHOICE, OFF(scaling), "fan_in", 0, 0, 0, scaling_choices, "", "",
      "fan_in = teacher singular values 1/sqrt(d_in), L_task = 1/2 sum_i <(y*_i - y_i)^2> (published "
-     "code; Figs. 2, 4, A.1, A.3); unit = singular values 1, L_task = 1/2 mean_i <(y*_i - y_i)^2> "
-     "(the authors' earlier runs: Figs. 3, 5, A.12-A.14); not for model=reduced", 1},
+     "code; Figs. 2, 3, 4, 6, 8, A.1, A.3, A.16); unit = singular values 1, L_task = 1/2 mean_i <(y*_i - y_i)^2> "
+     "(the authors' earlier runs: Figs. 5, A.12-A.14); unit_sum = singular values 1 with the summed "
+     "L_task (the authors' Fig. A.2 run); not for model=reduced", 1},
+    {"dt_limit", NTAS_PT_CHOICE, OFF(dt_limit), "tau", 0, 0, 0, dt_limit_choices, "", "",
+     "tau = dt must not exceed tau_w, tau_c (fc: tau_w2), so no explicit Euler step overshoots a "
+     "unit-curvature quadratic; none = no bound, for the authors' coarse runs (Fig. 3 subtask "
+     "composition: dt = 2 tau_c; Fig. A.7: dt = 0.01 > tau_W2 = 0.0075); a run that diverges "
+     "is marked failed", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
+_Static_assert(sizeof ntas_param_table / sizeof ntas_param_table[0] <= NTAS_RUN_KEY_MAX_PARAMS,
+               "ntas_run_key_cache holds one line per key: raise NTAS_RUN_KEY_MAX_PARAMS");
 
 int ntas_param_find(const char *key)
 {
@@ -209,8 +222,7 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
     memcpy(buf, text, n);
     buf[n] = '\0';
 
-    char range[64];
-    range_text(d, range, sizeof range);
+    char range[64];   /* filled only for a message: formatting costs more than parsing */
     /* Plain decimal only: strtod would also take hex (0x14), "infinity", ... */
     if (d->type != NTAS_PT_CHOICE && buf[strspn(buf, "0123456789+-.eE")] != '\0') {
         snprintf(err, errlen, "'%s' is not %s (plain decimal notation)", buf, d->type == NTAS_PT_INT ? "an integer" : "a number");
@@ -239,10 +251,12 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
             }
             v = (long long)r;
         } else if (errno == ERANGE) {
+            range_text(d, range, sizeof range);
             snprintf(err, errlen, "'%s' is out of range (must be %s)", buf, range);
             return -1;
         }
         if ((double)v < d->min || (double)v > d->max || (d->min_open && (double)v <= d->min)) {
+            range_text(d, range, sizeof range);
             snprintf(err, errlen, "%lld is out of range (must be %s)", v, range);
             return -1;
         }
@@ -256,6 +270,7 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
         if (!isfinite(v)) { snprintf(err, errlen, "'%s' is not a finite number", buf); return -1; }
         if (v == 0.0) v = 0.0;   /* -0 and 0 compute the same: one canonical text, one run key */
         if (v < d->min || v > d->max || (d->min_open && v <= d->min)) {
+            range_text(d, range, sizeof range);
             snprintf(err, errlen, "%s is out of range (must be %s)", buf, range);
             return -1;
         }
@@ -323,7 +338,7 @@ void ntas_params_teacher_opts(const ntas_params *p, ntas_teacher_opts *o)
     o->rank = (int)p->teacher_rank;
     o->compose = (int)p->composition;
     o->mix = p->mix;
-    o->unit_scale = p->scaling == NTAS_SCALING_UNIT;
+    o->unit_scale = p->scaling == NTAS_SCALING_UNIT || p->scaling == NTAS_SCALING_UNIT_SUM;
 }
 
 int64_t ntas_params_n_tasks(const ntas_params *p)
@@ -352,8 +367,18 @@ int ntas_params_cnn_model(const ntas_params *p)
 static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
 {
     if (!ntas_params_cnn_model(p)) {
+        /* Only these four defaults, found by field: all of them would cost
+         * more than the rest of validating a run (10^6-run sweeps). */
         ntas_params defaults;
-        ntas_params_defaults(&defaults);
+        memset(&defaults, 0, sizeof defaults);
+        for (int i = 0; i < ntas_param_count; i++) {
+            const ntas_param_desc *k = &ntas_param_table[i];
+            if (k->offset == offsetof(ntas_params, dataset) || k->offset == offsetof(ntas_params, label_map) ||
+                k->offset == offsetof(ntas_params, cnn_steps) || k->offset == offsetof(ntas_params, cnn_seed)) {
+                char why[128];
+                (void)ntas_param_parse(k, k->default_text, &defaults, why, sizeof why);
+            }
+        }
         const ntas_params *d = &defaults;
         const char *key = p->dataset != d->dataset ? "dataset" : p->label_map != d->label_map ? "label_map"
                         : p->cnn_steps != d->cnn_steps ? "cnn_steps" : p->cnn_seed != d->cnn_seed ? "cnn_seed" : NULL;
@@ -464,9 +489,11 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
     if (n_tasks < 0) {
         snprintf(err, errlen, "%s", why);
         *bad_key = p->teacher == NTAS_TEACHER_CORRELATED && !(p->rho < 1.0) ? "rho"
+                 : p->teacher == NTAS_TEACHER_CORRELATED_RANDOM && !(p->rho <= 1.0) ? "rho"
                  : p->teacher == NTAS_TEACHER_LOWRANK ? "teacher_rank"
                  : p->composition != NTAS_COMPOSE_NONE && p->d_in >= p->teachers * p->d_out ? "composition"
-                 : p->teacher == NTAS_TEACHER_ORTHOGONAL ? "d_in" : "teacher";
+                 : p->teacher == NTAS_TEACHER_ORTHOGONAL || p->teacher == NTAS_TEACHER_CORRELATED_RANDOM ? "d_in"
+                 : "teacher";
         return -1;
     }
     if (p->curriculum != NTAS_CURRICULUM_ALTERNATING && n_tasks == p->teachers) {
@@ -495,8 +522,9 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
         }
     }
     /* dt = tau_w2 is allowed: the paper's FC runs (Table 2, 3) use dt = tau_W2 = 0.01. */
-    if (p->model == NTAS_MODEL_FC && p->dt > p->tau_w2) {
-        snprintf(err, errlen, "dt = %g must not exceed tau_w2 = %g (explicit Euler is unstable otherwise)",
+    if (p->model == NTAS_MODEL_FC && p->dt > p->tau_w2 && p->dt_limit == NTAS_DT_LIMIT_TAU) {
+        snprintf(err, errlen, "dt = %g must not exceed tau_w2 = %g (explicit Euler is unstable otherwise; "
+                 "dt_limit = none lifts this bound)",
                  p->dt, p->tau_w2);
         *bad_key = "dt";
         return -1;
@@ -510,13 +538,16 @@ int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const c
      * variable by its target, x += (dt / tau) (target - x)); the authors'
      * published runs use it (Fig. 8: dt = tau_c = 0.01; A.16: dt = tau_c =
      * 0.03). Only dt > tau overshoots, and is refused. */
-    if (p->dt > p->tau_c && p->model != NTAS_MODEL_FC) {
-        snprintf(err, errlen, "dt = %g must not exceed tau_c = %g (explicit Euler overshoots otherwise)", p->dt, p->tau_c);
+    const int bounded = p->dt_limit == NTAS_DT_LIMIT_TAU;
+    if (bounded && p->dt > p->tau_c && p->model != NTAS_MODEL_FC) {
+        snprintf(err, errlen, "dt = %g must not exceed tau_c = %g (explicit Euler overshoots otherwise; "
+                 "dt_limit = none lifts this bound)", p->dt, p->tau_c);
         *bad_key = "dt";
         return -1;
     }
-    if (p->dt > p->tau_w) {
-        snprintf(err, errlen, "dt = %g must not exceed tau_w = %g (explicit Euler overshoots otherwise)", p->dt, p->tau_w);
+    if (bounded && p->dt > p->tau_w) {
+        snprintf(err, errlen, "dt = %g must not exceed tau_w = %g (explicit Euler overshoots otherwise; "
+                 "dt_limit = none lifts this bound)", p->dt, p->tau_w);
         *bad_key = "dt";
         return -1;
     }
@@ -554,24 +585,52 @@ int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const c
     return validate_variant(p, err, errlen, bad_key);
 }
 
-uint64_t ntas_params_run_key(const ntas_params *p)
+void ntas_run_key_cache_init(ntas_run_key_cache *c)
 {
-    /* "key=value\n" for every key in table order; the seed tags the format. */
-    uint64_t h = ntas_hash64("ntasweep-run-key-v1", 19, 0);
-    char buf[160];
-    ntas_params defaults;
-    ntas_params_defaults(&defaults);
-    for (int i = 0; i < ntas_param_count; i++) {
+    memset(c, 0, sizeof *c);
+    ntas_params_defaults(&c->defaults);
+}
+
+/* "key=value\n" for every key in table order; the seed tags the format. A
+ * key's line is formatted again only when its value's bits change, and the
+ * hash resumes after the last unchanged key, which makes expanding a large
+ * sweep (one or two keys change per run) cheap. */
+uint64_t ntas_params_run_key_cached(ntas_run_key_cache *c, const ntas_params *p)
+{
+    int first_changed = ntas_param_count;
+    for (int i = ntas_param_count - 1; i >= 0; i--) {
+        uint64_t bits;
+        memcpy(&bits, (const char *)p + ntas_param_table[i].offset, sizeof bits);
+        if (!c->valid[i] || c->bits[i] != bits) first_changed = i;
+    }
+    uint64_t h = first_changed == 0 ? ntas_hash64("ntasweep-run-key-v1", 19, 0) : c->hash_after[first_changed - 1];
+    for (int i = first_changed; i < ntas_param_count; i++) {
         const ntas_param_desc *d = &ntas_param_table[i];
-        char val[128];
-        ntas_param_format(d, p, val, sizeof val);
-        if (d->added) {
-            char def[128];
-            ntas_param_format(d, &defaults, def, sizeof def);
-            if (strcmp(val, def) == 0) continue;
+        uint64_t bits;
+        memcpy(&bits, (const char *)p + d->offset, sizeof bits);
+        if (!c->valid[i] || c->bits[i] != bits) {
+            char val[128];
+            ntas_param_format(d, p, val, sizeof val);
+            c->len[i] = 0;
+            int same_as_default = 0;
+            if (d->added) {
+                char def[128];
+                ntas_param_format(d, &c->defaults, def, sizeof def);
+                same_as_default = strcmp(val, def) == 0;
+            }
+            if (!same_as_default) c->len[i] = snprintf(c->line[i], sizeof c->line[i], "%s=%s\n", d->key, val);
+            c->bits[i] = bits;
+            c->valid[i] = 1;
         }
-        int n = snprintf(buf, sizeof buf, "%s=%s\n", d->key, val);
-        h = ntas_hash64(buf, (size_t)n, h);
+        if (c->len[i] > 0) h = ntas_hash64(c->line[i], (size_t)c->len[i], h);
+        c->hash_after[i] = h;
     }
     return h;
+}
+
+uint64_t ntas_params_run_key(const ntas_params *p)
+{
+    ntas_run_key_cache c;
+    ntas_run_key_cache_init(&c);
+    return ntas_params_run_key_cached(&c, p);
 }

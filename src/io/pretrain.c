@@ -13,6 +13,7 @@
 #include "ntasweep/io/pretrain.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,7 +313,7 @@ static int on_progress(void *ctx, int step, double loss)
     if (p->opt->lock) ntas_lock_heartbeat(p->opt->lock);
     const int64_t every = p->s->steps >= 10 ? p->s->steps / 10 : 1;
     if (!p->opt->quiet && (step % every == 0 || step == p->s->steps))
-        fprintf(stderr, "ntasweep: pretraining the %s CNN (rank %d): step %d/%lld, batch loss %.4f, %.0f s\n",
+        fprintf(stderr, "ntasweep: pretraining the %s CNN (rank %d): step %d/%lld, batch loss %.4f, %.1f s\n",
                 ntas_dataset_name(p->s->dataset), p->rank, step, (long long)p->s->steps, loss, now() - p->t0);
     return p->opt->stop_requested && p->opt->stop_requested();
 }
@@ -380,6 +381,103 @@ static int obtain(ntas_features *f, const ntas_pretrain_setting *s, const hid_t 
     return GOT_OK;
 }
 
+/* ---- one pretraining shared by every rank ---------------------------------- */
+
+/* Completes a non-blocking collective without spinning: a rank that
+ * finished its shards first sleeps in 50 us naps, leaving the core to the
+ * rank still computing (they may share it) rather than polling on it. */
+static int wait_napping(MPI_Request *req)
+{
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
+        if (done) return 0;
+        nanosleep(&(struct timespec){0, 50000}, NULL);
+    }
+}
+
+static int mpi_agree(void *ctx, int status)
+{
+    /* Worst first: failed (2) over stop (1) over go on (0). */
+    int mine = status < 0 ? 2 : status > 0 ? 1 : 0, worst = 2;
+    MPI_Request req;
+    if (MPI_Iallreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, *(MPI_Comm *)ctx, &req) != MPI_SUCCESS ||
+        wait_napping(&req) != 0)
+        return -1;
+    return worst == 2 ? -1 : worst;
+}
+
+/* Every rank's node sums, in rank order (MPI_Allgatherv: where each block
+ * lands is fixed, so the tree that follows adds in a fixed order, unlike an
+ * MPI_Allreduce whose order depends on the number of ranks). */
+static int mpi_gather(void *ctx, const double *send, size_t send_n, double *recv, const size_t *recv_n)
+{
+    MPI_Comm comm = *(MPI_Comm *)ctx;
+    int size;
+    if (MPI_Comm_size(comm, &size) != MPI_SUCCESS) return -1;
+    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
+    int rc = counts && displs && send_n <= INT_MAX ? 0 : -1;
+    size_t off = 0;
+    for (int p = 0; rc == 0 && p < size; p++) {
+        if (recv_n[p] > INT_MAX || off > INT_MAX) rc = -1;
+        counts[p] = (int)recv_n[p];
+        displs[p] = (int)off;
+        off += recv_n[p];
+    }
+    MPI_Request req;
+    if (rc == 0 && (MPI_Iallgatherv(send, (int)send_n, MPI_DOUBLE, recv, counts, displs, MPI_DOUBLE, comm, &req) !=
+                    MPI_SUCCESS || wait_napping(&req) != 0))
+        rc = -1;
+    free(counts);
+    free(displs);
+    return rc;
+}
+
+void ntas_cnn_exchange_mpi(ntas_cnn_exchange *ex, MPI_Comm *comm)
+{
+    memset(ex, 0, sizeof *ex);
+    MPI_Comm_rank(*comm, &ex->part);
+    MPI_Comm_size(*comm, &ex->parts);
+    ex->agree = mpi_agree;
+    ex->gather = mpi_gather;
+    ex->ctx = comm;
+}
+
+/* Setting s pretrained by every rank together (each computes its shards of
+ * every batch); the owner alone then computes the features and writes the
+ * group, which the broadcast that follows hands to the others. Collective. */
+static int obtain_shared(ntas_features *f, const ntas_pretrain_setting *s, const hid_t *ds, int owner, MPI_Comm comm,
+                         const ntas_pretrain_options *opt, char *err, size_t errlen)
+{
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    ntas_pretrain_options mine = *opt;
+    mine.quiet = opt->quiet || !owner;   /* one rank reports */
+    double t0 = now();
+    if (!mine.quiet)
+        fprintf(stderr, "ntasweep: pretraining the %s CNN on %d rank%s: %lld steps, seed %lld, %d training images "
+                "from %s%s\n", ntas_dataset_name(s->dataset), size, size == 1 ? "" : "s", (long long)s->steps,
+                (long long)s->seed, s->n_train, s->dir, s->held_out ? " (the 10k test set split 4:1)" : "");
+    ntas_cnn_exchange ex;
+    ntas_cnn_exchange_mpi(&ex, &comm);
+    progress_ctx pc = {.opt = &mine, .s = s, .rank = rank, .t0 = t0};
+    int rc = ntas_pretrain_compute_parts(s, f, &ex, owner, on_progress, &pc, err, errlen);
+    if (rc == 1) return GOT_STOPPED;
+    if (rc != 0) return GOT_ERROR;
+    if (!owner) return GOT_OK;
+    if (write_group(ds, f) != 0) {
+        snprintf(err, errlen, "writing the pretrained %s features into the results file failed", ntas_dataset_name(s->dataset));
+        return GOT_ERROR;
+    }
+    free(f->cnn_params);
+    f->cnn_params = NULL;
+    if (!mine.quiet)
+        fprintf(stderr, "ntasweep: pretrained the %s CNN in %.1f s on %d rank%s: test accuracy %.4f on %d test images\n",
+                ntas_dataset_name(s->dataset), now() - t0, size, size == 1 ? "" : "s", f->test_accuracy, s->n_test);
+    return GOT_OK;
+}
+
 int ntas_feature_cache_prepare(ntas_feature_cache *c, const ntas_pretrain_setting *plan, int n_plan, hid_t file,
                                MPI_Comm comm, const ntas_pretrain_options *opt, char *err, size_t errlen)
 {
@@ -435,9 +533,11 @@ int ntas_feature_cache_prepare(ntas_feature_cache *c, const ntas_pretrain_settin
     int worst = rc;
     MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm);
     if (worst == GOT_OK) {
-        /* Owners work in parallel, then broadcast in setting order. */
+        /* A pretraining is shared by all ranks, a read-back is the owner's;
+         * then the owners broadcast in setting order. */
         for (int i = 0; i < n; i++)
-            if (i % size == rank) got[i] = obtain(&c->sets[i], &s[i], ds[i], status[i], rank, opt, err, errlen);
+            if (status[i] != 1) got[i] = obtain_shared(&c->sets[i], &s[i], ds[i], i % size == rank, comm, opt, err, errlen);
+            else if (i % size == rank) got[i] = obtain(&c->sets[i], &s[i], ds[i], status[i], rank, opt, err, errlen);
         for (int i = 0; i < n; i++) {
             const int root = i % size;
             int head = root == rank ? got[i] : GOT_OK;

@@ -15,111 +15,44 @@
 #include <string.h>
 
 #include "ntasweep/tasks/curriculum.h"
+#include "ntasweep/io/h5fapl.h"
 #include "ntasweep/io/h5util.h"
 #include "ntasweep/io/pretrain.h"
+#include "ntasweep/train/model_registry.h"
 
-enum { DIM_RUN, DIM_TIME, DIM_BLOCK, DIM_GATE, DIM_TASK, DIM_PATH, DIM_OUTPUT, DIM_INPUT, DIM_HIDDEN, DIM_COUNT };
-static const char *const dim_names[DIM_COUNT] = {"run", "time", "block", "gate", "task", "path", "output", "input", "hidden"};
+enum { DIM_RUN = NTAS_DIM_RUN, DIM_TIME = NTAS_DIM_TIME, DIM_COUNT = NTAS_DIM_COUNT };
 
 enum { T_F64, T_I8, T_STR };
 
-enum {
-    DS_STATUS, DS_MESSAGE, DS_LOSS, DS_GATES, DS_COS_SIM, DS_UPDATE_W, DS_UPDATE_C, DS_TTT,
-    DS_SPECIALIZATION, DS_TOTAL_ALIGNMENT, DS_TEACHERS, DS_STUDENTS, DS_GATES_FINAL,
-    /* Datasets of the model variants, created only when a run needs them
-     * (group below), so files of nta-only sweeps keep the first layout and
-     * files written before the variants still resume. */
-    DS_BLOCK_TASK, DS_ROW_SOURCE, DS_SORTED_ALIGNMENT, DS_NEURON_GATES, DS_NEURON_GATES_FINAL,
-    DS_FC_W2, DS_FC_W2_FINAL, DS_REDUCED_W, DS_REDUCED_EPS, DS_WBAR_TASK, DS_WBAR, DS_WBARBAR,
-    DS_CBAR, DS_EQ10_WBAR, DS_ACCURACY, DS_COUNT
-};
-
-/* Which runs need a dataset. */
-enum { G_ALL, G_TASKS, G_SORTED, G_NEURON, G_FC, G_REDUCED, G_CNN, G_LAST = G_CNN };
+/* The datasets of the results: status and message, then every row of
+ * NTAS_RESULTS (results.h) in table order. */
+enum { DS_STATUS, DS_MESSAGE, DS_FIRST_RESULT, DS_COUNT = DS_FIRST_RESULT + NTAS_R_COUNT };
 
 typedef struct {
     const char *name;
     int type;
-    int ndims;
-    int dims[4];
+    int ndims;          /* with the run dimension */
+    int dims[5];        /* ntas_result_dim */
+    int axes[4];        /* ntas_result_axis of dims[1..] */
     const char *description;
-    int group;
+    int group;          /* ntas_result_group */
 } ds_desc;
 
-/* Does a run with params p write the datasets of group g? */
-static int needs(int g, const ntas_params *p)
+static ds_desc desc_of(int k)
 {
-    switch (g) {
-    case G_ALL: return 1;
-    case G_TASKS: return p->curriculum != NTAS_CURRICULUM_ALTERNATING || p->composition != NTAS_COMPOSE_NONE;
-    case G_SORTED: return ntas_params_sorted_model(p);
-    case G_NEURON: return p->model == NTAS_MODEL_NTA_NEURON;
-    case G_FC: return p->model == NTAS_MODEL_FC;
-    case G_REDUCED: return p->model == NTAS_MODEL_REDUCED;
-    case G_CNN: return ntas_params_cnn_model(p);
+    if (k == DS_STATUS)
+        return (ds_desc){"status", T_I8, 1, {DIM_RUN}, {0}, "0 pending, 1 done, 2 failed; written after the run's data",
+                         NTAS_RG_ALL};
+    if (k == DS_MESSAGE)
+        return (ds_desc){"message", T_STR, 1, {DIM_RUN}, {0}, "why a run failed (empty otherwise)", NTAS_RG_ALL};
+    const ntas_result_desc *r = &ntas_results[k - DS_FIRST_RESULT];
+    ds_desc d = {r->dataset, T_F64, 1 + r->rank, {DIM_RUN}, {0}, r->description, r->group};
+    for (int a = 0; a < r->rank; a++) {
+        d.axes[a] = r->axes[a];
+        d.dims[a + 1] = ntas_result_axis_dim(r->axes[a]);
     }
-    return 0;
+    return d;
 }
-static int needs_result(int g, const ntas_run_result *r)
-{
-    switch (g) {
-    case G_ALL: return 1;
-    case G_TASKS: return r->n_tasks > r->M;
-    case G_SORTED: return r->model == NTAS_MODEL_NTA_NEURON || r->model == NTAS_MODEL_FC;
-    case G_NEURON: return r->model == NTAS_MODEL_NTA_NEURON;
-    case G_FC: return r->model == NTAS_MODEL_FC;
-    case G_REDUCED: return r->model == NTAS_MODEL_REDUCED;
-    case G_CNN: return r->model == NTAS_MODEL_CNN_NTA || r->model == NTAS_MODEL_CNN_ALONE;
-    }
-    return 0;
-}
-
-static const ds_desc results[DS_COUNT] = {
-    {"status", T_I8, 1, {DIM_RUN}, "0 pending, 1 done, 2 failed; written after the run's data", G_ALL},
-    {"message", T_STR, 1, {DIM_RUN}, "why a run failed (empty otherwise)", G_ALL},
-    {"loss", T_F64, 2, {DIM_RUN, DIM_TIME}, "task loss 1/2 mean_batch sum_i (y*_i - y_i)^2 (no regulariser)", G_ALL},
-    {"gates", T_F64, 3, {DIM_RUN, DIM_TIME, DIM_GATE}, "gates c_p before the recorded step's update "
-     "(nta_neuron, fc: mean gate of sorted student p < teachers: its per-neuron gates, its W2 column block; App. B.4.1)", G_ALL},
-    {"cos_sim", T_F64, 4, {DIM_RUN, DIM_TIME, DIM_TASK, DIM_PATH}, "mean row-wise cosine of base teacher m and student p "
-     "(nta_neuron, fc: sorted student p < teachers; reduced: NaN)", G_ALL},
-    {"update_norm_w", T_F64, 3, {DIM_RUN, DIM_TIME, DIM_PATH}, "Frobenius norm of the Euler update of W_p (fc: of W1's rows p*d_out .. (p+1)*d_out-1)", G_ALL},
-    {"update_norm_c", T_F64, 2, {DIM_RUN, DIM_TIME}, "norm of the Euler update of c (fc: of W2)", G_ALL},
-    {"time_to_threshold", T_F64, 2, {DIM_RUN, DIM_BLOCK}, "time from block start until task loss < 0.1 (every step); NaN if never", G_ALL},
-    {"specialization", T_F64, 1, {DIM_RUN}, "final mean over paths of the best-matching teacher's cos_sim "
-     "(nta_neuron, fc: final sorted alignment; reduced: NaN)", G_ALL},
-    {"total_alignment", T_F64, 1, {DIM_RUN}, "final row-wise cosine of stacked teachers and their best students "
-     "(nta_neuron, fc: of the sorted students, App. B.4.1; reduced: NaN)", G_ALL},
-    {"teacher_weights", T_F64, 4, {DIM_RUN, DIM_TASK, DIM_OUTPUT, DIM_INPUT}, "teachers W*^m: the base tasks, then "
-     "their composites (composition key)", G_ALL},
-    {"student_weights", T_F64, 4, {DIM_RUN, DIM_PATH, DIM_OUTPUT, DIM_INPUT}, "final students W_p (fc: W1 as paths "
-     "blocks of d_out rows; unsorted, see row_source)", G_ALL},
-    {"gates_final", T_F64, 2, {DIM_RUN, DIM_GATE}, "final gates c_p (nta_neuron, fc: of sorted student p, as gates)", G_ALL},
-    {"block_task", T_F64, 2, {DIM_RUN, DIM_BLOCK}, "task of each block: index into teacher_weights' task "
-     "(base tasks 0..teachers-1, then composites)", G_TASKS},
-    {"row_source", T_F64, 3, {DIM_RUN, DIM_TASK, DIM_OUTPUT}, "nta_neuron, fc: row of W (p*d_out + i) or W1 "
-     "(hidden unit) that is row r of sorted student m, by the row cosines averaged over records", G_SORTED},
-    {"sorted_alignment", T_F64, 2, {DIM_RUN, DIM_TIME}, "nta_neuron, fc: mean over m, r of cosine(teacher m row r, "
-     "sorted student m row r), the total alignment of App. B.4.1", G_SORTED},
-    {"neuron_gates", T_F64, 4, {DIM_RUN, DIM_TIME, DIM_PATH, DIM_OUTPUT}, "nta_neuron: per-neuron gates c_pi "
-     "(unsorted) before the recorded step's update", G_NEURON},
-    {"neuron_gates_final", T_F64, 3, {DIM_RUN, DIM_PATH, DIM_OUTPUT}, "nta_neuron: final per-neuron gates c_pi", G_NEURON},
-    {"fc_w2", T_F64, 4, {DIM_RUN, DIM_TIME, DIM_OUTPUT, DIM_HIDDEN}, "fc: second layer W2 (every entry a gate) "
-     "before the recorded step's update", G_FC},
-    {"fc_w2_final", T_F64, 3, {DIM_RUN, DIM_OUTPUT, DIM_HIDDEN}, "fc: final second layer W2", G_FC},
-    {"reduced_w", T_F64, 4, {DIM_RUN, DIM_TIME, DIM_PATH, DIM_TASK}, "reduced: w^p_m, component of student p "
-     "along teacher e_m (Fig. 4B, C)", G_REDUCED},
-    {"reduced_eps", T_F64, 3, {DIM_RUN, DIM_TIME, DIM_TASK}, "reduced: error components eps_m = (y* - y)_m", G_REDUCED},
-    {"wbar_task", T_F64, 3, {DIM_RUN, DIM_TIME, DIM_TASK}, "reduced: specialization for teacher m, "
-     "wbar_1 = w^1_1 - w^2_1, wbar_2 = w^2_2 - w^1_2", G_REDUCED},
-    {"wbar", T_F64, 2, {DIM_RUN, DIM_TIME}, "reduced: wbar = (wbar_1 + wbar_2) / 2 (Eq. 3)", G_REDUCED},
-    {"wbarbar", T_F64, 2, {DIM_RUN, DIM_TIME}, "reduced: unspecialized component "
-     "((w^1_1 - w^1_2) + (w^2_1 - w^2_2)) / 2 (Eq. 24)", G_REDUCED},
-    {"cbar", T_F64, 2, {DIM_RUN, DIM_TIME}, "reduced: gate separation c^1 - c^2 (Eq. 4)", G_REDUCED},
-    {"eq10_wbar", T_F64, 2, {DIM_RUN, DIM_TIME}, "reduced: Eq. (10) sqrt(1 - 0.5 (tau_c/tau_w)(1 - cbar^2)) "
-     "at the recorded cbar", G_REDUCED},
-    {"accuracy", T_F64, 2, {DIM_RUN, DIM_TIME}, "cnn_nta, cnn_alone: accuracy on the test images under the "
-     "current block's task labels (Fig. 7C, A.15)", G_CNN},
-};
 
 #define STR_CASE NTAS_NAME_LEN
 #define STR_KEY 17
@@ -170,14 +103,15 @@ static int copy_results(hid_t file, const char *from, int n_copy, char *err, siz
     int ok = 1;
     void *buf = NULL;
     for (int k = 0; ok && k < DS_COUNT; k++) {
+        const ds_desc dk = desc_of(k);
         /* A variant's dataset the old file lacks (its runs did not need it)
          * stays NaN for the copied runs; one the new sweep lacks is unused. */
-        if (H5Lexists(src, results[k].name, H5P_DEFAULT) <= 0 || H5Lexists(file, results[k].name, H5P_DEFAULT) <= 0)
+        if (H5Lexists(src, dk.name, H5P_DEFAULT) <= 0 || H5Lexists(file, dk.name, H5P_DEFAULT) <= 0)
             continue;
-        hid_t a = H5Dopen2(src, results[k].name, H5P_DEFAULT), b = H5Dopen2(file, results[k].name, H5P_DEFAULT);
+        hid_t a = H5Dopen2(src, dk.name, H5P_DEFAULT), b = H5Dopen2(file, dk.name, H5P_DEFAULT);
         hid_t sa = a >= 0 ? H5Dget_space(a) : -1, sb = b >= 0 ? H5Dget_space(b) : -1;
-        hsize_t da[4] = {0}, db[4] = {0};
-        int nd = results[k].ndims;
+        hsize_t da[5] = {0}, db[5] = {0};
+        int nd = dk.ndims;
         ok = a >= 0 && b >= 0 && sa >= 0 && sb >= 0 && H5Sget_simple_extent_ndims(sa) == nd &&
              H5Sget_simple_extent_dims(sa, da, NULL) == nd && H5Sget_simple_extent_dims(sb, db, NULL) == nd;
         size_t row = 1;
@@ -186,14 +120,14 @@ static int copy_results(hid_t file, const char *from, int n_copy, char *err, siz
             row *= (size_t)da[d];
         }
         ok &= da[0] >= (hsize_t)n_copy;
-        hid_t mt = results[k].type == T_F64 ? H5Tcopy(H5T_NATIVE_DOUBLE) : results[k].type == T_I8 ? H5Tcopy(H5T_NATIVE_INT8)
+        hid_t mt = dk.type == T_F64 ? H5Tcopy(H5T_NATIVE_DOUBLE) : dk.type == T_I8 ? H5Tcopy(H5T_NATIVE_INT8)
                                                                                            : ntas_h5_str_type(NTAS_MESSAGE_LEN);
         size_t esize = H5Tget_size(mt);
         free(buf);
         buf = ok ? malloc(row * esize) : NULL;
         ok &= buf != NULL;
         for (int i = 0; ok && i < n_copy; i++) {
-            hsize_t start[4] = {(hsize_t)i, 0, 0, 0}, count[4] = {1, 1, 1, 1};
+            hsize_t start[5] = {(hsize_t)i, 0, 0, 0, 0}, count[5] = {1, 1, 1, 1, 1};
             for (int d = 1; d < nd; d++) count[d] = da[d];
             hid_t ms = H5Screate_simple(nd, count, NULL);
             H5Sselect_hyperslab(sa, H5S_SELECT_SET, start, NULL, count, NULL);
@@ -207,7 +141,7 @@ static int copy_results(hid_t file, const char *from, int n_copy, char *err, siz
         if (sb >= 0) H5Sclose(sb);
         if (a >= 0) H5Dclose(a);
         if (b >= 0) H5Dclose(b);
-        if (!ok) snprintf(err, errlen, "%s: copying dataset '%s' failed", from, results[k].name);
+        if (!ok) snprintf(err, errlen, "%s: copying dataset '%s' failed", from, dk.name);
     }
     free(buf);
     H5Fclose(src);
@@ -357,8 +291,8 @@ int ntas_store_check_names(const ntas_spec *spec, char *err, size_t errlen)
     for (int v = 0; v < spec->n_vars; v++) {
         const char *name = spec->var_names[v];
         int clash = !strcmp(name, "case") || !strcmp(name, "run_key") || !strcmp(name, "record_interval");
-        for (int d = 0; d < DIM_COUNT; d++) clash |= !strcmp(name, dim_names[d]);
-        for (int k = 0; k < DS_COUNT; k++) clash |= !strcmp(name, results[k].name);
+        for (int d = 0; d < DIM_COUNT; d++) clash |= !strcmp(name, ntas_result_dim_name(d));
+        for (int k = 0; k < DS_COUNT; k++) clash |= !strcmp(name, desc_of(k).name);
         clash |= !strcmp(name, "pretrained");
         if (clash) {
             snprintf(err, errlen, "%s: [vars] variable '%s' has the name of a dataset of the results file; rename it",
@@ -374,34 +308,37 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
 {
     silence_hdf5();
     const int n = spec->n_runs;
-    hsize_t size[DIM_COUNT] = {(hsize_t)n, 1, 1, 1, 1, 1, 1, 1, 1};
+    /* Each file dimension as large as the largest extent along it of any run. */
+    hsize_t size[DIM_COUNT];
+    size[DIM_RUN] = (hsize_t)n;
+    for (int d = 1; d < DIM_COUNT; d++) size[d] = 1;
     double interval = spec->runs[0].params.dt * (double)spec->runs[0].params.record_every;
     int uniform_time = 1;
-    int present[G_LAST + 1] = {0};
+    unsigned present = 0;
     for (int i = 0; i < n; i++) {
         const ntas_params *p = &spec->runs[i].params;
-        int64_t n_tasks = ntas_params_n_tasks(p);
-        if (p->model == NTAS_MODEL_REDUCED || n_tasks < p->teachers) n_tasks = p->teachers;
-        hsize_t want[DIM_COUNT] = {0, (hsize_t)ntas_params_n_records(p), (hsize_t)p->n_blocks,
-                                   (hsize_t)p->paths, (hsize_t)n_tasks, (hsize_t)p->paths,
-                                   (hsize_t)p->d_out, (hsize_t)p->d_in,
-                                   p->model == NTAS_MODEL_FC ? (hsize_t)(p->paths * p->d_out) : 1};
-        for (int d = 1; d < DIM_COUNT; d++)
-            if (want[d] > size[d]) size[d] = want[d];
+        int64_t ext[NTAS_EXT_COUNT];
+        ntas_result_extents(p, ext);   /* invalid teacher options: validate refused them already */
+        for (int ax = 1; ax < NTAS_AX_COUNT; ax++) {
+            hsize_t want = (hsize_t)ext[ntas_result_axis_extent(ax)];
+            int d = ntas_result_axis_dim(ax);
+            if (want > size[d]) size[d] = want;
+        }
         if (p->dt * (double)p->record_every != interval) uniform_time = 0;
-        for (int g = 0; g <= G_LAST; g++) present[g] |= needs(g, p);
+        present |= ntas_result_groups(p);
     }
     /* Dimension scales of the dimensions some created dataset uses. */
     int used_dim[DIM_COUNT] = {0};
     used_dim[DIM_RUN] = 1;
-    for (int k = 0; k < DS_COUNT; k++)
-        if (present[results[k].group])
-            for (int d = 0; d < results[k].ndims; d++) used_dim[results[k].dims[d]] = 1;
     double cells = 0;
     for (int k = 0; k < DS_COUNT; k++) {
-        if (!present[results[k].group]) continue;
+        const ds_desc dk = desc_of(k);
+        if (!(present & NTAS_RG_BIT(dk.group))) continue;
         double c = 1;
-        for (int d = 0; d < results[k].ndims; d++) c *= (double)size[results[k].dims[d]];
+        for (int d = 0; d < dk.ndims; d++) {
+            used_dim[dk.dims[d]] = 1;
+            c *= (double)size[dk.dims[d]];
+        }
         cells += c;
     }
     if (cells * 8 > 2e12) {
@@ -417,6 +354,12 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* The 1.8 format stores large attributes (spec_text) densely. */
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    /* Alignment and MPI-IO hints for parallel file systems (h5fapl.h). */
+    if (fapl < 0 || ntas_h5_fapl_for_create(fapl, err, errlen) != 0) {
+        if (fapl >= 0) H5Pclose(fapl);
+        else snprintf(err, errlen, "H5Pcreate(file access) failed");
+        return -1;
+    }
     hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (file < 0) {
@@ -442,7 +385,7 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         if (!used_dim[d]) continue;
         int is_time = d == DIM_TIME;
         hid_t ft = is_time ? H5T_IEEE_F64LE : H5T_STD_I64LE;
-        scale[d] = create_ds(file, dim_names[d], ft, 1, &size[d], NULL);
+        scale[d] = create_ds(file, ntas_result_dim_name(d), ft, 1, &size[d], NULL);
         double *v = malloc(size[d] * sizeof(double));
         int64_t *iv = (int64_t *)v;
         if (!v || scale[d] < 0) { ok = 0; free(v); continue; }
@@ -452,7 +395,7 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         }
         ok &= H5Dwrite(scale[d], is_time ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
         free(v);
-        ok &= H5DSset_scale(scale[d], dim_names[d]) >= 0;
+        ok &= H5DSset_scale(scale[d], ntas_result_dim_name(d)) >= 0;
         if (is_time) ok &= ntas_h5_set_str_attr(scale[d], "units", uniform_time ? "time (same units as dt, tau_w, tau_c)" : "record") == 0;
     }
 
@@ -463,17 +406,18 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
     const int8_t zero = 0;
     char empty[NTAS_MESSAGE_LEN] = "";
     for (int k = 0; ok && k < DS_COUNT; k++) {
-        if (!present[results[k].group]) continue;
-        hsize_t shape[4];
-        for (int d = 0; d < results[k].ndims; d++) shape[d] = size[results[k].dims[d]];
-        hid_t ft = ftype_of(results[k].type, NTAS_MESSAGE_LEN);
-        const void *fill = results[k].type == T_F64 ? (const void *)&nan : results[k].type == T_I8 ? (const void *)&zero : (const void *)empty;
-        hid_t ds = create_ds(file, results[k].name, ft, results[k].ndims, shape, fill);
+        const ds_desc dk = desc_of(k);
+        if (!(present & NTAS_RG_BIT(dk.group))) continue;
+        hsize_t shape[5];
+        for (int d = 0; d < dk.ndims; d++) shape[d] = size[dk.dims[d]];
+        hid_t ft = ftype_of(dk.type, NTAS_MESSAGE_LEN);
+        const void *fill = dk.type == T_F64 ? (const void *)&nan : dk.type == T_I8 ? (const void *)&zero : (const void *)empty;
+        hid_t ds = create_ds(file, dk.name, ft, dk.ndims, shape, fill);
         H5Tclose(ft);
         if (ds < 0) { ok = 0; break; }
-        for (int d = 0; d < results[k].ndims; d++)
-            ok &= H5DSattach_scale(ds, scale[results[k].dims[d]], (unsigned)d) >= 0;
-        ok &= ntas_h5_set_str_attr(ds, "description", results[k].description) == 0;
+        for (int d = 0; d < dk.ndims; d++)
+            ok &= H5DSattach_scale(ds, scale[dk.dims[d]], (unsigned)d) >= 0;
+        ok &= ntas_h5_set_str_attr(ds, "description", dk.description) == 0;
         H5Dclose(ds);
     }
     for (int d = 0; d < DIM_COUNT; d++) if (scale[d] >= 0) H5Dclose(scale[d]);
@@ -715,18 +659,28 @@ int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err
     ntas_store *st = calloc(1, sizeof *st);
     if (!st) { snprintf(err, errlen, "out of memory"); return -1; }
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    /* MPI-IO with the user's hints, collective metadata (h5fapl.h). */
+    char why[512] = "H5Pcreate(file access) failed";
+    int fapl_ok = fapl >= 0 && ntas_h5_fapl_for_parallel_open(fapl, comm, why, sizeof why) == 0, all_fapl_ok = 0;
+    MPI_Allreduce(&fapl_ok, &all_fapl_ok, 1, MPI_INT, MPI_MIN, comm);
+    if (!all_fapl_ok) {
+        snprintf(err, errlen, "%s: %s", path, fapl_ok ? "the file access settings failed on another rank" : why);
+        if (fapl >= 0) H5Pclose(fapl);
+        free(st);
+        return -1;
+    }
     st->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
     H5Pclose(fapl);
     int ok = st->file >= 0;
     /* Every rank opens every dataset, in the same order (collective-safe). */
     for (int k = 0; k < DS_COUNT; k++) {
-        int optional = results[k].group != G_ALL;
-        if (optional && (!ok || H5Lexists(st->file, results[k].name, H5P_DEFAULT) <= 0)) {
+        const ds_desc dk = desc_of(k);
+        int optional = dk.group != NTAS_RG_ALL;
+        if (optional && (!ok || H5Lexists(st->file, dk.name, H5P_DEFAULT) <= 0)) {
             st->ds[k] = -1;   /* no run of this sweep needs it */
             continue;
         }
-        st->ds[k] = ok ? H5Dopen2(st->file, results[k].name, H5P_DEFAULT) : -1;
+        st->ds[k] = ok ? H5Dopen2(st->file, dk.name, H5P_DEFAULT) : -1;
         ok &= st->ds[k] >= 0;
     }
     st->str_message = ntas_h5_str_type(NTAS_MESSAGE_LEN);
@@ -745,61 +699,38 @@ int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err
 /* Writes a [1, counts...] slab at run `index` from contiguous memory. */
 static int write_slab(ntas_store *st, int k, int index, const void *data, const hsize_t *counts)
 {
-    int nd = results[k].ndims;
-    hsize_t start[4] = {(hsize_t)index, 0, 0, 0}, count[4] = {1, 1, 1, 1};
+    const ds_desc dk = desc_of(k);
+    int nd = dk.ndims;
+    hsize_t start[5] = {(hsize_t)index, 0, 0, 0, 0}, count[5] = {1, 1, 1, 1, 1};
     for (int d = 1; d < nd; d++) count[d] = counts[d - 1];
     hid_t fsp = H5Dget_space(st->ds[k]);
     H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
     hid_t msp = H5Screate_simple(nd, count, NULL);
-    hid_t mt = results[k].type == T_F64 ? H5T_NATIVE_DOUBLE : results[k].type == T_I8 ? H5T_NATIVE_INT8 : st->str_message;
+    hid_t mt = dk.type == T_F64 ? H5T_NATIVE_DOUBLE : dk.type == T_I8 ? H5T_NATIVE_INT8 : st->str_message;
     herr_t rc = H5Dwrite(st->ds[k], mt, msp, fsp, H5P_DEFAULT, data);
     H5Sclose(msp);
     H5Sclose(fsp);
     return rc < 0 ? -1 : 0;
 }
 
+/* Every result the run records (results.h), each its own slab of the run. */
 int ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, char *err, size_t errlen)
 {
-    hsize_t nr = (hsize_t)r->n_records, P = (hsize_t)r->P, M = (hsize_t)r->M;
-    hsize_t dO = (hsize_t)r->d_out, dI = (hsize_t)r->d_in, nb = (hsize_t)r->n_blocks;
+    int64_t ext[NTAS_EXT_COUNT];
+    ntas_run_result_extents(r, ext);
     int ok = 1;
-    ok &= write_slab(st, DS_LOSS, index, r->loss, (hsize_t[]){nr}) == 0;
-    ok &= write_slab(st, DS_GATES, index, r->gates, (hsize_t[]){nr, P}) == 0;
-    ok &= write_slab(st, DS_COS_SIM, index, r->cos_sim, (hsize_t[]){nr, M, P}) == 0;
-    ok &= write_slab(st, DS_UPDATE_W, index, r->update_norm_w, (hsize_t[]){nr, P}) == 0;
-    ok &= write_slab(st, DS_UPDATE_C, index, r->update_norm_c, (hsize_t[]){nr}) == 0;
-    ok &= write_slab(st, DS_TTT, index, r->time_to_threshold, (hsize_t[]){nb}) == 0;
-    ok &= write_slab(st, DS_SPECIALIZATION, index, &r->specialization, NULL) == 0;
-    ok &= write_slab(st, DS_TOTAL_ALIGNMENT, index, &r->total_alignment, NULL) == 0;
-    ok &= write_slab(st, DS_TEACHERS, index, r->teachers, (hsize_t[]){(hsize_t)r->n_tasks, dO, dI}) == 0;
-    ok &= write_slab(st, DS_STUDENTS, index, r->students, (hsize_t[]){P, dO, dI}) == 0;
-    ok &= write_slab(st, DS_GATES_FINAL, index, r->gates_final, (hsize_t[]){P}) == 0;
-    hsize_t H = (hsize_t)r->d_hid;
-    struct { int k; const double *a; hsize_t c[3]; } variant[] = {
-        {DS_BLOCK_TASK, r->block_task, {nb}},
-        {DS_ROW_SOURCE, r->row_source, {M, dO}},
-        {DS_SORTED_ALIGNMENT, r->sorted_alignment, {nr}},
-        {DS_NEURON_GATES, r->neuron_gates, {nr, P, dO}},
-        {DS_NEURON_GATES_FINAL, r->neuron_gates_final, {P, dO}},
-        {DS_FC_W2, r->fc_w2, {nr, dO, H}},
-        {DS_FC_W2_FINAL, r->fc_w2_final, {dO, H}},
-        {DS_REDUCED_W, r->reduced_w, {nr, 2, 2}},
-        {DS_REDUCED_EPS, r->reduced_eps, {nr, 2}},
-        {DS_WBAR_TASK, r->wbar_task, {nr, 2}},
-        {DS_WBAR, r->wbar, {nr}},
-        {DS_WBARBAR, r->wbarbar, {nr}},
-        {DS_CBAR, r->cbar, {nr}},
-        {DS_EQ10_WBAR, r->eq10_wbar, {nr}},
-        {DS_ACCURACY, r->accuracy, {nr}},
-    };
-    for (size_t v = 0; ok && v < sizeof variant / sizeof variant[0]; v++) {
-        int k = variant[v].k;
-        if (!needs_result(results[k].group, r)) continue;
-        if (st->ds[k] < 0 || !variant[v].a) {
-            snprintf(err, errlen, "run %d needs dataset '%s', which the results file lacks", index, results[k].name);
+    for (int id = 0; ok && id < NTAS_R_COUNT; id++) {
+        const ntas_result_desc *d = &ntas_results[id];
+        const int k = DS_FIRST_RESULT + id;
+        if (!(r->groups & NTAS_RG_BIT(d->group))) continue;
+        const double *data = ntas_result_data((ntas_run_result *)r, id);
+        if (st->ds[k] < 0 || !data) {
+            snprintf(err, errlen, "run %d needs dataset '%s', which the results file lacks", index, d->dataset);
             return -1;
         }
-        ok &= write_slab(st, k, index, variant[v].a, variant[v].c) == 0;
+        hsize_t counts[4];
+        for (int a = 0; a < d->rank; a++) counts[a] = (hsize_t)ext[ntas_result_axis_extent(d->axes[a])];
+        ok &= write_slab(st, k, index, data, counts) == 0;
     }
     char msg[NTAS_MESSAGE_LEN] = {0};
     snprintf(msg, sizeof msg, "%s", r->message);

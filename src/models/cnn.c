@@ -184,9 +184,12 @@ void ntas_cnn_forward(ntas_cnn *net, const double *X, int B)
                    NTAS_CNN_FEATURES);
 }
 
-double ntas_log_softmax_xent(const double *logits, const uint8_t *labels, int B, int K, double *dlogits)
+/* ntas_log_softmax_xent with the mean's 1/B replaced by `scale`: a shard of
+ * a batch scales by 1 / (the whole batch's size), so that the shards'
+ * losses and gradients add up to the batch's. */
+static double xent_scaled(const double *logits, const uint8_t *labels, int B, int K, double inv_b, double *dlogits)
 {
-    double total = 0.0, inv_b = 1.0 / B;
+    double total = 0.0;
     for (int b = 0; b < B; b++) {
         const double *z = logits + (size_t)b * K;
         double m = z[0];
@@ -204,6 +207,11 @@ double ntas_log_softmax_xent(const double *logits, const uint8_t *labels, int B,
     return total * inv_b;
 }
 
+double ntas_log_softmax_xent(const double *logits, const uint8_t *labels, int B, int K, double *dlogits)
+{
+    return xent_scaled(logits, labels, B, K, 1.0 / B, dlogits);
+}
+
 int ntas_argmax(const double *row, int K)
 {
     int best = 0;
@@ -212,10 +220,12 @@ int ntas_argmax(const double *row, int K)
     return best;
 }
 
-double ntas_cnn_backward(ntas_cnn *net, const double *X, const uint8_t *labels, int B, double *dX)
+/* ntas_cnn_backward of a loss scaled by inv_total (1/B for the batch's mean). */
+static double backward_scaled(ntas_cnn *net, const double *X, const uint8_t *labels, int B, double inv_total,
+                              double *dX)
 {
     const int C = NTAS_CNN_CHANNELS;
-    double loss = ntas_log_softmax_xent(net->logits, labels, B, NTAS_CNN_CLASSES, net->dlogits);
+    double loss = xent_scaled(net->logits, labels, B, NTAS_CNN_CLASSES, inv_total, net->dlogits);
 
     linear_backward(net->dlogits, net->features, net->w.fc3_w, net->dw.fc3_w, net->dw.fc3_b,
                     net->dfeatures, B, NTAS_CNN_CLASSES, NTAS_CNN_FEATURES);
@@ -267,6 +277,11 @@ double ntas_cnn_backward(ntas_cnn *net, const double *X, const uint8_t *labels, 
         }
     }
     return loss;
+}
+
+double ntas_cnn_backward(ntas_cnn *net, const double *X, const uint8_t *labels, int B, double *dX)
+{
+    return backward_scaled(net, X, labels, B, 1.0 / B, dX);
 }
 
 /* ---- optimiser and pretraining -------------------------------------------- */
@@ -342,25 +357,242 @@ static int check_images(const ntas_idx_dataset *set, const char *what, char *err
     return 0;
 }
 
+/* ---- data-parallel gradient over the shard tree (cnn.h) ------------------- */
+
+enum { SHARD_LEVELS = 2, MAX_NODES = 2 * NTAS_CNN_SHARDS };
+_Static_assert(NTAS_CNN_SHARDS == 1 << SHARD_LEVELS, "the shards are the leaves of a full binary tree");
+
+typedef struct { int lo, hi; } shard_node;   /* the shards lo .. hi-1 of one tree node */
+
+typedef struct {
+    int parts, part;
+    size_t block;                 /* doubles per node sum: every parameter's gradient, then the loss */
+    int n_all, mine_first, n_mine;
+    shard_node all[MAX_NODES];    /* every part's nodes, part by part (distinct nodes: at most 2S-1) */
+    size_t *recv_n;               /* [parts] doubles each part sends */
+    double *send, *recv, *sum, *scratch[SHARD_LEVELS];
+} shard_work;
+
+/* Images of shard s of a batch of B: [*lo, *hi). */
+static void shard_images(int B, int s, int *lo, int *hi)
+{
+    *lo = (int)((int64_t)s * B / NTAS_CNN_SHARDS);
+    *hi = (int)((int64_t)(s + 1) * B / NTAS_CNN_SHARDS);
+}
+
+/* Shards of part p of `parts`: [*first, *end). */
+static void part_shards(int p, int parts, int *first, int *end)
+{
+    *first = (int)((int64_t)p * NTAS_CNN_SHARDS / parts);
+    *end = (int)((int64_t)(p + 1) * NTAS_CNN_SHARDS / parts);
+}
+
+/* The largest tree nodes inside the shards [a, b), left to right. */
+static void cover(int lo, int hi, int a, int b, shard_node *out, int *n)
+{
+    if (hi <= a || b <= lo) return;
+    if (a <= lo && hi <= b) {
+        out[(*n)++] = (shard_node){lo, hi};
+        return;
+    }
+    cover(lo, (lo + hi) / 2, a, b, out, n);
+    cover((lo + hi) / 2, hi, a, b, out, n);
+}
+
+static int node_depth(shard_node nd)
+{
+    int d = 0;
+    for (int len = NTAS_CNN_SHARDS; len > nd.hi - nd.lo; len /= 2) d++;
+    return d;
+}
+
+static void shard_work_free(shard_work *w)
+{
+    if (w->recv != w->send) free(w->recv);
+    free(w->send);
+    free(w->sum);
+    for (int k = 0; k < SHARD_LEVELS; k++) free(w->scratch[k]);
+    free(w->recv_n);
+    memset(w, 0, sizeof *w);
+}
+
+static int shard_work_init(shard_work *w, const ntas_cnn *net, const ntas_cnn_exchange *ex)
+{
+    memset(w, 0, sizeof *w);
+    w->parts = ex ? ex->parts : 1;
+    w->part = ex ? ex->part : 0;
+    if (w->parts < 1 || w->part < 0 || w->part >= w->parts) return -1;
+    w->block = net->n_params + 1;
+    w->recv_n = malloc((size_t)w->parts * sizeof *w->recv_n);
+    if (!w->recv_n) return -1;
+    for (int p = 0; p < w->parts; p++) {
+        int first, end, n0 = w->n_all;
+        part_shards(p, w->parts, &first, &end);
+        cover(0, NTAS_CNN_SHARDS, first, end, w->all, &w->n_all);
+        w->recv_n[p] = (size_t)(w->n_all - n0) * w->block;
+        if (p == w->part) {
+            w->mine_first = n0;
+            w->n_mine = w->n_all - n0;
+        }
+    }
+    w->send = malloc((size_t)(w->n_mine > 0 ? w->n_mine : 1) * w->block * sizeof(double));
+    w->recv = w->parts == 1 ? w->send : malloc((size_t)w->n_all * w->block * sizeof(double));
+    w->sum = malloc(w->block * sizeof(double));
+    int ok = w->send && w->recv && w->sum;
+    for (int k = 0; k < SHARD_LEVELS; k++) {
+        w->scratch[k] = malloc(w->block * sizeof(double));
+        ok &= w->scratch[k] != NULL;
+    }
+    if (!ok) shard_work_free(w);
+    return ok ? 0 : -1;
+}
+
+/* Gradient (and loss, last) of shard s's images into dst, scaled by 1/B. */
+static void shard_leaf(ntas_cnn *net, const shard_work *w, const double *X, const uint8_t *y, int B, int s,
+                       double *dst)
+{
+    int lo, hi;
+    shard_images(B, s, &lo, &hi);
+    if (hi == lo) {
+        memset(dst, 0, w->block * sizeof *dst);
+        return;
+    }
+    point_tensors(&net->dw, dst);   /* the backward pass writes the gradient straight into dst */
+    const double *Xs = X + (size_t)lo * NTAS_CNN_PIXELS;
+    ntas_cnn_forward(net, Xs, hi - lo);
+    dst[net->n_params] = backward_scaled(net, Xs, y + lo, hi - lo, 1.0 / B, NULL);
+    point_tensors(&net->dw, net->grads);
+}
+
+static void add_blocks(double *dst, const double *a, const double *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) dst[i] = a[i] + b[i];
+}
+
+/* Sum of the shards of node nd over the tree, computed here, into dst;
+ * scratch[d] for d >= depth holds right subtrees meanwhile. */
+static void node_sum(ntas_cnn *net, shard_work *w, const double *X, const uint8_t *y, int B, shard_node nd,
+                     double *dst)
+{
+    if (nd.hi - nd.lo == 1) {
+        shard_leaf(net, w, X, y, B, nd.lo, dst);
+        return;
+    }
+    const int mid = (nd.lo + nd.hi) / 2;
+    double *right = w->scratch[node_depth(nd)];
+    node_sum(net, w, X, y, B, (shard_node){nd.lo, mid}, dst);
+    node_sum(net, w, X, y, B, (shard_node){mid, nd.hi}, right);
+    add_blocks(dst, dst, right, w->block);
+}
+
+/* Sum of node nd from the gathered node sums: a gathered node as it is,
+ * else its two children added (the same additions node_sum makes). */
+static const double *combine(shard_work *w, shard_node nd, double *dst)
+{
+    for (int k = 0; k < w->n_all; k++)
+        if (w->all[k].lo == nd.lo && w->all[k].hi == nd.hi) return w->recv + (size_t)k * w->block;
+    if (nd.hi - nd.lo == 1) return NULL;   /* unreachable: every shard lies in some part's nodes */
+    const int mid = (nd.lo + nd.hi) / 2;
+    const double *a = combine(w, (shard_node){nd.lo, mid}, dst);
+    const double *b = combine(w, (shard_node){mid, nd.hi}, w->scratch[node_depth(nd)]);
+    if (!a || !b) return NULL;
+    add_blocks(dst, a, b, w->block);
+    return dst;
+}
+
+/* This part's node sums, the exchange, the whole tree: *g points at the
+ * batch gradient (then the loss) inside w. */
+static int shard_gradient(ntas_cnn *net, shard_work *w, const double *X, const uint8_t *y, int B,
+                          const ntas_cnn_exchange *ex, const double **g, char *err, size_t errlen)
+{
+    for (int k = 0; k < w->n_mine; k++)
+        node_sum(net, w, X, y, B, w->all[w->mine_first + k], w->send + (size_t)k * w->block);
+    if (w->parts > 1 && ex->gather(ex->ctx, w->send, (size_t)w->n_mine * w->block, w->recv, w->recv_n) != 0) {
+        snprintf(err, errlen, "exchanging the CNN's shard gradients failed");
+        return -1;
+    }
+    *g = combine(w, (shard_node){0, NTAS_CNN_SHARDS}, w->sum);
+    if (!*g) {
+        snprintf(err, errlen, "internal: the shard tree is not covered by the parts' nodes");
+        return -1;
+    }
+    return 0;
+}
+
+int ntas_cnn_sharded_gradient(ntas_cnn *net, const double *X, const uint8_t *y, int B, const ntas_cnn_exchange *ex,
+                              double *loss, char *err, size_t errlen)
+{
+    shard_work w;
+    if (shard_work_init(&w, net, ex) != 0) {
+        snprintf(err, errlen, "out of memory for the CNN's shard gradients (or bad part %d of %d)",
+                 ex ? ex->part : 0, ex ? ex->parts : 1);
+        return -1;
+    }
+    const double *g = NULL;
+    int rc = shard_gradient(net, &w, X, y, B, ex, &g, err, errlen);
+    if (rc == 0) {
+        memcpy(net->grads, g, net->n_params * sizeof *g);
+        *loss = g[net->n_params];
+    }
+    shard_work_free(&w);
+    return rc;
+}
+
 int ntas_cnn_pretrain(ntas_cnn *net, const ntas_idx_dataset *train, const ntas_cnn_train_opts *o,
                       ntas_cnn_progress_fn progress, void *ctx, char *err, size_t errlen)
 {
-    if (check_images(train, "pretraining set", err, errlen) != 0) return -1;
+    return ntas_cnn_pretrain_parts(net, train, o, NULL, progress, ctx, err, errlen);
+}
+
+/* Copies the images of this part's shards of the batch at perm[next..] into X, y. */
+static void gather_batch(const ntas_idx_dataset *train, const int *perm, int next, int B, const shard_work *w,
+                         double *X, uint8_t *y)
+{
+    int first, end, lo, hi, unused;
+    part_shards(w->part, w->parts, &first, &end);
+    shard_images(B, first, &lo, &unused);
+    shard_images(B, end - 1 < first ? first : end - 1, &unused, &hi);
+    if (end <= first) hi = lo;
+    for (int i = lo; i < hi; i++) {
+        const int k = perm[next + i];
+        memcpy(X + (size_t)i * NTAS_CNN_PIXELS, train->pixels + (size_t)k * NTAS_CNN_PIXELS,
+               NTAS_CNN_PIXELS * sizeof *X);
+        y[i] = train->labels[k];
+    }
+}
+
+int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const ntas_cnn_train_opts *o,
+                            const ntas_cnn_exchange *ex, ntas_cnn_progress_fn progress, void *ctx, char *err,
+                            size_t errlen)
+{
     const int B = o->batch, n = train->n;
-    if (B < 1 || B > net->max_batch || B > n || o->steps < 0) {
+    int *perm = NULL;
+    double *X = NULL;
+    uint8_t *y = NULL;
+    shard_work w;
+    memset(&w, 0, sizeof w);
+    int rc = check_images(train, "pretraining set", err, errlen);
+    if (rc == 0 && (B < 1 || B > net->max_batch || B > n || o->steps < 0)) {
         snprintf(err, errlen, "pretraining batch %d must be in 1..%d (network) and at most the %d images, "
                  "steps %d must be >= 0", B, net->max_batch, n, o->steps);
-        return -1;
-    }
-    int *perm = malloc((size_t)n * sizeof *perm);
-    double *X = malloc((size_t)B * NTAS_CNN_PIXELS * sizeof *X);
-    uint8_t *y = malloc((size_t)B);
-    int rc = 0;
-    if (!perm || !X || !y) {
-        snprintf(err, errlen, "out of memory for pretraining batches of %d images", B);
         rc = -1;
-        goto done;
     }
+    if (rc == 0) {
+        perm = malloc((size_t)n * sizeof *perm);
+        X = malloc((size_t)B * NTAS_CNN_PIXELS * sizeof *X);
+        y = malloc((size_t)B);
+        if (!perm || !X || !y || shard_work_init(&w, net, ex) != 0) {
+            snprintf(err, errlen, "out of memory for pretraining batches of %d images", B);
+            rc = -1;
+        }
+    }
+    /* Every part learns whether all could start (a lone failure must not
+     * leave the others waiting in an exchange). */
+    if (ex && ex->agree(ex->ctx, rc) != 0 && rc == 0) {
+        snprintf(err, errlen, "another part of the pretraining failed");
+        rc = -1;
+    }
+    if (rc != 0) goto done;
 
     reset_adamw(net);
     ntas_rng rng;
@@ -371,29 +603,33 @@ int ntas_cnn_pretrain(ntas_cnn *net, const ntas_idx_dataset *train, const ntas_c
             ntas_shuffle(perm, n, &rng);
             next = 0;
         }
-        for (int i = 0; i < B; i++) {
-            const int k = perm[next + i];
-            memcpy(X + (size_t)i * NTAS_CNN_PIXELS, train->pixels + (size_t)k * NTAS_CNN_PIXELS,
-                   NTAS_CNN_PIXELS * sizeof *X);
-            y[i] = train->labels[k];
-        }
+        gather_batch(train, perm, next, B, &w, X, y);
         next += B;
-        ntas_cnn_forward(net, X, B);
-        const double loss = ntas_cnn_backward(net, X, y, B, NULL);
+        const double *g;
+        if (shard_gradient(net, &w, X, y, B, ex, &g, err, errlen) != 0) {
+            rc = -1;
+            goto done;
+        }
+        const double loss = g[net->n_params];
         if (!isfinite(loss)) {
             snprintf(err, errlen, "CNN pretraining diverged: batch loss %g at step %d", loss, step);
             rc = -1;
             goto done;
         }
-        ntas_cnn_adamw_step(net, o);
+        net->adam_t++;
+        ntas_adamw_update(net->params, g, net->adam_m, net->adam_v, net->n_params, net->adam_t, o);
         const int last = step + 1 == o->steps;
-        if (progress && o->progress_every > 0 && ((step + 1) % o->progress_every == 0 || last) &&
-            progress(ctx, step + 1, loss)) {
-            rc = 1;
+        int stop = progress && o->progress_every > 0 && ((step + 1) % o->progress_every == 0 || last) &&
+                   progress(ctx, step + 1, loss);
+        if (ex) stop = ex->agree(ex->ctx, stop ? 1 : 0);   /* all parts stop together */
+        if (stop) {
+            rc = stop < 0 ? -1 : 1;
+            if (rc < 0) snprintf(err, errlen, "another part of the pretraining failed");
             goto done;
         }
     }
 done:
+    shard_work_free(&w);
     free(perm);
     free(X);
     free(y);

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ntasweep/models/model.h"
 #include "ntasweep/models/reg.h"
+#include "ntasweep/tasks/metrics.h"
 
 int ntas_fc_init(ntas_fc *m, int d_in, int d_hid, int d_out, char *err, size_t errlen)
 {
@@ -142,3 +144,168 @@ void ntas_fc_sorted(const ntas_fc *m, const int *src_row, int M, double *student
         if (gates) gates[t] = s / ((double)d_out * d_out);
     }
 }
+
+/* ---- the model interface (model.h) ---------------------------------------- */
+
+typedef struct {
+    ntas_fc m;
+    int P;                 /* paths: W1 holds P blocks of d_out rows */
+    ntas_sorted_rows rows;
+} fc_state;
+
+static int fc_hidden_units(const ntas_params *p)
+{
+    return (int)(p->paths * p->d_out);
+}
+
+static void fc_free(void *state)
+{
+    fc_state *s = state;
+    if (!s) return;
+    ntas_fc_free(&s->m);
+    ntas_sorted_rows_free(&s->rows);
+    free(s);
+}
+
+static int fc_init(void **state, const ntas_model_ctx *ctx, char *err, size_t errlen)
+{
+    const ntas_params *p = ctx->p;
+    fc_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->P = (int)p->paths;
+    if (ntas_fc_init(&s->m, (int)p->d_in, fc_hidden_units(p), (int)p->d_out, err, errlen) != 0 ||
+        ntas_sorted_rows_init(&s->rows, p, ctx->n_records, err, errlen) != 0) {
+        fc_free(s);
+        return -1;
+    }
+    ntas_rng rng;
+    ntas_rng_init(&rng, ntas_stream_key(ctx->run_key, "init"));
+    ntas_fc_init_params(&s->m, p->init_sigma, &rng);
+    *state = s;
+    return 0;
+}
+
+static const double *fc_effective(void *state, double **G)
+{
+    fc_state *s = state;
+    ntas_fc_effective(&s->m);
+    *G = s->m.G;
+    return s->m.W_eff;
+}
+
+static void fc_forward(void *state, const double *X, int B, double *Y)
+{
+    ntas_fc_forward(&((fc_state *)state)->m, X, B, Y);
+}
+
+static void fc_backward(void *state, const ntas_params *p, const ntas_task_grad *g)
+{
+    ntas_fc *m = &((fc_state *)state)->m;
+    if (g->X) ntas_fc_backward(m, g->X, g->dY, g->B);
+    else ntas_fc_backward_G(m);
+    ntas_fc_reg_backward(m, p);
+}
+
+/* norm_dW[q]: of the update of W1's row block q (the path's d_out hidden
+ * units); *norm_dc: of W2's. */
+static void fc_step(void *state, const ntas_params *p, double *norm_dW, double *norm_dc)
+{
+    fc_state *s = state;
+    const ntas_fc *f = &s->m;
+    const size_t block = (size_t)f->d_hid / (size_t)s->P * (size_t)f->d_in;
+    const double k = p->dt / p->tau_w;
+    for (int q = 0; q < s->P; q++) {
+        double sq = 0.0;
+        for (size_t i = 0; i < block; i++) {
+            double u = k * f->dW1[(size_t)q * block + i];
+            sq += u * u;
+        }
+        norm_dW[q] = sqrt(sq);
+    }
+    double whole;
+    ntas_fc_step(&s->m, p->dt, p->tau_w, p->tau_w2, &whole, norm_dc);
+}
+
+static const double *fc_path_weights(void *state, int path)
+{
+    const fc_state *s = state;
+    const size_t block = (size_t)s->m.d_hid / (size_t)s->P * (size_t)s->m.d_in;
+    return path < s->P ? s->m.W1 + (size_t)path * block : NULL;
+}
+
+/* Sorted after the run, from the row cosines of W1 and W2 of every record. */
+static void fc_record(void *state, ntas_run_result *r, int64_t rec, int task)
+{
+    fc_state *s = state;
+    const size_t w2 = (size_t)s->m.d_out * (size_t)s->m.d_hid;
+    ntas_sorted_rows_record(&s->rows, s->m.W1, r->teachers, rec);
+    memcpy(r->fc_w2 + (size_t)rec * w2, s->m.W2, w2 * sizeof(double));
+}
+
+/* Sorted student s's gate: the mean of all entries of its W2 block. */
+static double fc_gate_of(const ntas_run_result *r, int64_t k, const int *src_row, int s)
+{
+    const int d_out = r->d_out;
+    const double *w2 = r->fc_w2 + (size_t)k * (size_t)d_out * (size_t)r->d_hid;
+    double gs = 0.0;
+    for (int row = 0; row < d_out; row++)
+        for (int i = 0; i < d_out; i++) gs += w2[(size_t)i * (size_t)r->d_hid + (size_t)src_row[s * d_out + row]];
+    return gs / ((double)d_out * d_out);
+}
+
+static int fc_finish(void *state, const ntas_params *p, ntas_run_result *r, char *err, size_t errlen)
+{
+    fc_state *s = state;
+    const size_t w2 = (size_t)s->m.d_out * (size_t)s->m.d_hid;
+    if (ntas_sorted_rows_diverged(s->m.W2, w2, r)) return 0;
+    if (ntas_finish_sorted(r, s->rows.rowcos, r->n_records, s->rows.src_row, fc_gate_of, err, errlen) != 0)
+        return -1;
+    memcpy(r->students, s->m.W1, (size_t)s->m.d_hid * (size_t)s->m.d_in * sizeof(double));
+    memcpy(r->fc_w2_final, s->m.W2, w2 * sizeof(double));
+    ntas_fc_sorted(&s->m, s->rows.src_row, r->M, s->rows.sorted_w, NULL, r->gates_final);
+    ntas_sorted_rows_alignment(&s->rows, r);
+    return 0;
+}
+
+static void fc_step_cost(const ntas_params *p, double *gemm_flops, double *other_flops)
+{
+    const double P = (double)p->paths, di = (double)p->d_in, dout = (double)p->d_out;
+    const double hid = P * dout, n1 = hid * di, n2 = dout * hid;
+    *gemm_flops += 2.0 * dout * hid * di  /* W_eff = W2 W1 */
+                   + 4.0 * dout * hid * di; /* dW1 = W2^T G, dW2 = G W1^T */
+    *other_flops += 4.0 * (n1 + n2) + 3.0 * n1;
+    if (p->lambda_w > 0.0) *other_flops += 4.0 * n1;
+}
+
+/* Table 2's fully-connected column: tau_w1 0.06, tau_w2 0.01, L2 norm. */
+static void fc_bench_params(ntas_params *p)
+{
+    p->tau_w = 0.06;
+    p->tau_w2 = 0.01;
+    p->norm = NTAS_NORM_L2;
+    p->lambda_nonneg = 0.2;
+    p->lambda_norm = 0.1;
+}
+
+const ntas_model_ops ntas_model_fc = {
+    .name = "fc",
+    .kind = NTAS_MODEL_FC,
+    .task = NTAS_TASK_TEACHERS,
+    .groups = NTAS_RG_BIT(NTAS_RG_SORTED) | NTAS_RG_BIT(NTAS_RG_FC),
+    .hidden_units = fc_hidden_units,
+    .init = fc_init,
+    .free = fc_free,
+    .effective = fc_effective,
+    .forward = fc_forward,
+    .backward = fc_backward,
+    .step = fc_step,
+    .path_weights = fc_path_weights,
+    .record = fc_record,
+    .finish = fc_finish,
+    .step_cost = fc_step_cost,
+    .bench_params = fc_bench_params,
+    .in_bench = 1,
+};

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ntasweep/models/model.h"
 #include "ntasweep/models/reg.h"
+#include "ntasweep/tasks/metrics.h"
 
 int ntas_nta_init(ntas_nta *m, int d_in, int d_out, int P, char *err, size_t errlen)
 {
@@ -123,3 +125,131 @@ void ntas_nta_step(ntas_nta *m, double dt, double tau_w, double tau_c, double *n
     }
     *norm_dc = sqrt(sq);
 }
+
+/* ---- the model interface (model.h) ---------------------------------------- */
+
+static int nta_init(void **state, const ntas_model_ctx *ctx, char *err, size_t errlen)
+{
+    const ntas_params *p = ctx->p;
+    ntas_nta *m = malloc(sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (ntas_nta_init(m, (int)p->d_in, (int)p->d_out, (int)p->paths, err, errlen) != 0) {
+        free(m);
+        return -1;
+    }
+    ntas_rng rng;
+    ntas_rng_init(&rng, ntas_stream_key(ctx->run_key, "init"));
+    ntas_nta_init_params(m, p->init_sigma, 0.5, &rng);
+    *state = m;
+    return 0;
+}
+
+static void nta_free(void *state)
+{
+    if (!state) return;
+    ntas_nta_free(state);
+    free(state);
+}
+
+static const double *nta_effective(void *state, double **G)
+{
+    ntas_nta *m = state;
+    ntas_nta_effective(m);
+    *G = m->G;
+    return m->W_eff;
+}
+
+static void nta_forward(void *state, const double *X, int B, double *Y)
+{
+    ntas_nta_forward(state, X, B, Y);
+}
+
+static void nta_backward(void *state, const ntas_params *p, const ntas_task_grad *g)
+{
+    ntas_nta *m = state;
+    if (g->X) ntas_nta_backward(m, g->X, g->dY, g->B);
+    else ntas_nta_backward_G(m);
+    ntas_nta_reg_backward(m, p);
+}
+
+static void nta_step(void *state, const ntas_params *p, double *norm_dW, double *norm_dc)
+{
+    ntas_nta_step(state, p->dt, p->tau_w, p->tau_c, norm_dW, norm_dc);
+}
+
+static const double *nta_path_weights(void *state, int path)
+{
+    const ntas_nta *m = state;
+    return path < m->P ? m->W + (size_t)path * (size_t)m->d_out * (size_t)m->d_in : NULL;
+}
+
+static void nta_record(void *state, ntas_run_result *r, int64_t rec, int task)
+{
+    const ntas_nta *m = state;
+    memcpy(r->gates + rec * m->P, m->c, (size_t)m->P * sizeof(double));
+    ntas_cos_sim(r->teachers, r->M, m->W, m->P, m->d_out, m->d_in, r->cos_sim + rec * r->M * m->P);
+}
+
+int ntas_nta_finish_state(const ntas_nta *m, ntas_run_result *r)
+{
+    for (int i = 0; i < m->P; i++)
+        if (!isfinite(m->c[i])) {
+            r->status = NTAS_STATUS_FAILED;
+            snprintf(r->message, sizeof r->message, "diverged: final gate %d is %g", i, m->c[i]);
+            return 1;
+        }
+    memcpy(r->students, m->W, (size_t)m->P * (size_t)m->d_out * (size_t)m->d_in * sizeof(double));
+    memcpy(r->gates_final, m->c, (size_t)m->P * sizeof(double));
+    return 0;
+}
+
+static int nta_finish(void *state, const ntas_params *p, ntas_run_result *r, char *err, size_t errlen)
+{
+    const ntas_nta *m = state;
+    if (ntas_nta_finish_state(m, r) != 0) return 0;
+    double *cs = malloc((size_t)r->M * (size_t)m->P * sizeof *cs);
+    if (!cs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    ntas_cos_sim(r->teachers, r->M, m->W, m->P, m->d_out, m->d_in, cs);
+    r->specialization = ntas_specialization(cs, r->M, m->P);
+    r->total_alignment = ntas_total_alignment(r->teachers, r->M, m->W, m->P, m->d_out, m->d_in, cs);
+    free(cs);
+    return 0;
+}
+
+void ntas_nta_step_cost_gates(const ntas_params *p, double gates, double *gemm_flops, double *other_flops)
+{
+    const double P = (double)p->paths, en = (double)p->d_out * (double)p->d_in;
+    *other_flops += 2.0 * P * en      /* W_eff */
+                    + 3.0 * P * en    /* dW = c G, dc = <W, G> */
+                    + 4.0 * (P * en + gates); /* Euler step and norms */
+    if (p->lambda_w > 0.0) *other_flops += 4.0 * P * en;
+}
+
+void ntas_nta_step_cost(const ntas_params *p, double *gemm_flops, double *other_flops)
+{
+    ntas_nta_step_cost_gates(p, (double)p->paths, gemm_flops, other_flops);
+}
+
+const ntas_model_ops ntas_model_nta = {
+    .name = "nta",
+    .kind = NTAS_MODEL_NTA,
+    .task = NTAS_TASK_TEACHERS,
+    .groups = 0,
+    .init = nta_init,
+    .free = nta_free,
+    .effective = nta_effective,
+    .forward = nta_forward,
+    .backward = nta_backward,
+    .step = nta_step,
+    .path_weights = nta_path_weights,
+    .record = nta_record,
+    .finish = nta_finish,
+    .step_cost = ntas_nta_step_cost,
+    .in_bench = 1,
+};

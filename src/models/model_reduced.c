@@ -2,7 +2,11 @@
 #include "ntasweep/models/model_reduced.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "ntasweep/models/model.h"
 
 int ntas_reduced_init(ntas_reduced *r, char *err, size_t errlen)
 {
@@ -26,6 +30,12 @@ void ntas_reduced_set(ntas_reduced *r, const double w[4], const double c[2])
 void ntas_reduced_init_specialized(ntas_reduced *r)
 {
     const double w[4] = {1.0, 0.0, 0.0, 1.0}, c[2] = {1.0, 0.0};
+    ntas_reduced_set(r, w, c);
+}
+
+void ntas_reduced_init_collapsed(ntas_reduced *r)
+{
+    const double w[4] = {1.0, 0.0, 1.0, 0.0}, c[2] = {0.5, 0.5};
     ntas_reduced_set(r, w, c);
 }
 
@@ -110,3 +120,138 @@ void ntas_reduced_project_rows(const double *teachers, const double *students, i
             w[p * 2 + m] = s / d_out;
         }
 }
+
+/* ---- the model interface (model.h) ----------------------------------------
+ * The run loop's expected flow (S = 1, G = W_eff - T) with the teachers e_1,
+ * e_2 is exactly ntas_reduced_step: forward at x = 1 gives y = W_eff. */
+
+typedef struct {
+    ntas_reduced red;
+    double ratio;          /* tau_c / tau_w, for Eq. (10) */
+} reduced_state;
+
+static int reduced_teachers(const ntas_params *p, double *teachers, char *err, size_t errlen)
+{
+    /* Teachers e_1, e_2: blocks of d_out = 2 rows, d_in = 1. */
+    const double eye[4] = {1, 0, 0, 1};
+    memcpy(teachers, eye, sizeof eye);
+    return 0;
+}
+
+static void reduced_free(void *state)
+{
+    reduced_state *s = state;
+    if (!s) return;
+    ntas_reduced_free(&s->red);
+    free(s);
+}
+
+static int reduced_init(void **state, const ntas_model_ctx *ctx, char *err, size_t errlen)
+{
+    const ntas_params *p = ctx->p;
+    reduced_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (ntas_reduced_init(&s->red, err, errlen) != 0) {
+        free(s);
+        return -1;
+    }
+    if (p->reduced_init == NTAS_REDUCED_SPECIALIZED) {
+        ntas_reduced_init_specialized(&s->red);
+    } else if (p->reduced_init == NTAS_REDUCED_COLLAPSED) {
+        ntas_reduced_init_collapsed(&s->red);   /* Fig. 4C: w1 = w2 = e1, c = 1/2 */
+    } else {
+        ntas_rng rng;
+        ntas_rng_init(&rng, ntas_stream_key(ctx->run_key, "init"));
+        ntas_reduced_init_random(&s->red, p->init_sigma, 0.5, &rng);
+    }
+    s->ratio = p->tau_c / p->tau_w;
+    *state = s;
+    return 0;
+}
+
+static const double *reduced_effective(void *state, double **G)
+{
+    ntas_nta *m = &((reduced_state *)state)->red.nta;
+    ntas_nta_effective(m);
+    *G = m->G;
+    return m->W_eff;
+}
+
+static void reduced_backward(void *state, const ntas_params *p, const ntas_task_grad *g)
+{
+    ntas_nta *m = &((reduced_state *)state)->red.nta;
+    ntas_nta_backward_G(m);
+    ntas_nta_reg_backward(m, p);
+}
+
+/* The norms are of the state's change (w^p, c), as Fig. 4 reads them. */
+static void reduced_step(void *state, const ntas_params *p, double *norm_dW, double *norm_dc)
+{
+    ntas_nta *m = &((reduced_state *)state)->red.nta;
+    double w0[4], c0[2], ignore_w[2], ignore_c;
+    memcpy(w0, m->W, sizeof w0);
+    memcpy(c0, m->c, sizeof c0);
+    ntas_nta_step(m, p->dt, p->tau_w, p->tau_c, ignore_w, &ignore_c);
+    for (int q = 0; q < 2; q++) {
+        double sq = 0.0;
+        for (int k = 0; k < 2; k++) {
+            double u = m->W[q * 2 + k] - w0[q * 2 + k];
+            sq += u * u;
+        }
+        norm_dW[q] = sqrt(sq);
+    }
+    *norm_dc = hypot(m->c[0] - c0[0], m->c[1] - c0[1]);
+}
+
+static const double *reduced_path_weights(void *state, int path)
+{
+    return path < 2 ? ((reduced_state *)state)->red.nta.W + path * 2 : NULL;
+}
+
+static void reduced_record(void *state, ntas_run_result *r, int64_t rec, int task)
+{
+    reduced_state *s = state;
+    ntas_reduced_view v;
+    ntas_reduced_coords(&s->red, task, &v);
+    r->gates[rec * 2] = v.c[0];
+    r->gates[rec * 2 + 1] = v.c[1];
+    for (int q = 0; q < 2; q++)
+        for (int k = 0; k < 2; k++) r->reduced_w[rec * 4 + q * 2 + k] = v.w[q][k];
+    r->reduced_eps[rec * 2] = v.eps[0];
+    r->reduced_eps[rec * 2 + 1] = v.eps[1];
+    r->wbar_task[rec * 2] = v.wbar1;
+    r->wbar_task[rec * 2 + 1] = v.wbar2;
+    r->wbar[rec] = v.wbar;
+    r->wbarbar[rec] = v.wbarbar;
+    r->cbar[rec] = v.cbar;
+    r->eq10_wbar[rec] = ntas_reduced_eq10_wbar(v.cbar, s->ratio);
+}
+
+static int reduced_finish(void *state, const ntas_params *p, ntas_run_result *r, char *err, size_t errlen)
+{
+    const ntas_nta *m = &((reduced_state *)state)->red.nta;
+    memcpy(r->students, m->W, 4 * sizeof(double));
+    memcpy(r->gates_final, m->c, 2 * sizeof(double));
+    return 0;
+}
+
+const ntas_model_ops ntas_model_reduced = {
+    .name = "reduced",
+    .kind = NTAS_MODEL_REDUCED,
+    .task = NTAS_TASK_TEACHERS,
+    .groups = NTAS_RG_BIT(NTAS_RG_REDUCED),
+    .expected_only = 1,
+    .own_teachers = reduced_teachers,
+    .init = reduced_init,
+    .free = reduced_free,
+    .effective = reduced_effective,
+    .backward = reduced_backward,
+    .step = reduced_step,
+    .path_weights = reduced_path_weights,
+    .record = reduced_record,
+    .finish = reduced_finish,
+    .step_cost = ntas_nta_step_cost,
+};

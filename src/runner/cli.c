@@ -418,6 +418,7 @@ static void varied_keys(const ntas_spec *s, int *param_varies, int *var_varies)
 
 typedef struct {
     double total_steps, core_seconds, longest_s, pretrain_s;
+    int64_t pretrain_steps;   /* of the longest pretraining */
     int n_pre;
 } plan_totals;
 
@@ -430,8 +431,10 @@ static int plan_totals_of(const ntas_spec *s, plan_totals *t)
         t->core_seconds += sec;
         if (sec > t->longest_s) t->longest_s = sec;
     }
-    /* Not in the core-seconds: the pretraining is a serial prefix of the sweep,
-     * one rank per setting (tools/submit and tools/reproduce add it). */
+    /* Not in the core-seconds: the pretrainings come before the runs, each
+     * shared by all ranks; pretrain_s is the longest on one rank
+     * (tools/submit and tools/reproduce scale it to their rank count as
+     * cost.c does and add it). */
     ntas_pretrain_setting *pre;
     char err[256];
     if (ntas_pretrain_settings(s, &pre, &t->n_pre, err, sizeof err) != 0) {
@@ -439,7 +442,10 @@ static int plan_totals_of(const ntas_spec *s, plan_totals *t)
         return -1;
     }
     for (int i = 0; i < t->n_pre; i++)
-        if (ntas_pretrain_seconds(pre[i].steps) > t->pretrain_s) t->pretrain_s = ntas_pretrain_seconds(pre[i].steps);
+        if (ntas_pretrain_seconds(pre[i].steps, 1) > t->pretrain_s) {
+            t->pretrain_s = ntas_pretrain_seconds(pre[i].steps, 1);
+            t->pretrain_steps = pre[i].steps;
+        }
     free(pre);
     return 0;
 }
@@ -535,8 +541,10 @@ static int cmd_plan(const parsed *p)
     printf("total: %.0f Euler steps, estimated %.3g core-seconds (%.3g core-hours)\n", t.total_steps, t.core_seconds,
            t.core_seconds / 3600);
     if (t.n_pre > 0)
-        printf("pretraining: %d CNN pretraining%s before the runs, estimated %.0f s wall each at most "
-               "(one rank each; the other ranks wait)\n", t.n_pre, t.n_pre == 1 ? "" : "s", t.pretrain_s);
+        printf("pretraining: %d CNN pretraining%s before the runs, estimated %.0f s wall each at most on 1 rank "
+               "(shared by all ranks: %.0f s on 2, %.0f s on %d or more)\n", t.n_pre, t.n_pre == 1 ? "" : "s",
+               t.pretrain_s, ntas_pretrain_seconds(t.pretrain_steps, 2),
+               ntas_pretrain_seconds(t.pretrain_steps, NTAS_CNN_SHARDS), NTAS_CNN_SHARDS);
 out:
     ntas_spec_free(&s);
     return code;

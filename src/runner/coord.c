@@ -3,12 +3,25 @@
  * Protocol. A worker sends TAG_REQUEST {previous run, its status, stopping}
  * and then waits for rank 0's messages, in order: TAG_FLUSH (join a
  * collective flush now), TAG_STOP (a stop signal arrived: start the grace
- * time) and finally TAG_ASSIGN {run index}, -1 meaning "no more work". While
- * it trains, its poll hook looks for TAG_FLUSH and TAG_STOP too, so a flush
- * round waits at most one poll interval for any rank. Rank 0 serves requests
- * between the steps of its own runs and, once its queue is empty, from a
- * sleeping probe loop. Flush rounds happen only while every worker is still
- * taking work, so every rank can join them.
+ * time) and finally TAG_ASSIGN {run index, the run itself}, index -1 meaning
+ * "no more work". Sending the run (its parameters and key, ~350 bytes) means
+ * a worker never holds the run table: its memory does not grow with the
+ * sweep. While it trains, its poll hook looks for TAG_FLUSH and TAG_STOP too,
+ * so a flush round waits at most one poll interval for any rank.
+ *
+ * Rank 0 serves requests from a probe loop that sleeps only when nothing is
+ * waiting. With up to NTAS_COORD_RANK0_COMPUTES ranks it also computes,
+ * serving between the steps of its own runs (a rank of 2 or 3 is too much
+ * to leave idle); with more, answering at once matters more than one more
+ * worker (docs/scale.md has the measurements). Flush rounds happen only
+ * while every worker is still taking work, so every rank can join them.
+ *
+ * MPI errors. The queue runs on its own duplicate of the caller's
+ * communicator with MPI_ERRORS_RETURN: every call's code is checked and a
+ * failure is reported with MPI_Error_string and the call that failed. The
+ * ranks cannot agree on anything once their communicator failed, so that
+ * rank then ends the job with MPI_Abort (the only way out that cannot hang);
+ * runs flagged done in the file stay valid and the same command resumes.
  *
  * Signals only set a flag (the one piece of global state here, as a signal
  * handler needs); everything else happens in the poll hooks. */
@@ -27,6 +40,13 @@
 
 enum { TAG_REQUEST = 1, TAG_ASSIGN = 2, TAG_FLUSH = 3, TAG_STOP = 4 };
 #define WORKER_ERROR (-2)
+
+/* What rank 0 sends a worker: the file's index of the run, or -1 for "no
+ * more work", and the run (same binary on every rank: sent as bytes). */
+typedef struct {
+    int index;
+    ntas_run run;
+} assignment;
 
 static volatile sig_atomic_t stop_signal;
 
@@ -53,6 +73,11 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static void sleep_us(long us)
+{
+    nanosleep(&(struct timespec){0, us * 1000}, NULL);
+}
+
 int ntas_coord_stop_requested(void)
 {
     return stop_signal != 0;
@@ -63,11 +88,12 @@ typedef struct {
     const ntas_spec *spec;
     const ntas_coord_options *opt;
     ntas_store *store;
-    MPI_Comm comm;
+    MPI_Comm comm;         /* the queue's own, with MPI_ERRORS_RETURN */
     int rank, size;
     int stopping;          /* a stop signal is in effect */
     double t_stop;
     int error;             /* a flush failed */
+    int mpi_failed;        /* an MPI call failed: the job must end */
     char *err;
     size_t errlen;
     ntas_sweep_summary *sum;
@@ -82,31 +108,53 @@ typedef struct {
     int *running;          /* [size]: run index each rank is training, -1 if none */
     double *since;         /* [size]: when it started */
     /* every rank */
-    int *varied;           /* [ntas_param_count]: keys that vary (for messages), NULL until needed */
+    int varied[128];       /* keys that vary over the sweep (rank 0 finds them, all ranks get them) */
 } coord;
 
-/* "k=v ..." of the keys that vary over the sweep, for run index. */
-static void varied_text(coord *c, int index, char *buf, size_t len)
+/* "case=... k=v ..." of the keys that vary over the sweep, for one run. */
+static void varied_text(const coord *c, const ntas_run *run, char *buf, size_t len)
 {
-    const ntas_spec *s = c->spec;
-    if (!c->varied && (c->varied = calloc((size_t)ntas_param_count, sizeof *c->varied)))
-        for (int k = 0; k < ntas_param_count; k++) {
-            char a[128], b[128];
-            ntas_param_format(&ntas_param_table[k], &s->runs[0].params, a, sizeof a);
-            for (int i = 1; i < s->n_runs && !c->varied[k]; i++) {
-                ntas_param_format(&ntas_param_table[k], &s->runs[i].params, b, sizeof b);
-                c->varied[k] = strcmp(a, b) != 0;
-            }
-        }
     size_t used = 0;
     buf[0] = '\0';
-    if (s->runs[index].case_name[0]) used += (size_t)snprintf(buf, len, "case=%s", s->runs[index].case_name);
-    for (int k = 0; c->varied && k < ntas_param_count && used < len; k++) {
+    if (run->case_name[0]) used += (size_t)snprintf(buf, len, "case=%s", run->case_name);
+    for (int k = 0; k < ntas_param_count && k < 128 && used < len; k++) {
         if (!c->varied[k]) continue;
         char v[128];
-        ntas_param_format(&ntas_param_table[k], &s->runs[index].params, v, sizeof v);
+        ntas_param_format(&ntas_param_table[k], &run->params, v, sizeof v);
         used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", ntas_param_table[k].key, v);
     }
+}
+
+/* Rank 0 (which holds the run table): which keys vary. */
+static void find_varied(coord *c)
+{
+    const ntas_spec *s = c->spec;
+    for (int k = 0; k < ntas_param_count && k < 128 && s->runs && s->n_runs > 0; k++) {
+        char a[128], b[128];
+        ntas_param_format(&ntas_param_table[k], &s->runs[0].params, a, sizeof a);
+        for (int i = 1; i < s->n_runs && !c->varied[k]; i++) {
+            ntas_param_format(&ntas_param_table[k], &s->runs[i].params, b, sizeof b);
+            c->varied[k] = strcmp(a, b) != 0;
+        }
+    }
+}
+
+/* Checks one MPI call's return code; on failure writes which call failed
+ * and MPI's own description into err and marks the queue broken. */
+static int mpi_check(coord *c, int code, const char *call)
+{
+    if (code == MPI_SUCCESS) return 0;
+    char what[MPI_MAX_ERROR_STRING] = "";
+    int len = 0;
+    if (MPI_Error_string(code, what, &len) != MPI_SUCCESS) snprintf(what, sizeof what, "MPI error code %d", code);
+    if (!c->mpi_failed) snprintf(c->err, c->errlen, "rank %d: %s failed: %s", c->rank, call, what);
+    c->mpi_failed = 1;
+    return -1;
+}
+
+static int send_empty(coord *c, int to, int tag, const char *call)
+{
+    return mpi_check(c, MPI_Send(NULL, 0, MPI_INT, to, tag, c->comm), call);
 }
 
 /* Rank 0: writes what each rank is training to opt->activity_path (every
@@ -127,7 +175,7 @@ static void write_activity(coord *c, int force)
         fprintf(f, "%s\n  {\"rank\": %d, \"run\": ", r ? "," : "", r);
         if (i < 0) { fprintf(f, "null}"); continue; }
         char v[1024];
-        varied_text(c, i, v, sizeof v);
+        varied_text(c, &c->spec->runs[i], v, sizeof v);
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);
         double started = (double)wall.tv_sec + 1e-9 * (double)wall.tv_nsec - (t - c->since[r]);
@@ -156,8 +204,8 @@ static void begin_stop(coord *c, int sig)
         if (!c->opt->quiet)
             fprintf(stderr, "\nntasweep: stop requested (signal %d): no new runs; running ones get %.0f s to finish\n",
                     sig, c->opt->grace);
-        for (int r = 1; r < c->size; r++)
-            if (c->active[r]) MPI_Send(NULL, 0, MPI_INT, r, TAG_STOP, c->comm);
+        for (int r = 1; r < c->size && !c->mpi_failed; r++)
+            if (c->active[r]) send_empty(c, r, TAG_STOP, "MPI_Send(stop)");
     }
 }
 
@@ -193,11 +241,9 @@ static void report(coord *c, int force)
     int oldest = -1;
     for (int r = 0; c->running && r < c->size; r++)
         if (c->running[r] >= 0 && (oldest < 0 || c->since[r] < c->since[oldest])) oldest = r;
-    if (oldest >= 0 && t - c->since[oldest] > 5) {
-        double est = c->cost[c->running[oldest]] * ntas_cost_seconds_per_unit();
+    if (oldest >= 0 && t - c->since[oldest] > 5)
         snprintf(within, sizeof within, "; run %d on rank %d: %.0f s of ~%.0f s", c->running[oldest], oldest,
-                 t - c->since[oldest], est);
-    }
+                 t - c->since[oldest], c->cost[c->running[oldest]] * ntas_cost_seconds_per_unit());
     fprintf(stderr, "%sntasweep: %d/%d runs (%d failed, %d done before), %.2f runs/s, ETA %s%s%s",
             c->tty ? "\r" : "", finished, total, c->sum->failed, c->sum->skipped, finished / elapsed, eta,
             c->tty ? within : "", c->tty && !force ? "   " : "\n");
@@ -216,42 +262,58 @@ static void count(coord *c, int index, int status)
     report(c, 0);
 }
 
+/* Rank 0: one worker's request: counts its last run, answers with the next. */
+static int answer(coord *c, int from, const int *msg)
+{
+    if (msg[2]) begin_stop(c, msg[2]);
+    if (msg[1] == WORKER_ERROR) {
+        c->worker_error = 1;
+        c->workers_left--;
+        c->active[from] = 0;
+        return 0;
+    }
+    count(c, msg[0], msg[1]);
+    assignment a;
+    memset(&a, 0, sizeof a);
+    a.index = !c->stopping && !c->worker_error && c->next < c->n_pending ? c->pending[c->next++] : -1;
+    set_running(c, from, a.index);
+    if (a.index < 0) {
+        c->workers_left--;
+        c->active[from] = 0;
+    } else {
+        a.run = c->spec->runs[a.index];
+    }
+    return mpi_check(c, MPI_Send(&a, (int)sizeof a, MPI_BYTE, from, TAG_ASSIGN, c->comm), "MPI_Send(assignment)");
+}
+
 /* Rank 0: answers every request already waiting; starts flush rounds and
- * stops; keeps the lock fresh. */
-static void serve(coord *c)
+ * stops; keeps the lock fresh. Returns how many requests it answered. */
+static int serve(coord *c)
 {
     if (stop_signal) begin_stop(c, stop_signal);
     ntas_lock_heartbeat(c->opt->lock);
     write_activity(c, 0);
-    for (;;) {
-        int flag;
+    int answered = 0;
+    while (!c->mpi_failed) {
+        int flag = 0;
         MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, c->comm, &flag, &st);
-        if (!flag) break;
+        if (mpi_check(c, MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, c->comm, &flag, &st), "MPI_Iprobe(request)") || !flag)
+            break;
         int msg[3];
-        MPI_Recv(msg, 3, MPI_INT, st.MPI_SOURCE, TAG_REQUEST, c->comm, MPI_STATUS_IGNORE);
-        if (msg[2]) begin_stop(c, msg[2]);
-        if (msg[1] == WORKER_ERROR) {
-            c->worker_error = 1;
-            c->workers_left--;
-            c->active[st.MPI_SOURCE] = 0;
-            continue;
-        }
-        count(c, msg[0], msg[1]);
-        int assign = !c->stopping && !c->worker_error && c->next < c->n_pending ? c->pending[c->next++] : -1;
-        set_running(c, st.MPI_SOURCE, assign);
-        if (assign < 0) {
-            c->workers_left--;
-            c->active[st.MPI_SOURCE] = 0;
-        }
-        MPI_Send(&assign, 1, MPI_INT, st.MPI_SOURCE, TAG_ASSIGN, c->comm);
+        if (mpi_check(c, MPI_Recv(msg, 3, MPI_INT, st.MPI_SOURCE, TAG_REQUEST, c->comm, MPI_STATUS_IGNORE),
+                      "MPI_Recv(request)") ||
+            answer(c, st.MPI_SOURCE, msg))
+            break;
+        answered++;
     }
-    if (c->opt->flush_interval > 0 && now() - c->t_last_flush >= c->opt->flush_interval &&
+    if (!c->mpi_failed && c->opt->flush_interval > 0 && now() - c->t_last_flush >= c->opt->flush_interval &&
         c->workers_left == c->size - 1) {
         c->t_last_flush = now();
-        for (int r = 1; r < c->size; r++) MPI_Send(NULL, 0, MPI_INT, r, TAG_FLUSH, c->comm);
+        for (int r = 1; r < c->size; r++)
+            if (send_empty(c, r, TAG_FLUSH, "MPI_Send(flush)")) return answered;
         flush(c);
     }
+    return answered;
 }
 
 static int grace_over(const coord *c)
@@ -263,50 +325,52 @@ static int poll_rank0(void *ctx)
 {
     coord *c = ctx;
     serve(c);
-    return grace_over(c);
+    return grace_over(c) || c->mpi_failed;
 }
 
 /* Worker: handles one FLUSH or STOP message from rank 0 if one is waiting
- * (or, with wait_assign, blocks until the assignment and returns it). */
-static int worker_messages(coord *c, int wait_assign)
+ * (or, with a, blocks until the assignment and returns its index). */
+static int worker_messages(coord *c, assignment *a)
 {
-    for (;;) {
+    while (!c->mpi_failed) {
         if (stop_signal) begin_stop(c, stop_signal);
-        int flag;
+        int flag = 0;
         MPI_Status st;
-        MPI_Iprobe(0, MPI_ANY_TAG, c->comm, &flag, &st);
+        if (mpi_check(c, MPI_Iprobe(0, MPI_ANY_TAG, c->comm, &flag, &st), "MPI_Iprobe(from rank 0)")) break;
         if (!flag) {
-            if (!wait_assign) return 0;
-            /* Sleep rather than spin: rank 0 may share this core. */
-            nanosleep(&(struct timespec){0, 50000}, NULL);
+            if (!a) return 0;
+            sleep_us(50);   /* sleep rather than spin: rank 0 may share this core */
             continue;
         }
         if (st.MPI_TAG == TAG_ASSIGN) {
-            int assign;
-            MPI_Recv(&assign, 1, MPI_INT, 0, TAG_ASSIGN, c->comm, MPI_STATUS_IGNORE);
-            return assign;
+            if (!a) return 0;   /* only while waiting for it (never mid-run) */
+            if (mpi_check(c, MPI_Recv(a, (int)sizeof *a, MPI_BYTE, 0, TAG_ASSIGN, c->comm, MPI_STATUS_IGNORE),
+                          "MPI_Recv(assignment)"))
+                break;
+            return a->index;
         }
-        MPI_Recv(NULL, 0, MPI_INT, 0, st.MPI_TAG, c->comm, MPI_STATUS_IGNORE);
+        if (mpi_check(c, MPI_Recv(NULL, 0, MPI_INT, 0, st.MPI_TAG, c->comm, MPI_STATUS_IGNORE), "MPI_Recv(flush/stop)"))
+            break;
         if (st.MPI_TAG == TAG_FLUSH) flush(c);
         else if (st.MPI_TAG == TAG_STOP && !c->stopping) {
             c->stopping = 1;
             c->t_stop = now();
         }
     }
+    return -1;
 }
 
 static int poll_worker(void *ctx)
 {
     coord *c = ctx;
-    worker_messages(c, 0);
-    return grace_over(c);
+    worker_messages(c, NULL);
+    return grace_over(c) || c->mpi_failed;
 }
 
 /* Trains run `index` and writes it. 0 (status set; PENDING if abandoned),
  * or -1 with err. */
-static int do_run(coord *c, int index, ntas_poll_fn poll, int *status)
+static int do_run(coord *c, int index, const ntas_run *run, ntas_poll_fn poll, int *status)
 {
-    const ntas_run *run = &c->spec->runs[index];
     ntas_run_result r;
     if (ntas_run_result_init(&r, &run->params, c->err, c->errlen) != 0) return -1;
     int rc = ntas_train_run_features(&run->params, run->key, ntas_feature_cache_find(c->opt->features, &run->params),
@@ -314,7 +378,7 @@ static int do_run(coord *c, int index, ntas_poll_fn poll, int *status)
     *status = r.status;
     if (rc == 0 && r.status == NTAS_STATUS_FAILED && !c->opt->quiet) {
         char v[1024];
-        varied_text(c, index, v, sizeof v);
+        varied_text(c, run, v, sizeof v);
         fprintf(stderr, "%sntasweep: run %d (%s) failed: %s\n", c->tty ? "\n" : "", index, v, r.message);
     }
     if (rc == 1) *status = NTAS_STATUS_PENDING;   /* abandoned: nothing is written */
@@ -333,7 +397,8 @@ static int longest_first(const void *a, const void *b)
     return x - y;
 }
 
-static int run_rank0(coord *c, const int8_t *status)
+/* Rank 0: the queue of not-yet-done runs, longest first. */
+static int make_queue(coord *c, const int8_t *status)
 {
     const int n = c->spec->n_runs;
     c->pending = malloc((size_t)(n > 0 ? n : 1) * sizeof *c->pending);
@@ -342,14 +407,13 @@ static int run_rank0(coord *c, const int8_t *status)
     c->running = malloc((size_t)c->size * sizeof *c->running);
     c->since = calloc((size_t)c->size, sizeof *c->since);
     for (int r = 0; c->running && r < c->size; r++) c->running[r] = -1;
-    int rc = 0;
     if (!c->pending || !c->cost || !c->active || !c->running || !c->since) {
         snprintf(c->err, c->errlen, "out of memory");
-        rc = -1;
+        return -1;
     }
-    for (int r = 1; c->active && r < c->size; r++) c->active[r] = 1;
+    for (int r = 1; r < c->size; r++) c->active[r] = 1;
     c->workers_left = c->size - 1;
-    for (int i = 0; rc == 0 && i < n; i++) {
+    for (int i = 0; i < n; i++) {
         c->cost[i] = ntas_run_cost(&c->spec->runs[i].params);
         if (status[i] == NTAS_STATUS_DONE) c->sum->skipped++;
         else {
@@ -357,33 +421,37 @@ static int run_rank0(coord *c, const int8_t *status)
             c->cost_total += c->cost[i];
         }
     }
-    if (rc == 0) {
-        /* Longest first: the last runs to start are short, so no rank idles
-         * long at the end. Ties keep table order; the order never changes results. */
-        sort_ctx = c;
-        qsort(c->pending, (size_t)c->n_pending, sizeof *c->pending, longest_first);
-        sort_ctx = NULL;
-    }
+    /* Longest first: the last runs to start are short, so no rank idles
+     * long at the end. Ties keep table order; the order never changes results. */
+    sort_ctx = c;
+    qsort(c->pending, (size_t)c->n_pending, sizeof *c->pending, longest_first);
+    sort_ctx = NULL;
+    return 0;
+}
+
+static int run_rank0(coord *c, const int8_t *status)
+{
+    int rc = make_queue(c, status);
     c->t_start = c->t_last_report = c->t_last_flush = now();
     c->tty = isatty(STDERR_FILENO);
-    if (!c->opt->quiet && c->sum->skipped)
-        fprintf(stderr, "ntasweep: resuming: %d of %d runs already done\n", c->sum->skipped, n);
-    while (rc == 0) {
+    if (rc == 0 && !c->opt->quiet && c->sum->skipped)
+        fprintf(stderr, "ntasweep: resuming: %d of %d runs already done\n", c->sum->skipped, c->spec->n_runs);
+    const int computes = c->size <= NTAS_COORD_RANK0_COMPUTES;
+    while (rc == 0 && computes && !c->mpi_failed) {
         serve(c);
-        if (c->stopping || c->worker_error || c->next >= c->n_pending) break;
+        if (c->stopping || c->worker_error || c->next >= c->n_pending || c->mpi_failed) break;
         int index = c->pending[c->next++], st = 0;
         set_running(c, 0, index);
-        if (do_run(c, index, poll_rank0, &st) != 0) {
+        if (do_run(c, index, &c->spec->runs[index], poll_rank0, &st) != 0) {
             rc = -1;
             break;
         }
         set_running(c, 0, -1);
         count(c, index, st);
     }
-    while (c->active && c->workers_left > 0) {
-        serve(c);
-        if (c->workers_left > 0) nanosleep(&(struct timespec){0, 200000}, NULL);
-    }
+    /* Serving only (all ranks busy, or many ranks): sleep only when idle. */
+    while (c->active && c->workers_left > 0 && !c->mpi_failed)
+        if (serve(c) == 0 && c->workers_left > 0) sleep_us(computes ? 200 : 50);
     if (rc == 0 && c->worker_error) {
         snprintf(c->err, c->errlen, "a worker rank failed (see its message above)");
         rc = -1;
@@ -403,23 +471,45 @@ static int run_worker(coord *c)
 {
     int prev[3] = {-1, 0, 0};
     int rc = 0;
-    for (;;) {
+    assignment *a = malloc(sizeof *a);
+    if (!a) {
+        snprintf(c->err, c->errlen, "out of memory");
+        prev[1] = WORKER_ERROR;
+        rc = -1;
+    }
+    while (!c->mpi_failed) {
         prev[2] = c->stopping ? (c->sum->stopped ? c->sum->stopped : (int)stop_signal) : 0;
         if (prev[2] == 0 && stop_signal) prev[2] = stop_signal;
-        MPI_Send(prev, 3, MPI_INT, 0, TAG_REQUEST, c->comm);
+        if (mpi_check(c, MPI_Send(prev, 3, MPI_INT, 0, TAG_REQUEST, c->comm), "MPI_Send(request)")) break;
         if (prev[1] == WORKER_ERROR) break;
-        int assign = worker_messages(c, 1);
-        if (assign < 0) break;
+        int index = worker_messages(c, a);
+        if (index < 0) break;
         int st = 0;
-        if (do_run(c, assign, poll_worker, &st) != 0) {
-            fprintf(stderr, "ntasweep: rank %d, run %d: %s\n", c->rank, assign, c->err);
+        if (do_run(c, index, &a->run, poll_worker, &st) != 0) {
+            fprintf(stderr, "ntasweep: rank %d, run %d: %s\n", c->rank, index, c->err);
             prev[1] = WORKER_ERROR;
             rc = -1;
         } else {
             prev[1] = st;
         }
-        prev[0] = assign;
+        prev[0] = index;
     }
+    free(a);
+    return rc;
+}
+
+/* The end: every rank learns whether any failed or was stopped. */
+static int agree(coord *c, int rc)
+{
+    int local = rc, global = 0;
+    if (mpi_check(c, MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MIN, c->comm), "MPI_Allreduce(status)")) return -1;
+    if (global != 0 && rc == 0) {
+        snprintf(c->err, c->errlen, "another rank failed");
+        rc = -1;
+    }
+    int stopped = c->sum->stopped, any = 0;
+    if (mpi_check(c, MPI_Allreduce(&stopped, &any, 1, MPI_INT, MPI_MAX, c->comm), "MPI_Allreduce(stopped)")) return -1;
+    c->sum->stopped = any;
     return rc;
 }
 
@@ -427,21 +517,26 @@ int ntas_coord_run(const ntas_spec *spec, const int8_t *status, ntas_store *stor
                    const ntas_coord_options *opt, ntas_sweep_summary *summary, char *err, size_t errlen)
 {
     memset(summary, 0, sizeof *summary);
-    coord c = {.spec = spec, .opt = opt, .store = store, .comm = comm, .err = err, .errlen = errlen, .sum = summary};
-    MPI_Comm_rank(comm, &c.rank);
-    MPI_Comm_size(comm, &c.size);
-    int rc = c.rank == 0 ? run_rank0(&c, status) : run_worker(&c);
-    free(c.varied);
-    if (c.error && rc == 0) rc = -1;
-    int local = rc, global = 0;
-    MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MIN, comm);
-    if (global != 0 && rc == 0) {
-        snprintf(err, errlen, "another rank failed");
-        rc = -1;
+    coord c = {.spec = spec, .opt = opt, .store = store, .comm = MPI_COMM_NULL, .err = err, .errlen = errlen,
+               .sum = summary};
+    /* The caller's communicator keeps its error handler; the queue's own
+     * returns errors to mpi_check. */
+    int rc = MPI_Comm_dup(comm, &c.comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(c.comm, MPI_ERRORS_RETURN);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(c.comm, &c.rank);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_size(c.comm, &c.size);
+    /* Rank 0 holds the run table: it finds the varied keys for every rank's messages. */
+    if (rc == MPI_SUCCESS && c.rank == 0) find_varied(&c);
+    if (rc == MPI_SUCCESS) rc = MPI_Bcast(c.varied, 128, MPI_INT, 0, c.comm);
+    if (!mpi_check(&c, rc, "MPI_Comm_dup/set_errhandler/Bcast (queue communicator)")) {
+        rc = c.rank == 0 ? run_rank0(&c, status) : run_worker(&c);
+        if (c.error && rc == 0) rc = -1;
+        if (!c.mpi_failed) rc = agree(&c, rc);
     }
-    /* Every rank learns whether the sweep was stopped (for the exit status). */
-    int stopped = summary->stopped, any = 0;
-    MPI_Allreduce(&stopped, &any, 1, MPI_INT, MPI_MAX, comm);
-    summary->stopped = any;
+    if (c.mpi_failed) {
+        fprintf(stderr, "ntasweep: %s; ending the job (runs flagged done are kept: run the same command to resume)\n", err);
+        MPI_Abort(comm, 1);
+    }
+    if (c.comm != MPI_COMM_NULL) MPI_Comm_free(&c.comm);
     return rc;
 }

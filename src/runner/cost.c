@@ -1,6 +1,7 @@
 /* cost — see cost.h. */
 #include "ntasweep/runner/cost.h"
 
+#include "ntasweep/models/cnn.h"
 #include "ntasweep/train/bench.h"
 
 double ntas_run_cost(const ntas_params *p)
@@ -34,9 +35,19 @@ double ntas_cost_seconds_per_unit(void)
     return 34e-6 * (double)ntas_params_total_steps(&p) / ntas_run_cost(&p);
 }
 
-/* 3000 steps (batch 512) took 259 s on MNIST-10k and 261 s on Fashion-MNIST
- * in `tools/reproduce` on the idle 2-core machine. */
-double ntas_pretrain_seconds(int64_t steps)
+/* One rank: 3000 steps (batch 512) took 259 s on MNIST-10k and 261 s on
+ * Fashion-MNIST in `tools/reproduce` on the idle 2-core machine with the
+ * whole batch in one pass (0.087 s/step); the batch in NTAS_CNN_SHARDS
+ * shards costs about 1.19x that on one rank (78 -> 86..93 ms of CPU per
+ * step, docs/speed.md), so 0.104 s/step. r ranks split the shards,
+ * ceil(S / r) each; about 5 % of a step (the tree's last additions, AdamW,
+ * the batch shuffle) is not split. Measured: the busiest of 2 ranks used
+ * 0.47..0.62x the CPU time of 1 rank per step, on a machine too loaded to
+ * measure wall time (docs/speed.md): the 0.525x assumed here is the design
+ * value, not yet a wall-time measurement. */
+double ntas_pretrain_seconds(int64_t steps, int ranks)
 {
-    return 0.087 * (double)steps;
+    const int r = ranks < 1 ? 1 : ranks > NTAS_CNN_SHARDS ? NTAS_CNN_SHARDS : ranks;
+    const double split = (double)((NTAS_CNN_SHARDS + r - 1) / r) / NTAS_CNN_SHARDS;
+    return 0.104 * (0.05 + 0.95 * split) * (double)steps;
 }

@@ -52,6 +52,15 @@ static int agree(int code)
     return worst;
 }
 
+typedef int (*spec_loader)(ntas_spec *, const char *, const char *const *, int, char *, size_t);
+
+/* Only rank 0 expands the runs; the other ranks read and check the file and
+ * its hash: their memory does not grow with the sweep. */
+static spec_loader load(int rank)
+{
+    return rank == 0 ? ntas_spec_load : ntas_spec_load_text;
+}
+
 /* mkdir -p of the directory part of path. */
 static int make_parent_dirs(const char *path, char *err, size_t errlen)
 {
@@ -134,9 +143,9 @@ static int load_sweep(sweep_state *s)
         snprintf(spec_path, sizeof spec_path, "%s", buf);
         const char *p = buf + strlen(buf) + 1;
         for (int i = 0; i < n_sets; i++, p += strlen(p) + 1) sets[i] = p;
-        s->spec_loaded = ntas_spec_load(&s->spec, spec_path, sets, n_sets, s->err, sizeof s->err) == 0;
+        s->spec_loaded = load(s->rank)(&s->spec, spec_path, sets, n_sets, s->err, sizeof s->err) == 0;
     } else {
-        s->spec_loaded = ntas_spec_load(&s->spec, o->spec, sets, n_sets, s->err, sizeof s->err) == 0;
+        s->spec_loaded = load(s->rank)(&s->spec, o->spec, sets, n_sets, s->err, sizeof s->err) == 0;
     }
     if (s->spec_loaded && ntas_store_check_names(&s->spec, s->err, sizeof s->err) != 0) code = NTAS_EXIT_INPUT;
     if (!s->spec_loaded) code = NTAS_EXIT_INPUT;
@@ -196,18 +205,15 @@ static int prepare_file(sweep_state *s)
     return NTAS_EXIT_OK;
 }
 
-/* Phase 3: every rank puts its run table in the file's order. */
+/* Phase 3: rank 0 puts its run table in the file's order (the other ranks
+ * have none: each gets its run with the assignment, coord.h). */
 static int share_order(sweep_state *s)
 {
-    int *order = s->rank == 0 ? s->res.order : malloc((size_t)s->spec.n_runs * sizeof *order);
-    if (agree(order ? 0 : NTAS_EXIT_FAILED) != 0) {
-        if (s->rank != 0) free(order);
-        return NTAS_EXIT_FAILED;
+    int code = 0;
+    if (s->rank == 0 && ntas_spec_set_runs(&s->spec, s->res.order, s->spec.n_runs, s->err, sizeof s->err) != 0) {
+        code = NTAS_EXIT_FAILED;
+        say_error(s, s->err);
     }
-    MPI_Bcast(order, s->spec.n_runs, MPI_INT, 0, MPI_COMM_WORLD);
-    int code = ntas_spec_set_runs(&s->spec, order, s->spec.n_runs, s->err, sizeof s->err) == 0 ? 0 : NTAS_EXIT_FAILED;
-    if (s->rank != 0) free(order);
-    if (code && s->rank == 0) say_error(s, s->err);
     return agree(code);
 }
 

@@ -163,6 +163,52 @@ int ntas_teachers_correlated(int d_in, int d_out, int n_teachers, double rho, in
     return 0;
 }
 
+int ntas_teachers_correlated_random(int d_in, int d_out, int n_teachers, double rho,
+                                    int64_t teacher_seed, double *out, char *err, size_t errlen)
+{
+    if (!(rho >= 0.0 && rho <= 1.0)) {
+        ntas_set_err(err, errlen, "correlated_random teachers need 0 <= rho <= 1, but rho=%g", rho);
+        return -1;
+    }
+    if (check_rows_fit("correlated_random", d_in, d_out, n_teachers, err, errlen) != 0)
+        return -1;
+    if (rho == 0.0)   /* their teacher_xx = 0: the plain orthogonal basis */
+        return ntas_teachers_orthogonal(d_in, d_out, n_teachers, teacher_seed, out, err, errlen);
+    if (!out) {
+        ntas_set_err(err, errlen, "correlated_random teachers: output buffer is NULL");
+        return -1;
+    }
+    const size_t n = (size_t)d_in, K = (size_t)n_teachers * (size_t)d_out;
+    double *base = malloc(n * sizeof *base);
+    if (!base) {
+        ntas_set_err(err, errlen, "correlated_random teachers: out of memory");
+        return -1;
+    }
+    ntas_rng rng;
+    ntas_rng_init(&rng, teacher_stream_key("correlated_random", d_in, d_out, n_teachers, teacher_seed));
+    ntas_rng_normal_fill(&rng, base, n);
+    ntas_rng_normal_fill(&rng, out, K * n);
+    const double bnorm = sqrt(dot(base, base, n));
+    const double noise = sqrt((1.0 - rho) / rho / (double)d_in), scale = 1.0 / sqrt((double)d_in);
+    int rc = 0;
+    for (size_t k = 0; k < K && rc == 0; k++) {
+        double *r = out + k * n;
+        for (size_t i = 0; i < n; i++)
+            r[i] = base[i] / bnorm + noise * r[i];
+        double norm = sqrt(dot(r, r, n));
+        if (!(norm > 1e-150) || !isfinite(norm)) {   /* probability zero, never divide by ~0 */
+            ntas_set_err(err, errlen, "correlated_random teachers: degenerate draw at row %zu (seed=%" PRId64 ")",
+                         k, teacher_seed);
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            r[i] *= scale / norm;
+    }
+    free(base);
+    return rc;
+}
+
 int ntas_teachers_lowrank(int d_in, int d_out, int n_teachers, int rank, int64_t teacher_seed,
                           double *out, char *err, size_t errlen)
 {
@@ -298,6 +344,14 @@ int ntas_teachers_count(const ntas_teacher_opts *o, char *err, size_t errlen)
         if (check_rows_fit("correlated", o->d_in, o->d_out, o->n_base, err, errlen) != 0)
             return -1;
         break;
+    case NTAS_TEACHERS_CORRELATED_RANDOM:
+        if (!(o->rho >= 0.0 && o->rho <= 1.0)) {
+            ntas_set_err(err, errlen, "correlated_random teachers need 0 <= rho <= 1, but rho=%g", o->rho);
+            return -1;
+        }
+        if (check_rows_fit("correlated_random", o->d_in, o->d_out, o->n_base, err, errlen) != 0)
+            return -1;
+        break;
     case NTAS_TEACHERS_LOWRANK: {
         int64_t modes = (int64_t)o->n_base * o->rank;
         if (o->rank < 1 || modes > o->d_out || modes > o->d_in) {
@@ -347,6 +401,10 @@ int ntas_teachers_build(const ntas_teacher_opts *o, double *out, char *err, size
     case NTAS_TEACHERS_CORRELATED:
         rc = ntas_teachers_correlated(o->d_in, o->d_out, o->n_base, o->rho, o->seed, out, err,
                                       errlen);
+        break;
+    case NTAS_TEACHERS_CORRELATED_RANDOM:
+        rc = ntas_teachers_correlated_random(o->d_in, o->d_out, o->n_base, o->rho, o->seed, out, err,
+                                             errlen);
         break;
     case NTAS_TEACHERS_LOWRANK:
         rc = ntas_teachers_lowrank(o->d_in, o->d_out, o->n_base, o->rank, o->seed, out, err,

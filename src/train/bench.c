@@ -10,6 +10,7 @@
 
 #include "ntasweep/core/err.h"
 #include "ntasweep/core/rng.h"
+#include "ntasweep/train/model_registry.h"
 #include "ntasweep/train/train.h"
 #include "ntasweep/tasks/wishart.h"
 
@@ -207,7 +208,7 @@ int ntas_bench_wishart(int d, int B, double min_seconds, int reps, double *per_s
 
 ntas_step_cost ntas_step_cost_of(const ntas_params *p)
 {
-    const double P = (double)p->paths, di = (double)p->d_in, dout = (double)p->d_out, b = (double)p->batch;
+    const double di = (double)p->d_in, dout = (double)p->d_out, b = (double)p->batch;
     const double en = dout * di;
     ntas_step_cost c = {0, 0, 0, 0};
     c.other_flops += en; /* D = W_eff - T */
@@ -228,19 +229,8 @@ ntas_step_cost ntas_step_cost_of(const ntas_params *p)
         c.other_flops += 2.0 * en;
         break;
     }
-    if (p->model == NTAS_MODEL_FC) {
-        const double hid = P * dout, n1 = hid * di, n2 = dout * hid;
-        c.gemm_flops += 2.0 * dout * hid * di  /* W_eff = W2 W1 */
-                        + 4.0 * dout * hid * di; /* dW1 = W2^T G, dW2 = G W1^T */
-        c.other_flops += 4.0 * (n1 + n2) + 3.0 * n1;
-        if (p->lambda_w > 0.0) c.other_flops += 4.0 * n1;
-    } else {
-        const double gates = p->model == NTAS_MODEL_NTA_NEURON ? P * dout : P;
-        c.other_flops += 2.0 * P * en      /* W_eff */
-                         + 3.0 * P * en    /* dW = c G, dc = <W, G> */
-                         + 4.0 * (P * en + gates); /* Euler step and norms */
-        if (p->lambda_w > 0.0) c.other_flops += 4.0 * P * en;
-    }
+    const ntas_model_ops *m = ntas_model_of(p);
+    if (m && m->step_cost) m->step_cost(p, &c.gemm_flops, &c.other_flops);
     c.flops = c.gemm_flops + c.other_flops;
     return c;
 }
@@ -288,13 +278,8 @@ void ntas_bench_params(int model, int data, int64_t steps, ntas_params *p)
     ntas_params_defaults(p);
     p->model = model;
     p->data = data;
-    if (model == NTAS_MODEL_FC) {
-        p->tau_w = 0.06;
-        p->tau_w2 = 0.01;
-        p->norm = NTAS_NORM_L2;
-        p->lambda_nonneg = 0.2;
-        p->lambda_norm = 0.1;
-    }
+    const ntas_model_ops *m = ntas_model_of(p);
+    if (m && m->bench_params) m->bench_params(p);
     const int64_t per_block = ntas_params_steps_per_block(p);
     p->n_blocks = steps < 1 ? 1 : (steps + per_block - 1) / per_block;
 }
@@ -378,18 +363,17 @@ int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t 
                  "(both the fastest single call measured); ratio = us_per_step / floor_us\n");
     fprintf(out, "%-11s %-9s %11s %8s %11s %8s %9s %7s\n", "model", "data", "us_per_step", "gflops",
             "flops", "normals", "floor_us", "ratio");
-    static const int models[] = {NTAS_MODEL_NTA, NTAS_MODEL_NTA_NEURON, NTAS_MODEL_FC};
-    static const char *const model_names[] = {"nta", "nta_neuron", "fc"};
     static const char *const data_names[] = {"sampled", "wishart", "expected"};
-    for (int mi = 0; mi < 3; mi++)
-        for (int di = 0; di < 3; di++) {
+    for (int mi = 0; mi < ntas_model_count(); mi++)
+        for (int di = 0; di < 3 && ntas_model_at(mi)->in_bench; di++) {
+            const ntas_model_ops *m = ntas_model_at(mi);
             ntas_params p;
-            ntas_bench_params(models[mi], di, o->steps, &p);
+            ntas_bench_params(m->kind, di, o->steps, &p);
             double sec;
             if (ntas_bench_train(&p, o->reps, &sec, err, errlen) != 0) return -1;
             ntas_step_cost c = ntas_step_cost_of(&p);
             double floor_s = ntas_step_floor_seconds(c, gemm, normals);
-            fprintf(out, "%-11s %-9s %11.3f %8.3f %11.0f %8.0f %9.3f %7.2f\n", model_names[mi],
+            fprintf(out, "%-11s %-9s %11.3f %8.3f %11.0f %8.0f %9.3f %7.2f\n", m->name,
                     data_names[di], sec * 1e6, c.flops / sec * 1e-9, c.flops, c.normals, floor_s * 1e6,
                     sec / floor_s);
             fflush(out);

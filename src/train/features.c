@@ -260,11 +260,20 @@ int ntas_features_alloc(ntas_features *f, int with_params)
 int ntas_pretrain_compute(const ntas_pretrain_setting *s, ntas_features *f, ntas_cnn_progress_fn progress,
                           void *ctx, char *err, size_t errlen)
 {
+    return ntas_pretrain_compute_parts(s, f, NULL, 1, progress, ctx, err, errlen);
+}
+
+int ntas_pretrain_compute_parts(const ntas_pretrain_setting *s, ntas_features *f, const ntas_cnn_exchange *ex,
+                                int with_features, ntas_cnn_progress_fn progress, void *ctx, char *err, size_t errlen)
+{
     memset(f, 0, sizeof *f);
     ntas_pretrain_setting mine = *s;
     ntas_idx_dataset train, test;
-    if (load_setting(&mine, &train, &test, err, errlen) != 0) return -1;
-    int rc = -1;
+    if (load_setting(&mine, &train, &test, err, errlen) != 0) {
+        if (ex) ex->agree(ex->ctx, -1);   /* the other parts must not wait for this one */
+        return -1;
+    }
+    int rc = -1, agreed = 0;
     ntas_cnn net;
     memset(&net, 0, sizeof net);
     if (mine.key != s->key) {
@@ -289,8 +298,13 @@ int ntas_pretrain_compute(const ntas_pretrain_setting *s, ntas_features *f, ntas
     ntas_rng rng;
     ntas_rng_init(&rng, ntas_stream_key((uint64_t)s->seed, "cnn-init"));
     ntas_cnn_init_params(&net, &rng);
-    rc = ntas_cnn_pretrain(&net, &train, &o, progress, ctx, err, errlen);
+    agreed = 1;
+    rc = ntas_cnn_pretrain_parts(&net, &train, &o, ex, progress, ctx, err, errlen);
     if (rc != 0) goto done;
+    if (!with_features) {
+        ntas_features_free(f);
+        goto done;
+    }
     rc = -1;
     if (ntas_cnn_accuracy(&net, &test, &f->test_accuracy, NULL, err, errlen) != 0 ||
         ntas_cnn_features(&net, &train, f->train_x, err, errlen) != 0 ||
@@ -303,6 +317,7 @@ int ntas_pretrain_compute(const ntas_pretrain_setting *s, ntas_features *f, ntas
     memcpy(f->head_b, net.w.fc3_b, sizeof f->head_b);
     rc = 0;
 done:
+    if (ex && !agreed) ex->agree(ex->ctx, -1);
     ntas_cnn_free(&net);
     ntas_idx_free(&train);
     ntas_idx_free(&test);

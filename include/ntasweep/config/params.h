@@ -28,16 +28,21 @@ typedef enum {
 } ntas_label_map_kind;
 /* Values equal teachers.h ntas_teacher_family. */
 typedef enum {
-    NTAS_TEACHER_ORTHOGONAL = 0, NTAS_TEACHER_CORRELATED = 1, NTAS_TEACHER_LOWRANK = 2
+    NTAS_TEACHER_ORTHOGONAL = 0, NTAS_TEACHER_CORRELATED = 1, NTAS_TEACHER_LOWRANK = 2,
+    NTAS_TEACHER_CORRELATED_RANDOM = 3
 } ntas_teacher_kind;
-typedef enum { NTAS_REDUCED_RANDOM = 0, NTAS_REDUCED_SPECIALIZED = 1 } ntas_reduced_init_kind;
+typedef enum { NTAS_REDUCED_RANDOM = 0, NTAS_REDUCED_SPECIALIZED = 1, NTAS_REDUCED_COLLAPSED = 2 } ntas_reduced_init_kind;
 typedef enum { NTAS_NORM_L1 = 0, NTAS_NORM_L2 = 1 } ntas_norm_kind;
 /* How a step sees its batch (train.c): sampled = B fresh Gaussian inputs;
  * wishart = only S = X^T X / B, drawn directly (wishart.h); expected = S = I,
  * the B -> infinity gradient flow. */
 typedef enum { NTAS_DATA_SAMPLED = 0, NTAS_DATA_WISHART = 1, NTAS_DATA_EXPECTED = 2 } ntas_data_kind;
 /* Teacher scale and task-loss normalisation (SPEC-NOTES §1, §2). */
-typedef enum { NTAS_SCALING_FAN_IN = 0, NTAS_SCALING_UNIT = 1 } ntas_scaling_kind;
+/* unit_sum: singular values 1 with the summed loss (the authors' Fig. A.2 run). */
+typedef enum { NTAS_SCALING_FAN_IN = 0, NTAS_SCALING_UNIT = 1, NTAS_SCALING_UNIT_SUM = 2 } ntas_scaling_kind;
+/* tau: dt must not exceed any time constant; none: no bound (the authors'
+ * coarse runs, e.g. Fig. 3 subtask composition at dt = 2 tau_c). */
+typedef enum { NTAS_DT_LIMIT_TAU = 0, NTAS_DT_LIMIT_NONE = 1 } ntas_dt_limit_kind;
 
 typedef struct {
     int64_t model;          /* ntas_model_kind */
@@ -71,6 +76,7 @@ typedef struct {
     int64_t cnn_seed;       /* seed of the CNN's init and pretraining batches */
     int64_t data;           /* ntas_data_kind (added with `ntasweep bench`, issue #8) */
     int64_t scaling;        /* ntas_scaling_kind */
+    int64_t dt_limit;       /* ntas_dt_limit_kind (added for the authors' coarse runs, issue #18) */
 } ntas_params;
 
 typedef enum { NTAS_PT_INT, NTAS_PT_REAL, NTAS_PT_CHOICE } ntas_ptype;
@@ -136,5 +142,18 @@ int ntas_params_cnn_model(const ntas_params *p);
  * their default. Identifies a run by what it computes, not by its position
  * in a sweep. */
 uint64_t ntas_params_run_key(const ntas_params *p);
+/* The same key, for many parameter sets in a row: each key's text is kept
+ * and formatted again only when its value changes (expanding 10^6 runs). */
+#define NTAS_RUN_KEY_MAX_PARAMS 64
+typedef struct {
+    ntas_params defaults;
+    int valid[NTAS_RUN_KEY_MAX_PARAMS];
+    uint64_t bits[NTAS_RUN_KEY_MAX_PARAMS];
+    char line[NTAS_RUN_KEY_MAX_PARAMS][160];
+    int len[NTAS_RUN_KEY_MAX_PARAMS];   /* 0: key left out (added, at its default) */
+    uint64_t hash_after[NTAS_RUN_KEY_MAX_PARAMS];   /* the hash up to and including key i */
+} ntas_run_key_cache;
+void ntas_run_key_cache_init(ntas_run_key_cache *c);
+uint64_t ntas_params_run_key_cached(ntas_run_key_cache *c, const ntas_params *p);
 
 #endif

@@ -41,6 +41,11 @@ typedef struct {
  * Returns 0, or -1 with "FILE:LINE: key 'K': what is wrong" in err. */
 int  ntas_spec_load(ntas_spec *s, const char *path, const char *const *overrides, int n_overrides,
                     char *err, size_t errlen);
+/* The same reading and checks of the file, its [sweep] name, text and hash,
+ * but no run table (runs NULL, n_runs 0) and none of the per-run checks: what
+ * a worker rank needs, in memory independent of the number of runs. */
+int  ntas_spec_load_text(ntas_spec *s, const char *path, const char *const *overrides, int n_overrides,
+                         char *err, size_t errlen);
 void ntas_spec_free(ntas_spec *s);
 
 /* Replaces the run table by runs[order[0]], runs[order[1]], ... (n entries,

@@ -3,7 +3,7 @@
  * Owns the group /pretrained/<key> of each pretraining setting in the
  * results file (layout, creation, copying on extend, raw writes and reads)
  * and the job-wide preparation of the feature cache: before any run starts,
- * each setting is pretrained by one rank (or read back from the file), then
+ * each setting is pretrained by all ranks together (or read back from the file), then
  * broadcast to every rank. What a setting is, how it is computed and the
  * cache itself are train/features.h (no MPI or HDF5 there).
  */
@@ -31,11 +31,17 @@ typedef struct {
     int (*stop_requested)(void);   /* a stop signal arrived (may be NULL) */
 } ntas_pretrain_options;
 
+/* The exchange of cnn.h's shard gradients over the ranks of *comm (part =
+ * rank): agree by MPI_Allreduce, gather by MPI_Allgatherv in rank order.
+ * comm must outlive ex. */
+void ntas_cnn_exchange_mpi(ntas_cnn_exchange *ex, MPI_Comm *comm);
+
 /* Collective over comm, before the runs are handed out. plan and n_plan
  * (from ntas_pretrain_plan) are read on rank 0 only; every rank gets them.
- * Setting i is obtained by rank i % size: read from the open results file
- * `file` if its group's status is 1, else pretrained and written there
- * (data, then status); then broadcast to every rank, so every rank ends
+ * Setting i is read by rank i % size from the open results file `file` if
+ * its group's status is 1, else pretrained by all ranks together (cnn.h's
+ * shards; bitwise the same for any number of ranks) and written there by
+ * rank i % size (data, then status); then broadcast to every rank, so every rank ends
  * with the same cache. Returns 0; 1 if a stop signal interrupted a
  * pretraining (nothing of it is kept; resumable); 2 if the file lacks a
  * setting (the data changed since it was created; err says what to do);

@@ -142,6 +142,51 @@ typedef int (*ntas_cnn_progress_fn)(void *ctx, int step, double batch_loss);
 int ntas_cnn_pretrain(ntas_cnn *net, const ntas_idx_dataset *train, const ntas_cnn_train_opts *o,
                       ntas_cnn_progress_fn progress, void *ctx, char *err, size_t errlen);
 
+/* ---- data-parallel pretraining --------------------------------------------
+ *
+ * Each batch is split into NTAS_CNN_SHARDS fixed shards (shard s holds the
+ * batch's images s*B/S .. (s+1)*B/S - 1); the gradient of the batch's mean
+ * loss is the sum of the shards' gradients (each scaled by 1/B, not by its
+ * own size), added pairwise over the fixed binary tree of the shards:
+ * ((g0+g1)+(g2+g3))+((g4+g5)+(g6+g7)). The shards are split into `parts`
+ * contiguous ranges (part p computes p*S/parts .. (p+1)*S/parts - 1); each
+ * part sums the largest tree nodes inside its range itself, the parts
+ * exchange those node sums, and every part finishes the same tree. Every
+ * addition of the tree is therefore the same for any number of parts: the
+ * parameters come out bitwise equal for 1, 2, 3, ... parts (given the same
+ * BLAS on each). */
+enum { NTAS_CNN_SHARDS = 4 };
+
+/* How the parts talk; the numeric code stays free of MPI (io/pretrain.c
+ * implements it with MPI). Both calls are collective over the parts. */
+typedef struct {
+    int part, parts;   /* this process is part `part` of `parts` (0 <= part < parts) */
+    /* Combines every part's status (0 go on, 1 stop requested, -1 failed):
+     * returns -1 if any part failed, else 1 if any asked to stop, else 0. */
+    int (*agree)(void *ctx, int status);
+    /* Every part sends send_n doubles and receives every part's, in part
+     * order, into recv (recv_n[p] doubles from part p). 0, or -1 on failure. */
+    int (*gather)(void *ctx, const double *send, size_t send_n, double *recv, const size_t *recv_n);
+    void *ctx;
+} ntas_cnn_exchange;
+
+/* One batch's gradient on this part: the gradient of the mean cross-entropy
+ * of the B images X (labels y) summed over the shard tree as above, written
+ * to net->grads; the batch loss is returned in *loss. Only this part's shard
+ * images of X are read. NULL ex means one part. 0, or -1 with err (out of
+ * memory, a failed exchange). Exposed so tests can compare part counts. */
+int ntas_cnn_sharded_gradient(ntas_cnn *net, const double *X, const uint8_t *y, int B, const ntas_cnn_exchange *ex,
+                              double *loss, char *err, size_t errlen);
+
+/* ntas_cnn_pretrain, with every step's gradient by ntas_cnn_sharded_gradient
+ * over the parts of ex (NULL: one part; ntas_cnn_pretrain is this with NULL).
+ * Every part must call it with the same arguments; the progress callback's
+ * stop request is agreed on by all parts before the next step, so they stop
+ * together. Every part ends with the same parameters. */
+int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const ntas_cnn_train_opts *o,
+                            const ntas_cnn_exchange *ex, ntas_cnn_progress_fn progress, void *ctx, char *err,
+                            size_t errlen);
+
 /* Fraction of set classified correctly (argmax of the logits) and, if
  * mean_loss is non-NULL, the mean cross-entropy; batches of max_batch. */
 int ntas_cnn_accuracy(ntas_cnn *net, const ntas_idx_dataset *set, double *accuracy, double *mean_loss,

@@ -12,6 +12,7 @@
 
 #include "ntasweep/config/params.h"
 #include "ntasweep/core/rng.h"
+#include "ntasweep/models/results.h"
 
 typedef struct {
     int d_in, d_out, P;
@@ -51,5 +52,16 @@ double ntas_nta_reg_backward(ntas_nta *m, const ntas_params *p);
 /* Explicit Euler: W -= dt/tau_w dW, c -= dt/tau_c dc. Writes the Frobenius
  * norm of each path's update to norm_dW[P] and of the gate update to *norm_dc. */
 void ntas_nta_step(ntas_nta *m, double dt, double tau_w, double tau_c, double *norm_dW, double *norm_dc);
+
+/* The final state into r (students, gates_final) if every gate is finite;
+ * otherwise r->status FAILED with the message, and 1. Shared by the models
+ * built on ntas_nta (nta, cnn_nta). */
+int ntas_nta_finish_state(const ntas_nta *m, ntas_run_result *r);
+
+/* Flops of one step of a model built like ntas_nta with `gates` gates
+ * (W_eff, dW = c G, dc = <W, G>, Euler step and norms; model.h step_cost),
+ * and with one gate per path (the step_cost of nta, reduced and the cnn heads). */
+void ntas_nta_step_cost_gates(const ntas_params *p, double gates, double *gemm_flops, double *other_flops);
+void ntas_nta_step_cost(const ntas_params *p, double *gemm_flops, double *other_flops);
 
 #endif

@@ -35,6 +35,9 @@ void ntas_reduced_free(ntas_reduced *r);
 /* Fig. 4E: complete specialization and separation, w^p_m = delta_pm,
  * c^p = delta_p1 (path 1 serves teacher 1 and is on). */
 void ntas_reduced_init_specialized(ntas_reduced *r);
+/* Both students on teacher 1, w^1 = w^2 = e_1, c = (1/2, 1/2): the symmetric
+ * start of the authors' forgetful panel of Fig. 4. */
+void ntas_reduced_init_collapsed(ntas_reduced *r);
 
 /* The NTA's random init: w ~ N(0, sigma^2) (d_in = 1), c^p = gate0. */
 void ntas_reduced_init_random(ntas_reduced *r, double sigma, double gate0, ntas_rng *rng);

@@ -3,9 +3,15 @@
  * Owns the dynamic queue (longest estimated run first), the stop protocol
  * (SIGTERM/SIGINT/SIGUSR1: no new runs, running ones get a grace time, then
  * are abandoned as pending), periodic collective flush rounds, and progress
- * reports. Rank 0 keeps the queue and also computes: the training loop's
- * poll hook answers other ranks between steps. Which rank runs which run, and
- * in what order, never changes the results.
+ * reports. Rank 0 keeps the queue; with at most NTAS_COORD_RANK0_COMPUTES
+ * ranks it also computes (the training loop's poll hook answers the others
+ * between steps), with more it only serves. Workers get each run's
+ * parameters with its assignment and never hold the run table. Which rank
+ * runs which run, and in what order, never changes the results.
+ *
+ * MPI errors: the queue's calls are checked (MPI_ERRORS_RETURN on its own
+ * duplicate communicator); a failed call is reported with MPI_Error_string
+ * and the job ends with MPI_Abort, since the ranks can no longer agree.
  */
 #ifndef NTASWEEP_COORD_H
 #define NTASWEEP_COORD_H
@@ -17,6 +23,10 @@
 #include "ntasweep/io/pretrain.h"
 #include "ntasweep/config/spec.h"
 #include "ntasweep/io/store.h"
+
+/* Up to this many ranks (rank 0 included) rank 0 computes as well as
+ * serving; measured with tools/bench-overhead --ranks (docs/scale.md). */
+#define NTAS_COORD_RANK0_COMPUTES 4
 
 typedef struct {
     int quiet;
@@ -42,7 +52,8 @@ void ntas_coord_install_signal_handlers(void);
 /* Whether one of them has fired (for work before the queue, e.g. pretraining). */
 int  ntas_coord_stop_requested(void);
 
-/* Runs every run whose status[i] is not DONE (status is read on rank 0 only).
+/* Runs every run whose status[i] is not DONE (spec->runs and status are
+ * read on rank 0 only: other ranks may pass a spec without runs).
  * Collective over comm. Returns 0, or -1 with err if a rank hit an error. */
 int ntas_coord_run(const ntas_spec *spec, const int8_t *status, ntas_store *store, MPI_Comm comm,
                    const ntas_coord_options *opt, ntas_sweep_summary *summary, char *err, size_t errlen);

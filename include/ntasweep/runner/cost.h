@@ -17,7 +17,8 @@ double ntas_run_cost(const ntas_params *p);
  * sweep. An estimate for planning, not a promise. */
 double ntas_cost_seconds_per_unit(void);
 /* Estimated wall seconds of one CNN pretraining of `steps` AdamW steps
- * (data loading and feature extraction folded in). */
-double ntas_pretrain_seconds(int64_t steps);
+ * shared by `ranks` ranks (cnn.h's shards: more than NTAS_CNN_SHARDS ranks
+ * help no further); data loading and feature extraction folded in. */
+double ntas_pretrain_seconds(int64_t steps, int ranks);
 
 #endif

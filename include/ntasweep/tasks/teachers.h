@@ -19,6 +19,7 @@ typedef enum {
     NTAS_TEACHERS_ORTHOGONAL = 0,
     NTAS_TEACHERS_CORRELATED = 1,
     NTAS_TEACHERS_LOWRANK = 2,
+    NTAS_TEACHERS_CORRELATED_RANDOM = 3,
 } ntas_teacher_family;
 
 /* Composite tasks appended after the M base teachers. */
@@ -32,7 +33,8 @@ typedef struct {
     int d_in, d_out;
     int n_base;      /* M: base teachers (the latent tasks that metrics align to) */
     int family;      /* ntas_teacher_family */
-    double rho;      /* CORRELATED: pairwise cosine of all rows, in [0, 1) */
+    double rho;      /* CORRELATED: pairwise cosine of all rows, in [0, 1);
+                      * CORRELATED_RANDOM: mean row cosine, in [0, 1] */
     int rank;        /* LOWRANK: r >= 1 with M * r <= min(d_in, d_out) */
     int compose;     /* ntas_compose_kind */
     double mix;      /* TASK composition: weight of base k (paper: 0.5), in [0, 1] */
@@ -62,6 +64,19 @@ int ntas_teachers_orthogonal(int d_in, int d_out, int n_teachers, int64_t teache
  * more). rho = 0 gives bitwise the orthogonal teachers. 0, or -1 with err. */
 int ntas_teachers_correlated(int d_in, int d_out, int n_teachers, double rho, int64_t teacher_seed,
                              double *out, char *err, size_t errlen);
+
+/* The authors' correlated teachers of Fig. A.13 (their teacher_xx): a random
+ * unit vector x_0, then every one of the K = M*d_out rows is
+ * x_0 + sqrt((1-rho)/rho) xi_k with xi_k ~ N(0, I/d_in), normalised and
+ * scaled by 1/sqrt(d_in). Row cosines are random, with mean ~rho (their log:
+ * rho 0.25, 0.5, 0.75 give mean 0.27, 0.49, 0.74, sd 0.19, 0.14, 0.09 at
+ * d_in 20); rho = 1 makes all rows x_0 (one rank-1 matrix for every
+ * teacher); rho = 0 gives the orthogonal teachers of the same seed. Their
+ * extra Haar rotation of all rows is left out: x_0 and xi_k are already
+ * isotropic, so it does not change the distribution. Requires
+ * d_in >= M*d_out (their basis has d_in rows). 0, or -1 with err. */
+int ntas_teachers_correlated_random(int d_in, int d_out, int n_teachers, double rho,
+                                    int64_t teacher_seed, double *out, char *err, size_t errlen);
 
 /* Low-rank teachers (App. A.2, the authors' "svd" mode): W*^m = U_m S V_m^T
  * with r singular values all equal to 1/sqrt(d_in) (the value of every

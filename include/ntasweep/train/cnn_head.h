@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "ntasweep/config/params.h"
+#include "ntasweep/models/model.h"
 #include "ntasweep/train/features.h"
 #include "ntasweep/train/train.h"
 
@@ -22,16 +23,16 @@
  * (ntas_label_map_kind): table[y]. */
 const uint8_t *ntas_label_map_table(int kind);
 
-/* One run of a cnn model on features f (p->model cnn_nta or cnn_alone;
- * r initialised for p, r->block_task filled). Streams: "init" (NTA weights)
- * and "data" (the batch permutations) of run_key. Fills loss (batch
- * cross-entropy, no regulariser), accuracy (test images, current task's
- * labels), gates, update norms, time_to_threshold (batch loss < 0.1),
- * students and gates_final; cos_sim, teachers, specialization and
- * total_alignment stay NaN (there are no teachers). cnn_alone: its head W
- * is student 0 (other paths NaN), gates NaN, update_norm_w[0] is ||dW||.
- * Returns as ntas_train_run. */
-int ntas_cnn_head_run(const ntas_params *p, uint64_t run_key, const ntas_features *f, ntas_run_result *r,
-                      ntas_poll_fn poll, void *poll_ctx, char *err, size_t errlen);
+/* The model tables of cnn_nta and cnn_alone (model.h). Both train through
+ * the features task (ntas_task_features, run_task.h): batches of the
+ * training features in the per-task order above, the batch cross-entropy as
+ * loss (no regulariser), accuracy on the test images under the current
+ * task's labels at each record. Streams: "init" (NTA weights) and "data"
+ * (the batch permutations) of the run key. cos_sim, teachers,
+ * specialization and total_alignment stay NaN (there are no teachers).
+ * cnn_alone: its head W is student 0 (other paths NaN), gates NaN,
+ * update_norm_w[0] is ||dW||. */
+extern const ntas_model_ops ntas_model_cnn_nta;
+extern const ntas_model_ops ntas_model_cnn_alone;
 
 #endif

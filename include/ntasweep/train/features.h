@@ -95,6 +95,15 @@ const ntas_features *ntas_feature_cache_find(const ntas_feature_cache *c, const 
  * NULL). 0, 1 if progress stopped it, -1 with err. */
 int ntas_pretrain_compute(const ntas_pretrain_setting *s, ntas_features *f, ntas_cnn_progress_fn progress,
                           void *ctx, char *err, size_t errlen);
+/* The same pretraining shared by the parts of ex (cnn.h: every part
+ * computes its shards of each batch; the parameters come out bitwise the
+ * same for any number of parts). Collective: every part calls it with the
+ * same setting. With with_features 0 it returns after the pretraining with
+ * f empty (another part computes the accuracy and the features); a part
+ * that fails before the pretraining tells the others, which then fail too.
+ * NULL ex, with_features 1: ntas_pretrain_compute. */
+int ntas_pretrain_compute_parts(const ntas_pretrain_setting *s, ntas_features *f, const ntas_cnn_exchange *ex,
+                                int with_features, ntas_cnn_progress_fn progress, void *ctx, char *err, size_t errlen);
 void ntas_features_free(ntas_features *f);
 
 /* Allocates f's arrays for f->s's sizes (cnn_params too when with_params).

@@ -1,8 +1,10 @@
 /* train — one run: teachers, curriculum, model and the Euler loop, with metrics.
  *
- * Owns ntas_run_result (every array a run produces, sized from its params) and
- * the training loop that fills it, with its three data paths (key `data`:
- * a Gaussian batch, a Wishart draw of S = X^T X / B, or S = I). A run's
+ * Owns the one run loop every model goes through (model.h: the Euler block,
+ * the divergence checks, the records, the poll), the task of the models
+ * trained on linear teachers with its three data paths (key `data`: a
+ * Gaussian batch, a Wishart draw of S = X^T X / B, or S = I), and the
+ * sizing of ntas_run_result (results.h) from a run's params. A run's
  * randomness comes only from streams keyed by its run key ("init", "data")
  * and by teacher_seed, so it computes the same bits on any rank, in any order.
  */
@@ -13,56 +15,11 @@
 #include <stdint.h>
 
 #include "ntasweep/config/params.h"
+#include "ntasweep/models/results.h"
 
-enum { NTAS_STATUS_PENDING = 0, NTAS_STATUS_DONE = 1, NTAS_STATUS_FAILED = 2 };
-#define NTAS_MESSAGE_LEN 128
-
-typedef struct {
-    int64_t n_records, n_blocks;
-    int model;                 /* ntas_model_kind */
-    int P, M, d_out, d_in;
-    int n_tasks;               /* M base teachers + composites (teachers.h) */
-    int d_hid;                 /* fc: P * d_out hidden units; 0 otherwise */
-    /* Every model. For nta_neuron and fc, "path" p < M in cos_sim, gates
-     * and gates_final is the sorted student of teacher p (App. B.4.1; rows
-     * sorted once per run on the row cosines averaged over records), and
-     * p >= M is NaN; students stays the raw W (fc: W1 as P blocks). For
-     * reduced, cos_sim, specialization and total_alignment are NaN. */
-    double *loss;              /* [n_records] task loss of the batch at each recorded step (wishart:
-                                * from its S; expected: 1/2 ||W_eff - T||_F^2) */
-    double *gates;             /* [n_records][P] gates before that step's update */
-    double *cos_sim;           /* [n_records][M][P] against the M base teachers */
-    double *update_norm_w;     /* [n_records][P] ||dt/tau_w dW_p||_F of that step (fc: W1 row block p) */
-    double *update_norm_c;     /* [n_records] (fc: ||dt/tau_w2 dW2||_F) */
-    double *time_to_threshold; /* [n_blocks] time from block start to loss < 0.1, NaN if never */
-    double *block_task;        /* [n_blocks] index into the task list of each block's task */
-    double *teachers;          /* [n_tasks][d_out][d_in] base teachers, then composites */
-    double *students;          /* [P][d_out][d_in] final W */
-    double *gates_final;       /* [P] */
-    double specialization, total_alignment;   /* of the final state */
-    /* nta_neuron and fc (NULL otherwise). */
-    double *row_source;        /* [M][d_out] W row (neuron: p*d_out+i; fc: hidden unit) of sorted student m row r */
-    double *sorted_alignment;  /* [n_records] mean over m, r of cos(teacher m row r, sorted student m row r) */
-    /* nta_neuron (NULL otherwise). */
-    double *neuron_gates;      /* [n_records][P][d_out] raw gates c_pi */
-    double *neuron_gates_final;/* [P][d_out] */
-    /* fc (NULL otherwise). */
-    double *fc_w2;             /* [n_records][d_out][d_hid] second layer */
-    double *fc_w2_final;       /* [d_out][d_hid] */
-    /* reduced (NULL otherwise): ntas_reduced_view before each recorded step. */
-    double *reduced_w;         /* [n_records][2][2] w^{p+1}_{m+1} */
-    double *reduced_eps;       /* [n_records][2] eps_m = (y* - y)_m */
-    double *wbar_task;         /* [n_records][2] wbar_1, wbar_2 */
-    double *wbar, *wbarbar, *cbar; /* [n_records] */
-    double *eq10_wbar;         /* [n_records] Eq. (10) at the recorded cbar, ratio tau_c/tau_w */
-    /* cnn_nta, cnn_alone (NULL otherwise; cnn_head.h). */
-    double *accuracy;          /* [n_records] test accuracy under the current block's task labels */
-    int status;                /* NTAS_STATUS_DONE or NTAS_STATUS_FAILED */
-    char message[NTAS_MESSAGE_LEN];
-} ntas_run_result;
-
-int  ntas_run_result_init(ntas_run_result *r, const ntas_params *p, char *err, size_t errlen);
-void ntas_run_result_free(ntas_run_result *r);
+/* Sizes r for a run with params p (its model's result groups, model_registry.h)
+ * and allocates its arrays; free with ntas_run_result_free (results.h). */
+int ntas_run_result_init(ntas_run_result *r, const ntas_params *p, char *err, size_t errlen);
 
 /* Task loss L = 1/2 mean_b sum_i (y_b,i - y*_b,i)^2 (SPEC-NOTES §1) and its
  * gradient dY = (Y - Y*) / B. */

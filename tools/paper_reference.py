@@ -1,0 +1,284 @@
+"""The numbers tools/paper_check holds our results against.
+
+Every row is one quantity the paper or the authors' own runs state, with the
+place it comes from. Sources:
+  paper   the NeurIPS 2024 paper (section / figure / caption),
+  printed a number the authors' notebook printed in its cell output
+          (repository aproca/neural_task_abstraction, lcs/figure_notebooks/),
+  image   a number read off an image embedded in that notebook, by pixel
+          measurement (about +-0.01-0.02 of the axis range; the tolerance
+          includes that reading error).
+
+A row is a dict:
+  figure    paper figure ("Fig. 2", "Fig. A.13")
+  sweep     results file RESULTS_DIR/<sweep>.h5 it is read from
+  quantity  what it is, in words
+  measure   how paper_check computes our value (see MEASURES in paper_check)
+  ref       the authors' value, or [lo, hi] for a range they state
+  tol       absolute tolerance: pass when |ours - ref| <= tol (for a range,
+            lo - tol <= ours <= hi + tol)
+  source    where ref comes from
+Times are in the paper's time units; blocks are counted from 0 (block b
+starts at t = b * block_len), so "switch n" (after n blocks trained) is
+block n.
+"""
+
+NB2 = "fig2_main.ipynb (run logged 2024-11-21)"
+NB3 = "fig3_gen_taskswitch.ipynb (run logged 2025-02-18)"
+NB4 = "fig4_mechanism.ipynb (run logged 2024-11-21)"
+NB5 = "fig5_NTA_hpam.ipynb"
+NB6 = "fig6_A5_A6_gating_FC.ipynb"
+NB8 = "fig8_task_switching.ipynb (data of 2024-10-29)"
+
+
+def _row(figure, sweep, quantity, measure, ref, tol, source):
+    return dict(figure=figure, sweep=sweep, quantity=quantity, measure=measure, ref=ref, tol=tol,
+                source=source)
+
+
+ROWS = []
+add = ROWS.append
+
+# ---------------------------------------------------------------- Fig. 2
+F, S = "Fig. 2", "fig2"
+add(_row(F, S, "initial loss (flexible)", dict(kind="series", dataset="loss", case="flexible", t=0.0),
+         0.25, 0.02, NB2 + ", image fig2_main_17_0 panel A"))
+add(_row(F, S, "flexible switch peak, switches 12-19 (mean)",
+         dict(kind="series", dataset="loss", case="flexible", blocks=list(range(12, 20)), after=0.0),
+         [0.47, 0.50], 0.04, NB2 + ", image fig2_main_17_0 panel A"))
+add(_row(F, S, "flexible diagonal alignment at t = 20",
+         dict(kind="alignment", case="flexible", t=20.0, pair="diag"),
+         0.96, 0.03, NB2 + ", image fig2_main_17_0 panel C"))
+add(_row(F, S, "flexible off-diagonal alignment at t = 20",
+         dict(kind="alignment", case="flexible", t=20.0, pair="offdiag"),
+         0.05, 0.05, NB2 + ", image fig2_main_17_0 panel C"))
+add(_row(F, S, "flexible time to loss 0.1, block 1",
+         dict(kind="time_to_threshold", case="flexible", blocks=[0]),
+         0.95, 0.10, NB2 + ", image panel F: 0.73 tau_w, tau_w = 1.3"))
+add(_row(F, S, "flexible time to loss 0.1, block 20",
+         dict(kind="time_to_threshold", case="flexible", blocks=[19]),
+         0.05, 0.03, NB2 + ", image panel F: 0.04 tau_w, tau_w = 1.3"))
+add(_row(F, S, "forgetful time to loss 0.1, blocks 5-19 (mean)",
+         dict(kind="time_to_threshold", case="forgetful", blocks=list(range(4, 19))),
+         [0.56, 0.59], 0.06, NB2 + ", image panel F: 0.43-0.45 tau_w"))
+
+# ---------------------------------------------------------------- Fig. 3
+F, S = "Fig. 3", "fig3_composition"
+for case in ("task_flexible", "task_forgetful"):
+    add(_row(F, S, "%s: loss at the first composite switch (block 23)" % case,
+             dict(kind="series", dataset="loss", case=case, blocks=[23], after=0.0),
+             0.23, 0.02, NB3 + ", image fig3_gen_taskswitch_7_0 panel C (0.234)"))
+for case in ("subtask_flexible", "subtask_forgetful"):
+    add(_row(F, S, "%s: loss at the first composite switch (block 23)" % case,
+             dict(kind="series", dataset="loss", case=case, blocks=[23], after=0.0),
+             0.30, 0.02, NB3 + ", image fig3_gen_taskswitch_7_0 panel D (0.30-0.305)"))
+add(_row(F, S, "task_flexible: loss 0.1 after the first composite switch",
+         dict(kind="series", dataset="loss", case="task_flexible", blocks=[23], after=0.1),
+         [0.0, 0.02], 0.01, NB3 + ", image panel C zoom"))
+add(_row(F, S, "task_forgetful: loss 0.1 after the first composite switch",
+         dict(kind="series", dataset="loss", case="task_forgetful", blocks=[23], after=0.1),
+         [0.07, 0.09], 0.03, NB3 + ", image panel C zoom"))
+add(_row(F, S, "subtask_forgetful: loss 0.25 after the first composite switch",
+         dict(kind="series", dataset="loss", case="subtask_forgetful", blocks=[23], after=0.25),
+         0.12, 0.04, NB3 + ", image panel D zoom"))
+
+# ---------------------------------------------------------------- Fig. A.12
+F, S = "Fig. A.12", "figA12_composition"
+NBA12 = "figA12_comp_generalization.ipynb (output of 2024-09-18)"
+for case in ("task_flexible", "subtask_flexible"):
+    add(_row(F, S, "%s: initial loss" % case, dict(kind="series", dataset="loss", case=case, t=0.0),
+             0.5, 0.03, NBA12 + ", image figA12_comp_generalization_9_0"))
+add(_row(F, S, "task_flexible: composite-phase switch peak, blocks 24-29 (mean)",
+         dict(kind="series", dataset="loss", case="task_flexible", blocks=list(range(24, 30)), after=0.0),
+         0.25, 0.03, NBA12 + ", image; 1/2 * 1/2 * 2 = 0.25 composite to composite"))
+add(_row(F, S, "task_forgetful: base-phase switch peak, blocks 1-22 (mean)",
+         dict(kind="series", dataset="loss", case="task_forgetful", blocks=list(range(1, 23)), after=0.0),
+         1.0, 0.05, NBA12 + ", image"))
+add(_row(F, S, "task_flexible: final diagonal alignment",
+         dict(kind="alignment", case="task_flexible", t="end", pair="diag"),
+         [0.9, 1.0], 0.0, NBA12 + ", image panel G"))
+
+# ---------------------------------------------------------------- Fig. 4
+F, S = "Fig. 4", "fig4_reduced"
+for case, tc, w in (("switch_tau_c_0.1", 0.1, 0.975), ("switch_tau_c_0.18", 0.178, 0.955),
+                    ("switch_tau_c_0.32", 0.316, 0.918), ("switch_tau_c_0.56", 0.562, 0.848),
+                    ("switch_tau_c_1", 1.0, 0.707)):
+    add(_row(F, S, "w-bar where c-bar crosses 0, tau_c = %g" % tc,
+             dict(kind="wbar_at_cbar0", case=case),
+             w, 0.01, NB4 + ", image fig4_mechanism_32_0 (= Eq. 10, paper Sec. 5)"))
+add(_row(F, S, "forgetful (collapsed start): final w_2 of both students (min)",
+         dict(kind="reduced_final_w2", case="forgetful"),
+         [0.8, 1.2], 0.0, NB4 + ", panel B of the notebook: both students end near e2"))
+
+# ---------------------------------------------------------------- Fig. 5
+TAU_C_GRID = [[0.99975, 0.99438, 0.99276, 0.91705, 0.91932],
+              [0.99866, 0.99676, 0.98702, 0.91872, 0.74262],
+              [0.99880, 0.98455, 0.91972, 0.62473, 0.64231],
+              [0.99390, 0.59505, 0.63972, 0.66428, 0.68363],
+              [0.69540, 0.70236, 0.70554, 0.70607, 0.70602]]
+REG_GRID = [[0.54632, 0.41561, 0.99995, 0.99996, 0.99994],
+            [0.50025, 0.69779, 0.99998, 0.99995, 0.99993],
+            [0.50378, 0.99998, 0.99998, 0.99996, 0.99993],
+            [0.56914, 0.90791, 0.99662, 0.99511, 0.98764],
+            [0.66198, 0.68553, 0.62254, 0.63745, 0.64213]]
+ROWS_TB = (10, 8, 6, 4, 1)  # tau_B / tau_w of the grids' rows
+
+
+def _grid_tol(v):
+    """Clear-cut cells (far from the 0.85 midpoint) +-0.05, the others +-0.15."""
+    return 0.05 if abs(v - 0.85) > 0.1 else 0.15
+
+
+for i, rb in enumerate(ROWS_TB):
+    for j, col in enumerate((5, 2.5, 0.02 / 0.06 * 5, 1.25, 1)):
+        v = TAU_C_GRID[i][j]
+        add(_row("Fig. 5 (left)", "fig5_tauc",
+                 "total alignment, tau_B/tau_w = %g, tau_w/tau_c = %.3g" % (rb, col),
+                 dict(kind="grid", row=rb, col=col), v, _grid_tol(v),
+                 NB5 + ", printed tau_c grid [%d][%d]" % (i, j)))
+for i, rb in enumerate(ROWS_TB):
+    for j, s in enumerate((0, 0.05, 0.1, 0.15, 0.2)):
+        v = REG_GRID[i][j]
+        add(_row("Fig. 5 (right)", "fig5_reg",
+                 "total alignment, tau_B/tau_w = %g, lambda = %g" % (rb, s),
+                 dict(kind="grid", row=rb, col=s), v, _grid_tol(v),
+                 NB5 + ", printed regularisation grid [%d][%d]" % (i, j)))
+
+# ---------------------------------------------------------------- Fig. 6
+F, S = "Fig. 6", "fig6_fc"
+add(_row(F, S, "flexible final total alignment", dict(kind="final", dataset="total_alignment", case="flexible"),
+         0.82, 0.05, NB6 + ", image fig6_A5_A6_gating_FC panel B (flexible data of 2024-10-08)"))
+
+# ---------------------------------------------------------------- Fig. 7
+F, S = "Fig. 7", "fig7"
+add(_row(F, S, "pretrained CNN test accuracy", dict(kind="pretrained_accuracy"),
+         0.90, 0.05, "paper Sec. 8: 'about 90% accuracy on the test set'"))
+add(_row(F, S, "flexible accuracy 0.1 after switches 5-9 (mean)",
+         dict(kind="series", dataset="accuracy", case="flexible", blocks=list(range(5, 10)), after=0.1),
+         [0.85, 1.0], 0.0, "paper Fig. 7C: the flexible head recovers its accuracy quickly"))
+add(_row(F, S, "forgetful accuracy 0.1 after switches 5-9 (mean)",
+         dict(kind="series", dataset="accuracy", case="forgetful", blocks=list(range(5, 10)), after=0.1),
+         [0.0, 0.5], 0.0, "paper Fig. 7C: the forgetful head relearns every block"))
+
+# ---------------------------------------------------------------- Fig. 8
+F, S = "Fig. 8", "fig8"
+FLEX8 = {1: (0.250, 0.140), 2: (0.142, 0.066), 3: (0.145, 0.024), 4: (0.114, 0.006)}
+FORG8_STEP5 = {1: 0.049, 2: 0.076, 3: 0.100, 4: 0.122}
+for n, (s1, s5) in FLEX8.items():
+    for k, v in ((1, s1), (5, s5)):
+        add(_row(F, S, "flexible loss %d step%s after switch %d" % (k, "s" if k > 1 else "", n),
+                 dict(kind="series", dataset="loss", case="flexible", blocks=[n], steps=k),
+                 v, 0.03, NB8 + ", image fig8_task_switching_4_0"))
+for n in FLEX8:
+    add(_row(F, S, "forgetful loss 1 step after switch %d" % n,
+             dict(kind="series", dataset="loss", case="forgetful", blocks=[n], steps=1),
+             [0.23, 0.255], 0.04, NB8 + ", image fig8_task_switching_4_0"))
+for n, v in FORG8_STEP5.items():
+    add(_row(F, S, "forgetful loss 5 steps after switch %d" % n,
+             dict(kind="series", dataset="loss", case="forgetful", blocks=[n], steps=5),
+             v, 0.025, NB8 + ", image fig8_task_switching_4_0 (rises with n)"))
+
+# ---------------------------------------------------------------- Fig. A.1
+F, S = "Fig. A.1", "figA1_full_vs_reduced"
+NBA1 = "figA1_full_vs_toy.ipynb (run logged 2024-10-31)"
+add(_row(F, S, "full model: initial loss", dict(kind="series", dataset="loss", case="full", t=0.0),
+         0.25, 0.01, NBA1 + ", image figA1_full_vs_toy_6_0 panel A1"))
+add(_row(F, S, "full model: switch peak, switches 15-19 (mean)",
+         dict(kind="series", dataset="loss", case="full", blocks=list(range(15, 20)), after=0.0),
+         0.5, 0.03, NBA1 + ", image panel A1"))
+add(_row(F, S, "full model: sqrt(d_in) * singular-value projection at t = 20 (mean of both)",
+         dict(kind="sv_projection", case="full", t=20.0),
+         0.97, 0.03, NBA1 + ", image panel A3"))
+
+# ---------------------------------------------------------------- Fig. A.2
+F, S = "Fig. A.2", "figA2_rank"
+NBA2 = "figA2_dimensionality.ipynb (run logged 2024-10-25)"
+for r, y, x in ((2, 2.28, 2.0), (5, 5.39, 5.3), (8, 9.42, 9.2), (11, 13.11, 13.8),
+                (14, 23.38, 27.7), (15, 24.56, 29.4)):
+    add(_row(F, S, "gate rate tau_c*max|dc/dt|, rank %d" % r,
+             dict(kind="gate_rate", where=dict(teacher_rank=r)),
+             y, round(0.1 * y, 2), NBA2 + ", printed per-block max |dc/dt| x tau_c = 0.1"))
+    add(_row(F, S, "sum of squared singular values of path 0, rank %d" % r,
+             dict(kind="svsum", where=dict(teacher_rank=r)),
+             x, 2.0 if r >= 14 else round(0.15 * x, 2), NBA2 + ", image figA2_dimensionality_6_0"))
+
+# ---------------------------------------------------------------- Fig. A.3
+F, S = "Fig. A.3", "figA3_redundant"
+NBA3 = "figA3_representational_cost.ipynb (run logged 2024-10-30)"
+add(_row(F, S, "weight cost: final gates below 0.1 (count of 4)",
+         dict(kind="gates_below", case="weight_cost", threshold=0.1),
+         2, 0, NBA3 + ", image figA3_representational_cost_9_0: 2 gates decay to 0"))
+
+# ---------------------------------------------------------------- Fig. A.7
+NBA7 = "figA7_FC_hpam.ipynb (run logged 2024-10-08), image figA7_FC_hpam_9_0"
+for rb in (20, 15, 10, 5, 2.5):
+    add(_row("Fig. A.7 (left)", "figA7_fc_tauw2", "total alignment, tau_B/tau_W1 = %g, tau_W1/tau_W2 = 2" % rb,
+             dict(kind="grid", row=rb, col=2), [0.0, 0.72], 0.0, NBA7))
+for col in (5.33, 4, 3.2, 2.67):
+    add(_row("Fig. A.7 (left)", "figA7_fc_tauw2", "total alignment, tau_B/tau_W1 = 2.5, tau_W1/tau_W2 = %g" % col,
+             dict(kind="grid", row=2.5, col=col), [0.0, 0.72], 0.0, NBA7))
+for rb in (20, 15):
+    add(_row("Fig. A.7 (left)", "figA7_fc_tauw2", "total alignment, tau_B/tau_W1 = %g, tau_W1/tau_W2 = 4" % rb,
+             dict(kind="grid", row=rb, col=4), [0.88, 0.92], 0.05, NBA7))
+    add(_row("Fig. A.7 (left)", "figA7_fc_tauw2", "total alignment, tau_B/tau_W1 = %g, tau_W1/tau_W2 = 3.2" % rb,
+             dict(kind="grid", row=rb, col=3.2), [0.85, 0.88], 0.05, NBA7))
+    add(_row("Fig. A.7 (left)", "figA7_fc_tauw2", "total alignment, tau_B/tau_W1 = %g, tau_W1/tau_W2 = 2.67" % rb,
+             dict(kind="grid", row=rb, col=2.67), 0.80, 0.05, NBA7))
+for rb in (20, 15, 10, 5, 2.5):
+    add(_row("Fig. A.7 (right)", "figA7_fc_reg", "total alignment, tau_B/tau_W1 = %g, lambda = 0" % rb,
+             dict(kind="grid", row=rb, col=0), [0.0, 0.72], 0.0, NBA7))
+add(_row("Fig. A.7 (right)", "figA7_fc_reg", "total alignment, tau_B/tau_W1 = 5, lambda = 0.35",
+         dict(kind="grid", row=5, col=0.35), 0.88, 0.05, NBA7))
+for rb in (20, 15):
+    for s in (0.2, 0.25, 0.3):
+        add(_row("Fig. A.7 (right)", "figA7_fc_reg", "total alignment, tau_B/tau_W1 = %g, lambda = %g" % (rb, s),
+                 dict(kind="grid", row=rb, col=s), [0.88, 0.93], 0.05, NBA7))
+
+# ---------------------------------------------------------------- Figs. A.10-A.11
+F, S = "Figs. A.10-A.11", "figA10_A11_specialization"
+NBA10 = "figA10_A11_specialization_space.ipynb (run logged 2024-10-30), printed values at the end"
+A10 = {0.1: (0.880, 1.0035, 0.994, 0.097), 0.178: (0.816, 1.0105, 0.985, 0.171),
+       0.316: (0.701, 1.0309, 0.959, 0.300), 0.562: (0.488, 1.0833, 0.886, 0.509),
+       1.0: (0.099, 1.1788, 0.710, 0.770)}
+for tc, (cb, cbb, wb, wbb) in A10.items():
+    where = dict(tau_c=tc)
+    add(_row(F, S, "|c-bar| 5 after the switch, tau_c = %g" % tc,
+             dict(kind="series", dataset="cbar", where=where, t="end", absolute=True), cb, 0.02 if tc >= 0.5 else 0.01, NBA10))
+    add(_row(F, S, "c1 + c2 5 after the switch, tau_c = %g" % tc,
+             dict(kind="gate_sum", where=where, t="end"), cbb, 0.01, NBA10))
+    add(_row(F, S, "w-bar 5 after the switch, tau_c = %g" % tc,
+             dict(kind="series", dataset="wbar", where=where, t="end"), wb, 0.01, NBA10))
+    add(_row(F, S, "|w-barbar| 5 after the switch, tau_c = %g" % tc,
+             dict(kind="series", dataset="wbarbar", where=where, t="end", absolute=True), wbb, 0.01, NBA10))
+
+# ---------------------------------------------------------------- Fig. A.13
+F, S = "Fig. A.13", "figA13_rho"
+NBA13 = "figA13_orthogonality.ipynb (run logged 2024-08-07), image figA13_orthogonality_5_0"
+for rho, v in ((0, 1.04), (0.25, 0.70), (0.5, 0.58), (0.75, 0.26), (1.0, 0.01)):
+    add(_row(F, S, "specialization (max smoothed gap, last 1/8), rho = %g" % rho,
+             dict(kind="specialization_gap", where=dict(rho=rho)), v, 0.1, NBA13))
+add(_row(F, S, "adaptation speed ratio rho = 0 : rho = 0.5",
+         dict(kind="adaptation_ratio", num=dict(rho=0), den=dict(rho=0.5)), 2.9, 0.8,
+         NBA13 + " (27.4 / 9.5)"))
+
+# ---------------------------------------------------------------- Fig. A.14
+F, S = "Fig. A.14", "figA14_nonorthogonal"
+NBA14 = "figA14_nonorthog_comp.ipynb (run logged 2024-09-19), image figA14_nonorthog_comp_6_0"
+add(_row(F, S, "initial loss", dict(kind="series", dataset="loss", case="", t=0.0), [0.25, 0.27], 0.02, NBA14))
+add(_row(F, S, "switch peak, switches 40-49 (mean)",
+         dict(kind="series", dataset="loss", case="", blocks=list(range(40, 50)), after=0.0),
+         [0.22, 0.25], 0.02, NBA14))
+add(_row(F, S, "final diagonal alignment", dict(kind="alignment", case="", t="end", pair="diag"),
+         [0.86, 0.90], 0.05, NBA14))
+
+# ---------------------------------------------------------------- Fig. A.16
+F, S = "Fig. A.16", "figA16_few_shot"
+NBA16 = "figA16_few_shot.ipynb (run logged 2024-11-21), image figA16_few_shot_7_0"
+add(_row(F, S, "flexible initial loss", dict(kind="series", dataset="loss", case="flexible", t=0.0),
+         0.25, 0.03, NBA16))
+add(_row(F, S, "flexible switch peak, switches 10-19 (mean)",
+         dict(kind="series", dataset="loss", case="flexible", blocks=list(range(10, 20)), after=0.0),
+         [0.45, 0.50], 0.03, NBA16))
+add(_row(F, S, "flexible loss 5 steps after switches 10-19 (mean)",
+         dict(kind="series", dataset="loss", case="flexible", blocks=list(range(10, 20)), steps=5),
+         [0.0, 0.1], 0.0, NBA16))
