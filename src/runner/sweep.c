@@ -252,9 +252,11 @@ static int run_queue(sweep_state *s)
     if (s->rank == 0 && !o->quiet)
         fprintf(stderr, "ntasweep: %s%s: %d runs on %d rank%s -> %s\n", o->from_file ? "the sweep stored in " : "",
                 o->from_file ? o->out : s->spec.path, s->spec.n_runs, s->size, s->size == 1 ? "" : "s", o->out);
+    char activity[4200];
+    snprintf(activity, sizeof activity, "%s.ranks", o->out);
     ntas_coord_options copt = {.quiet = o->quiet, .grace = o->grace, .flush_interval = o->flush,
                                .progress_interval = o->progress, .lock = s->rank == 0 ? &s->lock : NULL,
-                               .features = &s->features};
+                               .features = &s->features, .activity_path = activity};
     ntas_sweep_summary sum;
     int rc = ntas_coord_run(&s->spec, s->res.status, s->store, MPI_COMM_WORLD, &copt, &sum, s->err, sizeof s->err);
     char cerr[256];
