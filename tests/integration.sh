@@ -133,11 +133,18 @@ resume)
   finish
   ;;
 xarray_plot)
-  # The file opens in xarray with named dims, and the Fig. 2 plot draws from it.
+  # The file opens in xarray with named dims; the generic plot draws it, and
+  # the Fig. 2 script refuses it (smoke varies tau_w, which fig2.ini fixes)
+  # instead of silently averaging over tau_w.
   mpi 2 "$bin" run "$src/sweeps/smoke.ini" -o "$tmp/s.h5" --quiet
   check "opens in xarray with named dims" py "$src/tests/check_xarray.py" "$tmp/s.h5"
-  check "tools/plot_fig2.py draws it" "$src/tools/plot_fig2.py" "$tmp/s.h5" -o "$tmp/s.png"
+  check "tools/plot_sweep.py draws it" "$src/tools/plot_sweep.py" "$tmp/s.h5" --x tau_w --y specialization \
+    --hue case -o "$tmp/s.png"
   check "a PNG was written" test -s "$tmp/s.png"
+  rc=0; "$src/tools/plot_fig2.py" "$tmp/s.h5" -o "$tmp/f2.png" 2> "$tmp/err" || rc=$?
+  check "plot_fig2.py refuses a sweep that varies tau_w: exit 2" is "$rc" 2
+  check "plot_fig2.py says which key and what to use instead" has "varies tau_w.*plot_sweep.py" "$tmp/err"
+  check "no PNG from the refused plot" test ! -e "$tmp/f2.png"
   finish
   ;;
 kill9_resume)
