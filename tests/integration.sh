@@ -145,6 +145,10 @@ xarray_plot)
   check "plot_fig2.py refuses a sweep that varies tau_w: exit 2" is "$rc" 2
   check "plot_fig2.py says which key and what to use instead" has "varies tau_w.*plot_sweep.py" "$tmp/err"
   check "no PNG from the refused plot" test ! -e "$tmp/f2.png"
+  # With smoke's tau_w axis fixed the file is a Fig. 2 sweep, and the Fig. 2 plot draws it.
+  mpi 2 "$bin" run "$src/sweeps/smoke.ini" --set tau_w=1.3 -o "$tmp/s13.h5" --quiet
+  check "tools/plot_fig2.py draws smoke with tau_w fixed" "$src/tools/plot_fig2.py" "$tmp/s13.h5" -o "$tmp/s13.png"
+  check "its PNG was written" test -s "$tmp/s13.png"
   finish
   ;;
 kill9_resume)
@@ -425,6 +429,7 @@ plot_smoke)
   done
   for p in "$src"/tools/plot_*.py; do
     name=$(basename "$p" .py); name=${name#plot_}
+    [ "$name" = sweep ] && continue   # tools/plot_sweep.py: the generic plot, for any sweep
     [ -e "$src/sweeps/$name.ini" ] || { echo "tools/plot_$name.py has no sweeps/$name.ini"; missing=1; }
     [ -e "$src/tests/plot_smoke/$name.ini" ] || { echo "tools/plot_$name.py has no tests/plot_smoke/$name.ini"; missing=1; }
   done

@@ -281,7 +281,7 @@ def check_sweep(f, path, sweep_name):
     r = subprocess.run([binary, "plan", "--json", "--varied", spec], capture_output=True, text=True)
     if r.returncode != 0:
         return
-    extra = sorted(varied_keys(f) - set(json.loads(r.stdout)["varied"]))
+    extra = sorted(varied_keys(f) - set(json.loads(r.stdout)["varied"]) - {"seed"})
     if extra:
         die("%s varies %s, which sweeps/%s.ini keeps fixed: plot_%s.py was written for that sweep and would "
             "average over %s. Plot it with tools/plot_sweep.py %s --x KEY --y METRIC instead"
