@@ -75,8 +75,9 @@ double ntas_task_grad_moment(const double *D, const double *S, int d_out, int d_
  * in kernels.h, whatever the vector width. No fused multiply-adds (ISO C
  * mode: -ffp-contract=off) and no reassociation: the AVX2 copy computes the
  * same bits as the baseline one. */
-typedef double v2d __attribute__((vector_size(16), aligned(8)));
-typedef double v4d __attribute__((vector_size(32), aligned(8)));
+/* may_alias: the vectors are loaded from and stored to arrays of double. */
+typedef double v2d __attribute__((vector_size(16), aligned(8), may_alias));
+typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
 
 /* The Fig. 2 shape (d_out 10, d_in 20) with rows of NI / W vectors of W
  * lanes, R rows of D at a time: one copy per vector type (v2d baseline,
@@ -95,33 +96,39 @@ typedef double v4d __attribute__((vector_size(32), aligned(8)));
         for (int v = 0; v < NV; v++) sq[v] = zero;                                                \
         for (int o0 = 0; o0 < NO; o0 += R) {                                                      \
             vec p[R][NV], g[R][NV];                                                               \
-            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                   \
-                _Pragma("GCC unroll 10") for (int v = 0; v < NV; v++) p[r][v] = g[r][v] = zero;   \
+            for (int r = 0; r < R; r++)                                                           \
+                for (int v = 0; v < NV; v++) p[r][v] = g[r][v] = zero;                            \
             _Pragma("GCC unroll 20") for (int i = 0; i < NI; i++)                                 \
             {                                                                                     \
                 const double *restrict li = L + i * NI; /* nonzero in columns 0 .. i */           \
-                _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                               \
+                for (int r = 0; r < R; r++)                               \
                 {                                                                                 \
                     const double a = D[(o0 + r) * NI + i];                                        \
-                    _Pragma("GCC unroll 10") for (int v = 0; v <= i / W; v++) p[r][v] +=          \
-                        a * *(const vec *)(li + W * v);                                           \
+                    for (int v = 0; v <= i / W; v++)                                                \
+                    {                                                                             \
+                        p[r][v] += a * *(const vec *)(li + W * v);                                \
+                    }                                                                             \
                 }                                                                                 \
             }                                                                                     \
             _Pragma("GCC unroll 20") for (int k = NI - 1; k >= 0; k--)                            \
             {                                                                                     \
                 const double *restrict lk = Lt + k * NI; /* nonzero in columns k .. NI-1 */       \
-                _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                               \
+                for (int r = 0; r < R; r++)                               \
                 {                                                                                 \
                     const double a = p[r][k / W][k % W];                                          \
-                    _Pragma("GCC unroll 10") for (int v = k / W; v < NV; v++) g[r][v] +=          \
-                        a * *(const vec *)(lk + W * v);                                           \
+                    _Pragma("GCC unroll 10") for (int v = k / W; v < NV; v++)                     \
+                    {                                                                             \
+                        g[r][v] += a * *(const vec *)(lk + W * v);                                \
+                    }                                                                             \
                 }                                                                                 \
             }                                                                                     \
-            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                   \
-                _Pragma("GCC unroll 10") for (int v = 0; v < NV; v++)                             \
+            for (int r = 0; r < R; r++)                                   \
             {                                                                                     \
-                sq[v] += p[r][v] * p[r][v];                                                       \
-                *(vec *)(G + (o0 + r) * NI + W * v) = g[r][v] * inv_b;                            \
+                _Pragma("GCC unroll 10") for (int v = 0; v < NV; v++)                             \
+                {                                                                                 \
+                    sq[v] += p[r][v] * p[r][v];                                                   \
+                    *(vec *)(G + (o0 + r) * NI + W * v) = g[r][v] * inv_b;                        \
+                }                                                                                 \
             }                                                                                     \
         }                                                                                         \
         double s = 0.0;                                                                           \
