@@ -140,7 +140,7 @@ static int load_sweep(sweep_state *s)
         MPI_Bcast(&n_sets, 1, MPI_INT, 0, MPI_COMM_WORLD);
         MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, MPI_COMM_WORLD);
         MPI_Bcast(s->started_as, sizeof s->started_as, MPI_CHAR, 0, MPI_COMM_WORLD);
-        snprintf(spec_path, sizeof spec_path, "%s", buf);
+        snprintf(spec_path, sizeof spec_path, "%.4000s", buf);
         const char *p = buf + strlen(buf) + 1;
         for (int i = 0; i < n_sets; i++, p += strlen(p) + 1) sets[i] = p;
         s->spec_loaded = load(s->rank)(&s->spec, spec_path, sets, n_sets, s->err, sizeof s->err) == 0;
