@@ -133,12 +133,22 @@ resume)
   finish
   ;;
 xarray_plot)
-  # The file opens in xarray with named dims, and the Fig. 2 plot draws from it
-  # (smoke.ini's tau_w axis fixed: plot_fig2.py refuses a file varying what fig2.ini fixes).
-  mpi 2 "$bin" run "$src/sweeps/smoke.ini" --set tau_w=1.3 -o "$tmp/s.h5" --quiet
+  # The file opens in xarray with named dims; the generic plot draws it, and
+  # the Fig. 2 script refuses it (smoke varies tau_w, which fig2.ini fixes)
+  # instead of silently averaging over tau_w.
+  mpi 2 "$bin" run "$src/sweeps/smoke.ini" -o "$tmp/s.h5" --quiet
   check "opens in xarray with named dims" py "$src/tests/check_xarray.py" "$tmp/s.h5"
-  check "tools/plot_fig2.py draws it" "$src/tools/plot_fig2.py" "$tmp/s.h5" -o "$tmp/s.png"
+  check "tools/plot_sweep.py draws it" "$src/tools/plot_sweep.py" "$tmp/s.h5" --x tau_w --y specialization \
+    --hue case -o "$tmp/s.png"
   check "a PNG was written" test -s "$tmp/s.png"
+  rc=0; "$src/tools/plot_fig2.py" "$tmp/s.h5" -o "$tmp/f2.png" 2> "$tmp/err" || rc=$?
+  check "plot_fig2.py refuses a sweep that varies tau_w: exit 2" is "$rc" 2
+  check "plot_fig2.py says which key and what to use instead" has "varies tau_w.*plot_sweep.py" "$tmp/err"
+  check "no PNG from the refused plot" test ! -e "$tmp/f2.png"
+  # With smoke's tau_w axis fixed the file is a Fig. 2 sweep, and the Fig. 2 plot draws it.
+  mpi 2 "$bin" run "$src/sweeps/smoke.ini" --set tau_w=1.3 -o "$tmp/s13.h5" --quiet
+  check "tools/plot_fig2.py draws smoke with tau_w fixed" "$src/tools/plot_fig2.py" "$tmp/s13.h5" -o "$tmp/s13.png"
+  check "its PNG was written" test -s "$tmp/s13.png"
   finish
   ;;
 kill9_resume)
@@ -377,9 +387,11 @@ variants_bitwise)
   ;;
 variants_outcome)
   # The variants' qualitative outcomes (fc specialises, redundant paths decay
-  # under a weight cost, composition adapts fast), scaled down.
+  # under a weight cost (20 seeds: tests/redundant_outcome.ini), composition
+  # adapts fast), scaled down.
   mpi 2 "$bin" run "$src/tests/variants_outcome.ini" -o "$tmp/v.h5" --quiet
-  check "the variants' outcomes" py "$src/tests/check_variants.py" "$tmp/v.h5"
+  mpi 2 "$bin" run "$src/tests/redundant_outcome.ini" -o "$tmp/r.h5" --quiet
+  check "the variants' outcomes" py "$src/tests/check_variants.py" "$tmp/v.h5" "$tmp/r.h5"
   finish
   ;;
 fastw_outcome)
@@ -465,7 +477,7 @@ plot_smoke)
   ;;
 validate_sweeps)
   # Every shipped sweep file is valid.
-  for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini "$src"/tests/figA2_outcome.ini \
+  for f in "$src"/sweeps/*.ini "$src"/tests/variants_outcome.ini "$src"/tests/redundant_outcome.ini "$src"/tests/figA2_outcome.ini \
            "$src"/tests/fig3_outcome.ini \
            "$src"/tests/plot_smoke/*.ini; do
     check "valid: ${f#"$src"/}" "$bin" validate "$f"

@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "ntasweep/core/err.h"
 
 static double mono_now(void)
 {
@@ -89,56 +92,143 @@ static int judge(const holder *h, char *why, size_t len)
     return 1;
 }
 
+/* Writes "host pid" into a new file under a name no other process uses
+ * (path.new.HOST.PID), so the lock file appears with its content whole. */
+static int write_candidate(const char *lock_path, char *cand, size_t candlen, char *err, size_t errlen)
+{
+    char me[256];
+    host_name(me, sizeof me);
+    if (snprintf(cand, candlen, "%s.new.%s.%ld", lock_path, me, (long)getpid()) >= (int)candlen) {
+        ntas_set_err(err, errlen, "%s: path too long", lock_path);
+        return -1;
+    }
+    int fd = open(cand, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        ntas_set_err(err, errlen, "%s: cannot create the lock file: %s", cand, strerror(errno));
+        return -1;
+    }
+    char line[400];
+    int n = snprintf(line, sizeof line, "%s %ld\n", me, (long)getpid());
+    int werr = write(fd, line, (size_t)n) == n ? 0 : errno ? errno : EIO;
+    if (close(fd) != 0 && !werr) werr = errno;
+    if (werr) {
+        unlink(cand);
+        ntas_set_err(err, errlen, "%s: cannot write the lock file: %s", cand, strerror(werr));
+        return -1;
+    }
+    return 0;
+}
+
+/* Replaces the stale lock open as fd (judged from that very file) by cand.
+ * Every contender locks the stale file's inode before replacing it and then
+ * checks that the lock path still names that inode: the first one replaces
+ * it, every later one finds the new lock there and has to judge it anew.
+ * 0 replaced, 1 someone else changed the lock meanwhile, -1 error. */
+static int replace_stale(const char *lock_path, int fd, const struct stat *judged, const char *cand,
+                         char *err, size_t errlen)
+{
+    if (flock(fd, LOCK_EX) != 0) {
+        ntas_set_err(err, errlen, "%s: cannot lock the stale lock file to take it over: %s", lock_path, strerror(errno));
+        return -1;
+    }
+    struct stat now;
+    int same = stat(lock_path, &now) == 0 && now.st_dev == judged->st_dev && now.st_ino == judged->st_ino;
+    int rc = 1;
+    if (same) {
+        if (rename(cand, lock_path) == 0) rc = 0;
+        else {
+            ntas_set_err(err, errlen, "%s: cannot replace the stale lock: %s", lock_path, strerror(errno));
+            rc = -1;
+        }
+    }
+    flock(fd, LOCK_UN);
+    return rc;
+}
+
+/* Reads the holder of the lock file open as fd. */
+static void read_holder_fd(int fd, const struct stat *st, holder *h)
+{
+    memset(h, 0, sizeof *h);
+    char line[512];
+    ssize_t n = pread(fd, line, sizeof line - 1, 0);
+    line[n > 0 ? n : 0] = '\0';
+    if (sscanf(line, "%255s %ld", h->host, &h->pid) != 2) {
+        snprintf(h->host, sizeof h->host, "?");
+        h->pid = -1;
+    }
+    h->age = difftime(time(NULL), st->st_mtime);
+}
+
 int ntas_lock_acquire(ntas_lock *l, const char *results_path, char *note, size_t notelen,
                       char *err, size_t errlen)
 {
     memset(l, 0, sizeof *l);
     if (note && notelen) note[0] = '\0';
     if (snprintf(l->path, sizeof l->path, "%s.lock", results_path) >= (int)sizeof l->path) {
-        snprintf(err, errlen, "%s: path too long", results_path);
+        ntas_set_err(err, errlen, "%s: path too long", results_path);
         return -1;
     }
-    char me[256];
-    host_name(me, sizeof me);
-    for (int attempt = 0; attempt < 3; attempt++) {
-        int fd = open(l->path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-        if (fd >= 0) {
-            char line[400];
-            int n = snprintf(line, sizeof line, "%s %ld\n", me, (long)getpid());
-            int ok = write(fd, line, (size_t)n) == n;
-            ok &= close(fd) == 0;
-            if (!ok) {
-                unlink(l->path);
-                snprintf(err, errlen, "%s: cannot write the lock file", l->path);
-                return -1;
-            }
-            l->held = 1;
-            l->last_beat = mono_now();
-            return 0;
+    char cand[4400];
+    if (write_candidate(l->path, cand, sizeof cand, err, errlen) != 0) return -1;
+    int rc = -1;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        /* No lock: link() puts ours in place only if none appeared meanwhile. */
+        if (link(cand, l->path) == 0) {
+            rc = 0;
+            break;
         }
         if (errno != EEXIST) {
-            snprintf(err, errlen, "%s: cannot create the lock file: %s", l->path, strerror(errno));
-            return -1;
+            ntas_set_err(err, errlen, "%s: cannot create the lock file: %s", l->path, strerror(errno));
+            break;
         }
+        /* Writable if we may: flock() over NFS needs a write descriptor. */
+        int fd = open(l->path, O_RDWR);
+        if (fd < 0 && errno != ENOENT) fd = open(l->path, O_RDONLY);
+        if (fd < 0) continue;   /* removed meanwhile: try again */
+        struct stat st;
         holder h;
-        if (read_holder(l->path, &h) != 0) continue;   /* removed meanwhile: retry */
         char why[400];
+        if (fstat(fd, &st) != 0) { close(fd); continue; }
+        read_holder_fd(fd, &st, &h);
         if (judge(&h, why, sizeof why) == 1) {
-            snprintf(err, errlen, "%s is being written by another job: %s. If that job is really gone, remove %s",
-                     results_path, why, l->path);
-            return 1;
+            close(fd);
+            ntas_set_err(err, errlen, "%s is being written by another job: %s. If that job is really gone, remove %s",
+                         results_path, why, l->path);
+            rc = 1;
+            break;
         }
-        /* Stale: move it aside atomically, so two jobs that both found it
-         * stale cannot both remove a fresh lock the other just made. */
-        char aside[4200];
-        snprintf(aside, sizeof aside, "%s.stale.%ld", l->path, (long)getpid());
-        if (rename(l->path, aside) == 0) {
-            unlink(aside);
-            if (note && notelen) snprintf(note, notelen, "removed a stale lock %s (%s)", l->path, why);
+        int r = replace_stale(l->path, fd, &st, cand, err, errlen);
+        close(fd);
+        if (r < 0) break;
+        if (r == 0) {
+            if (note && notelen) ntas_set_err(note, notelen, "removed a stale lock %s (%s)", l->path, why);
+            rc = 0;
+            break;
         }
     }
-    snprintf(err, errlen, "%s: could not take the lock (it keeps changing)", l->path);
-    return -1;
+    if (rc == 0) {
+        struct stat mine;
+        if (stat(l->path, &mine) == 0) {
+            l->dev = (unsigned long long)mine.st_dev;
+            l->ino = (unsigned long long)mine.st_ino;
+        }
+        l->held = 1;
+        l->last_beat = mono_now();
+    } else if (rc == -1 && !(err && err[0])) {
+        ntas_set_err(err, errlen, "%s: could not take the lock (it keeps changing)", l->path);
+    }
+    unlink(cand);   /* gone already if renamed into place */
+    return rc;
+}
+
+/* Is the lock file still the one this process made? A job that was judged
+ * stale (no heartbeat for NTAS_LOCK_STALE_SECONDS) and taken over must not
+ * touch or remove the new holder's lock. */
+static int still_mine(const ntas_lock *l)
+{
+    struct stat st;
+    return stat(l->path, &st) == 0 && (unsigned long long)st.st_dev == l->dev &&
+           (unsigned long long)st.st_ino == l->ino;
 }
 
 void ntas_lock_heartbeat(ntas_lock *l)
@@ -147,13 +237,13 @@ void ntas_lock_heartbeat(ntas_lock *l)
     double t = mono_now();
     if (t - l->last_beat < NTAS_LOCK_HEARTBEAT_SECONDS) return;
     l->last_beat = t;
-    utimensat(AT_FDCWD, l->path, NULL, 0);
+    if (still_mine(l)) utimensat(AT_FDCWD, l->path, NULL, 0);
 }
 
 void ntas_lock_release(ntas_lock *l)
 {
     if (!l || !l->held) return;
-    unlink(l->path);
+    if (still_mine(l)) unlink(l->path);
     l->held = 0;
 }
 

@@ -9,14 +9,20 @@
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ntasweep/tasks/curriculum.h"
+#include "ntasweep/core/err.h"
 #include "ntasweep/io/h5fapl.h"
 #include "ntasweep/io/h5util.h"
+#include "ntasweep/io/mpi_util.h"
 #include "ntasweep/io/pretrain.h"
 #include "ntasweep/train/model_registry.h"
 
@@ -58,31 +64,29 @@ static ds_desc desc_of(int k)
 #define STR_KEY 17
 
 struct ntas_store {
+    char path[4096];
+    dev_t dev;    /* the file opened, to notice it vanishing */
+    ino_t ino;
     hid_t file;
     hid_t ds[DS_COUNT];
     hid_t str_message;
 };
-
-static void silence_hdf5(void)
-{
-    /* We report errors ourselves, with the file and the dataset. */
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
 
 /* Contiguous, allocated at creation, with a fill value: the parallel phase
  * never has to allocate anything. */
 static hid_t create_ds(hid_t file, const char *name, hid_t ftype, int ndims, const hsize_t *shape,
                        const void *fill)
 {
-    hid_t sp = H5Screate_simple(ndims, shape, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_layout(dcpl, H5D_CONTIGUOUS);
-    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
-    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
-    if (fill) H5Pset_fill_value(dcpl, ftype, fill);
-    hid_t ds = H5Dcreate2(file, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
+    hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+    if ((sp = H5Screate_simple(ndims, shape, NULL)) >= 0 && (dcpl = H5Pcreate(H5P_DATASET_CREATE)) >= 0 &&
+        H5Pset_layout(dcpl, H5D_CONTIGUOUS) >= 0 && H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) >= 0 &&
+        H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC) >= 0 && (!fill || H5Pset_fill_value(dcpl, ftype, fill) >= 0))
+        ds = H5Dcreate2(file, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    /* The closes below must not clear the stack that says why. */
+    hid_t stack = ds < 0 ? H5Eget_current_stack() : H5I_INVALID_HID;
+    ntas_h5_close(&dcpl);
+    ntas_h5_close(&sp);
+    if (stack >= 0) H5Eset_current_stack(stack);
     return ds;
 }
 
@@ -97,7 +101,7 @@ static int copy_results(hid_t file, const char *from, int n_copy, char *err, siz
 {
     hid_t src = H5Fopen(from, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (src < 0) {
-        snprintf(err, errlen, "%s: cannot open to copy its results", from);
+        ntas_set_err(err, errlen, "%s: cannot open to copy its results", from);
         return -1;
     }
     int ok = 1;
@@ -141,7 +145,7 @@ static int copy_results(hid_t file, const char *from, int n_copy, char *err, siz
         if (sb >= 0) H5Sclose(sb);
         if (a >= 0) H5Dclose(a);
         if (b >= 0) H5Dclose(b);
-        if (!ok) snprintf(err, errlen, "%s: copying dataset '%s' failed", from, dk.name);
+        if (!ok) ntas_set_err(err, errlen, "%s: copying dataset '%s' failed", from, dk.name);
     }
     free(buf);
     H5Fclose(src);
@@ -295,7 +299,7 @@ int ntas_store_check_names(const ntas_spec *spec, char *err, size_t errlen)
         for (int k = 0; k < DS_COUNT; k++) clash |= !strcmp(name, desc_of(k).name);
         clash |= !strcmp(name, "pretrained");
         if (clash) {
-            snprintf(err, errlen, "%s: [vars] variable '%s' has the name of a dataset of the results file; rename it",
+            ntas_set_err(err, errlen, "%s: [vars] variable '%s' has the name of a dataset of the results file; rename it",
                      spec->path, name);
             return -1;
         }
@@ -303,10 +307,35 @@ int ntas_store_check_names(const ntas_spec *spec, char *err, size_t errlen)
     return 0;
 }
 
+/* Closes a file whose creation failed and removes it, leaving no HDF5 id
+ * behind: an id that outlived a failed H5Fclose would be closed again by
+ * HDF5's MPI_Finalize hook and crash there (SIGSEGV in H5F__close_cb). On a
+ * full disk H5Fclose fails to flush the metadata it still holds, so first
+ * every object is closed and the file truncated to nothing: that frees its
+ * preallocated data, and the few metadata blocks then fit. */
+static void discard_created(hid_t *file, const char *tmp)
+{
+    hid_t ids[64];
+    ssize_t n;
+    while ((n = H5Fget_obj_ids(*file, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL,
+                               64, ids)) > 0) {
+        ssize_t closed = 0;
+        for (ssize_t i = 0; i < n; i++) closed += ntas_h5_close(&ids[i]) == 0;
+        if (closed == 0) break;
+    }
+    int fd = open(tmp, O_WRONLY);
+    if (fd >= 0) {
+        if (ftruncate(fd, 0) != 0) { /* the close below may still fit */ }
+        close(fd);
+    }
+    ntas_h5_close(file);
+    remove(tmp);
+}
+
 int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_from, int n_copy,
                       char *err, size_t errlen)
 {
-    silence_hdf5();
+    ntas_h5_quiet();
     const int n = spec->n_runs;
     /* Each file dimension as large as the largest extent along it of any run. */
     hsize_t size[DIM_COUNT];
@@ -342,41 +371,48 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         cells += c;
     }
     if (cells * 8 > 2e12) {
-        snprintf(err, errlen, "%s: the results would need %.3g GB; raise record_every or split the sweep", path, cells * 8 / 1e9);
+        ntas_set_err(err, errlen, "%s: the results would need %.3g GB; raise record_every or split the sweep", path, cells * 8 / 1e9);
         return -1;
     }
 
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        snprintf(err, errlen, "%s: path too long", path);
+        ntas_set_err(err, errlen, "%s: path too long", path);
         return -1;
     }
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), file = H5I_INVALID_HID;
     /* The 1.8 format stores large attributes (spec_text) densely. */
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0) {
+        ntas_h5_fail(err, errlen, "%s: the file access settings", tmp);
+        ntas_h5_close(&fapl);
+        return -1;
+    }
     /* Alignment and MPI-IO hints for parallel file systems (h5fapl.h). */
-    if (fapl < 0 || ntas_h5_fapl_for_create(fapl, err, errlen) != 0) {
-        if (fapl >= 0) H5Pclose(fapl);
-        else snprintf(err, errlen, "H5Pcreate(file access) failed");
+    if (ntas_h5_fapl_for_create(fapl, err, errlen) != 0) {
+        ntas_h5_close(&fapl);
         return -1;
     }
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (file < 0) {
-        snprintf(err, errlen, "%s: cannot create the results file (directory missing or not writable?)", tmp);
+    if ((file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
+        ntas_h5_fail(err, errlen, "%s: cannot create the results file", tmp);
+        ntas_h5_close(&fapl);
         return -1;
     }
+    ntas_h5_close(&fapl);
     int ok = 1;
+    char herr[1024] = "";   /* the first failure, with HDF5's words */
+/* Stops the layout at its first failure (ok = 0), keeping why. */
+#define LAYOUT_STEP(expr, ...) \
+    do { if (ok && !(expr)) { ok = 0; ntas_h5_fail(herr, sizeof herr, __VA_ARGS__); } } while (0)
     char hex[17];
     ntas_hex64(spec->hash, hex);
-    ok &= ntas_h5_set_str_attr(file, "ntasweep_version", NTASWEEP_VERSION) == 0;
-    ok &= ntas_h5_set_i64_attr(file, "format_version", NTAS_FORMAT_VERSION) == 0;
-    ok &= ntas_h5_set_str_attr(file, "spec_file", spec->path) == 0;
-    ok &= ntas_h5_set_str_attr(file, "spec_name", spec->name) == 0;
-    ok &= ntas_h5_set_str_attr(file, "spec_text", spec->text) == 0;
-    ok &= ntas_h5_set_str_attr(file, "spec_overrides", spec->overrides) == 0;
-    ok &= ntas_h5_set_str_attr(file, "spec_hash", hex) == 0;
-    ok &= ntas_h5_set_i64_attr(file, "n_runs", n) == 0;
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "ntasweep_version", NTASWEEP_VERSION) == 0, "writing attribute ntasweep_version");
+    LAYOUT_STEP(ntas_h5_set_i64_attr(file, "format_version", NTAS_FORMAT_VERSION) == 0, "writing attribute format_version");
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_file", spec->path) == 0, "writing attribute spec_file");
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_name", spec->name) == 0, "writing attribute spec_name");
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_text", spec->text) == 0, "writing attribute spec_text");
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_overrides", spec->overrides) == 0, "writing attribute spec_overrides");
+    LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_hash", hex) == 0, "writing attribute spec_hash");
+    LAYOUT_STEP(ntas_h5_set_i64_attr(file, "n_runs", n) == 0, "writing attribute n_runs");
 
     /* Dimension scales. */
     hid_t scale[DIM_COUNT];
@@ -385,21 +421,26 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         if (!used_dim[d]) continue;
         int is_time = d == DIM_TIME;
         hid_t ft = is_time ? H5T_IEEE_F64LE : H5T_STD_I64LE;
+        if (!ok) continue;
         scale[d] = create_ds(file, ntas_result_dim_name(d), ft, 1, &size[d], NULL);
-        double *v = malloc(size[d] * sizeof(double));
+        LAYOUT_STEP(scale[d] >= 0, "creating dimension scale %s", ntas_result_dim_name(d));
+        double *v = ok ? malloc(size[d] * sizeof(double)) : NULL;
         int64_t *iv = (int64_t *)v;
-        if (!v || scale[d] < 0) { ok = 0; free(v); continue; }
+        if (!v) { if (ok) ntas_set_err(herr, sizeof herr, "out of memory"); ok = 0; continue; }
         for (hsize_t i = 0; i < size[d]; i++) {
             if (is_time) v[i] = uniform_time ? (double)i * interval : (double)i;
             else iv[i] = (int64_t)i;
         }
-        ok &= H5Dwrite(scale[d], is_time ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+        LAYOUT_STEP(H5Dwrite(scale[d], is_time ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0,
+                    "writing dimension scale %s", ntas_result_dim_name(d));
         free(v);
-        ok &= H5DSset_scale(scale[d], ntas_result_dim_name(d)) >= 0;
-        if (is_time) ok &= ntas_h5_set_str_attr(scale[d], "units", uniform_time ? "time (same units as dt, tau_w, tau_c)" : "record") == 0;
+        LAYOUT_STEP(H5DSset_scale(scale[d], ntas_result_dim_name(d)) >= 0, "making %s a dimension scale", ntas_result_dim_name(d));
+        if (is_time)
+            LAYOUT_STEP(ntas_h5_set_str_attr(scale[d], "units", uniform_time ? "time (same units as dt, tau_w, tau_c)" : "record") == 0,
+                        "writing the units of %s", ntas_result_dim_name(d));
     }
 
-    if (ok && write_run_coords(file, spec, scale[DIM_RUN]) != 0) ok = 0;
+    LAYOUT_STEP(write_run_coords(file, spec, scale[DIM_RUN]) == 0, "writing the run coordinates");
 
     /* Results, NaN-filled (status 0 = pending, message empty). */
     const double nan = NAN;
@@ -410,18 +451,21 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         if (!(present & NTAS_RG_BIT(dk.group))) continue;
         hsize_t shape[5];
         for (int d = 0; d < dk.ndims; d++) shape[d] = size[dk.dims[d]];
-        hid_t ft = ftype_of(dk.type, NTAS_MESSAGE_LEN);
+        hid_t ft = ftype_of(dk.type, NTAS_MESSAGE_LEN), ds = H5I_INVALID_HID;
+        LAYOUT_STEP(ft >= 0, "the type of dataset %s", dk.name);
         const void *fill = dk.type == T_F64 ? (const void *)&nan : dk.type == T_I8 ? (const void *)&zero : (const void *)empty;
-        hid_t ds = create_ds(file, dk.name, ft, dk.ndims, shape, fill);
-        H5Tclose(ft);
-        if (ds < 0) { ok = 0; break; }
-        for (int d = 0; d < dk.ndims; d++)
-            ok &= H5DSattach_scale(ds, scale[dk.dims[d]], (unsigned)d) >= 0;
-        ok &= ntas_h5_set_str_attr(ds, "description", dk.description) == 0;
-        H5Dclose(ds);
+        if (ok) ds = create_ds(file, dk.name, ft, dk.ndims, shape, fill);
+        LAYOUT_STEP(ds >= 0, "creating dataset %s", dk.name);
+        ntas_h5_close(&ft);
+        for (int d = 0; ok && d < dk.ndims; d++)
+            LAYOUT_STEP(H5DSattach_scale(ds, scale[dk.dims[d]], (unsigned)d) >= 0, "attaching scale %d of dataset %s", d, dk.name);
+        LAYOUT_STEP(ntas_h5_set_str_attr(ds, "description", dk.description) == 0, "describing dataset %s", dk.name);
+        if (ds >= 0) LAYOUT_STEP(H5Dclose(ds) >= 0, "closing dataset %s", dk.name);
     }
-    for (int d = 0; d < DIM_COUNT; d++) if (scale[d] >= 0) H5Dclose(scale[d]);
-    if (ok && tag_for_xarray(file, spec) != 0) ok = 0;
+    for (int d = 0; d < DIM_COUNT; d++)
+        if (scale[d] >= 0) LAYOUT_STEP(ntas_h5_close(&scale[d]) == 0, "closing dimension scale %s", ntas_result_dim_name(d));
+    LAYOUT_STEP(tag_for_xarray(file, spec) == 0, "tagging the coordinates for xarray");
+#undef LAYOUT_STEP
     char cerr[1024] = "";
     int copied = !ok || !copy_from || copy_results(file, copy_from, n_copy, cerr, sizeof cerr) == 0;
     /* The pretrained CNNs of the cnn runs (pretrain.h), copied when extending. */
@@ -431,16 +475,28 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
                          ntas_pretrain_create_groups(file, pre, n_pre, copy_from, cerr, sizeof cerr) != 0))
         copied = 0;
     free(pre);
-    if (H5Fclose(file) < 0) ok = 0;
+    /* Flushed first, so the close has nothing left to write: a close that
+     * fails leaves an id behind (see discard_created). */
+    if (ok && copied && H5Fflush(file, H5F_SCOPE_LOCAL) < 0) {
+        ok = 0;
+        ntas_h5_fail(herr, sizeof herr, "flushing");
+    }
     if (!ok || !copied) {
+        discard_created(&file, tmp);
+        if (!copied) ntas_set_err(err, errlen, "%s (the existing file was not modified)", cerr);
+        else ntas_set_err(err, errlen, "%s: writing the results file layout failed: %s%s", tmp, herr,
+                          copy_from ? " (the existing file was not modified)" : "");
+        return -1;
+    }
+    if (H5Fclose(file) < 0) {
+        ntas_h5_fail(herr, sizeof herr, "closing");
         remove(tmp);
-        if (!copied) snprintf(err, errlen, "%s (the existing file was not modified)", cerr);
-        else snprintf(err, errlen, "%s: writing the results file layout failed (disk full?)", tmp);
+        ntas_set_err(err, errlen, "%s: writing the results file failed at its close: %s", tmp, herr);
         return -1;
     }
     if (rename(tmp, path) != 0) {
+        ntas_set_err(err, errlen, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
         remove(tmp);
-        snprintf(err, errlen, "%s: cannot rename %s into place", path, tmp);
         return -1;
     }
     return 0;
@@ -477,7 +533,7 @@ static int read_str_column(hid_t file, const char *name, int n, size_t width, ch
 
 int ntas_store_param_text(const char *path, int k, int n, char *texts, size_t width, char *err, size_t errlen)
 {
-    silence_hdf5();
+    ntas_h5_quiet();
     const ntas_param_desc *d = &ntas_param_table[k];
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t ds = file >= 0 ? H5Dopen2(file, d->key, H5P_DEFAULT) : -1;
@@ -485,7 +541,7 @@ int ntas_store_param_text(const char *path, int k, int n, char *texts, size_t wi
     int rc = -1;
     void *col = NULL;
     if (sp < 0 || H5Sget_simple_extent_npoints(sp) != n) {
-        snprintf(err, errlen, "%s: no dataset '%s' of %d runs", path, d->key, n);
+        ntas_set_err(err, errlen, "%s: no dataset '%s' of %d runs", path, d->key, n);
         goto out;
     }
     size_t fwidth = 8;
@@ -503,7 +559,7 @@ int ntas_store_param_text(const char *path, int k, int n, char *texts, size_t wi
     herr_t r = col ? H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, col) : -1;
     H5Tclose(mt);
     if (r < 0) {
-        snprintf(err, errlen, "%s: cannot read '%s'", path, d->key);
+        ntas_set_err(err, errlen, "%s: cannot read '%s'", path, d->key);
         goto out;
     }
     for (int i = 0; i < n; i++) {
@@ -529,18 +585,18 @@ out:
 
 int ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_t errlen)
 {
-    silence_hdf5();
+    ntas_h5_quiet();
     memset(info, 0, sizeof *info);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
-        snprintf(err, errlen, "%s: exists but is not a readable HDF5 file; move it away or choose another -o", path);
+        ntas_set_err(err, errlen, "%s: exists but is not a readable HDF5 file; move it away or choose another -o", path);
         return -1;
     }
     int rc = -1;
     hid_t keys = H5Dopen2(file, "run_key", H5P_DEFAULT), st = H5Dopen2(file, "status", H5P_DEFAULT);
     char *buf = NULL;
     if (keys < 0 || st < 0 || read_str_attr(file, "spec_hash", info->spec_hash, sizeof info->spec_hash) != 0) {
-        snprintf(err, errlen, "%s: not an ntasweep results file (no run_key, status or spec_hash)", path);
+        ntas_set_err(err, errlen, "%s: not an ntasweep results file (no run_key, status or spec_hash)", path);
         goto out;
     }
     read_str_attr(file, "ntasweep_version", info->version, sizeof info->version);
@@ -550,7 +606,7 @@ int ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_
     if (fv < 0 || H5Aread(fv, H5T_NATIVE_INT64, &info->format_version) < 0) info->format_version = -1;
     if (fv >= 0) H5Aclose(fv);
     if (info->format_version != NTAS_FORMAT_VERSION) {
-        snprintf(err, errlen, "%s has results format %lld (written by ntasweep %s); this ntasweep reads and writes "
+        ntas_set_err(err, errlen, "%s has results format %lld (written by ntasweep %s); this ntasweep reads and writes "
                  "format %d. Finish or read it with ntasweep %s, or start a new file with --force-new (the old one is kept)",
                  path, (long long)info->format_version, info->version, NTAS_FORMAT_VERSION, info->version);
         goto out;
@@ -559,7 +615,7 @@ int ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_
     hssize_t n = H5Sget_simple_extent_npoints(sp);
     H5Sclose(sp);
     if (n < 0 || n > 100000000) {
-        snprintf(err, errlen, "%s: bad run count", path);
+        ntas_set_err(err, errlen, "%s: bad run count", path);
         goto out;
     }
     info->n_runs = (int)n;
@@ -570,14 +626,14 @@ int ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_
     info->case_names = calloc(nn, NTAS_NAME_LEN);
     buf = malloc(nn * STR_KEY);
     if (!info->keys || !info->status || !info->messages || !info->case_names || !buf) {
-        snprintf(err, errlen, "out of memory reading %s", path);
+        ntas_set_err(err, errlen, "out of memory reading %s", path);
         goto out;
     }
     if (read_str_column(file, "run_key", info->n_runs, STR_KEY, buf) != 0 ||
         H5Dread(st, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, info->status) < 0 ||
         read_str_column(file, "message", info->n_runs, NTAS_MESSAGE_LEN, info->messages) != 0 ||
         read_str_column(file, "case", info->n_runs, STR_CASE, info->case_names) != 0) {
-        snprintf(err, errlen, "%s: cannot read run_key, status, message or case", path);
+        ntas_set_err(err, errlen, "%s: cannot read run_key, status, message or case", path);
         goto out;
     }
     for (int i = 0; i < info->n_runs; i++) info->keys[i] = strtoull(buf + (size_t)i * STR_KEY, NULL, 16);
@@ -610,11 +666,11 @@ static char *read_str_attr_alloc(hid_t obj, const char *name)
 
 int ntas_store_read_sweep(const char *path, ntas_stored_sweep *s, char *err, size_t errlen)
 {
-    silence_hdf5();
+    ntas_h5_quiet();
     memset(s, 0, sizeof *s);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
-        snprintf(err, errlen, "%s: not a readable HDF5 file", path);
+        ntas_set_err(err, errlen, "%s: not a readable HDF5 file", path);
         return -1;
     }
     read_str_attr(file, "ntasweep_version", s->version, sizeof s->version);
@@ -630,7 +686,7 @@ int ntas_store_read_sweep(const char *path, ntas_stored_sweep *s, char *err, siz
     s->spec_overrides = read_str_attr_alloc(file, "spec_overrides");
     H5Fclose(file);
     if (!s->spec_text || !s->spec_overrides) {
-        snprintf(err, errlen, "%s: not an ntasweep results file (no spec_text or spec_overrides)", path);
+        ntas_set_err(err, errlen, "%s: not an ntasweep results file (no spec_text or spec_overrides)", path);
         ntas_stored_sweep_free(s);
         return -1;
     }
@@ -655,23 +711,33 @@ void ntas_store_info_free(ntas_store_info *info)
 
 int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err, size_t errlen)
 {
-    silence_hdf5();
+    ntas_h5_quiet();
     ntas_store *st = calloc(1, sizeof *st);
-    if (!st) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!st) { ntas_set_err(err, errlen, "out of memory"); return -1; }
+    st->str_message = H5I_INVALID_HID;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* MPI-IO with the user's hints, collective metadata (h5fapl.h). */
-    char why[512] = "H5Pcreate(file access) failed";
+    char why[1024] = "H5Pcreate(file access) failed";
     int fapl_ok = fapl >= 0 && ntas_h5_fapl_for_parallel_open(fapl, comm, why, sizeof why) == 0, all_fapl_ok = 0;
-    MPI_Allreduce(&fapl_ok, &all_fapl_ok, 1, MPI_INT, MPI_MIN, comm);
+    if (ntas_mpi_check(MPI_Allreduce(&fapl_ok, &all_fapl_ok, 1, MPI_INT, MPI_MIN, comm),
+                       "MPI_Allreduce (file access settings)", why, sizeof why) != 0)
+        all_fapl_ok = fapl_ok = 0;
     if (!all_fapl_ok) {
-        snprintf(err, errlen, "%s: %s", path, fapl_ok ? "the file access settings failed on another rank" : why);
-        if (fapl >= 0) H5Pclose(fapl);
+        ntas_set_err(err, errlen, "%s: %s", path, fapl_ok ? "the file access settings failed on another rank" : why);
+        ntas_h5_close(&fapl);
         free(st);
         return -1;
     }
     st->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
-    H5Pclose(fapl);
+    if (st->file < 0) ntas_h5_fail(why, sizeof why, "%s: cannot open the results file for parallel writing", path);
+    ntas_h5_close(&fapl);
     int ok = st->file >= 0;
+    struct stat sb;
+    if (ok && stat(path, &sb) == 0) {
+        st->dev = sb.st_dev;
+        st->ino = sb.st_ino;
+        snprintf(st->path, sizeof st->path, "%s", path);
+    }
     /* Every rank opens every dataset, in the same order (collective-safe). */
     for (int k = 0; k < DS_COUNT; k++) {
         const ds_desc dk = desc_of(k);
@@ -681,13 +747,22 @@ int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err
             continue;
         }
         st->ds[k] = ok ? H5Dopen2(st->file, dk.name, H5P_DEFAULT) : -1;
-        ok &= st->ds[k] >= 0;
+        if (ok && st->ds[k] < 0) {
+            ntas_h5_fail(why, sizeof why, "%s: cannot open dataset '%s'", path, dk.name);
+            ok = 0;
+        }
     }
-    st->str_message = ntas_h5_str_type(NTAS_MESSAGE_LEN);
+    if (ok && (st->str_message = ntas_h5_str_type(NTAS_MESSAGE_LEN)) < 0) {
+        ntas_h5_fail(why, sizeof why, "%s: the message type", path);
+        ok = 0;
+    }
     int all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    if (ntas_mpi_check(MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce (opening the results file)",
+                       why, sizeof why) != 0)
+        all_ok = ok = 0;
     if (!all_ok) {
-        snprintf(err, errlen, "%s: cannot open the results file for parallel writing", path);
+        if (ok) ntas_set_err(err, errlen, "%s: another rank could not open the results file (see its message)", path);
+        else ntas_set_err(err, errlen, "%s", why);
         char ignore[64];
         ntas_store_close(st, ignore, sizeof ignore);
         return -1;
@@ -697,20 +772,23 @@ int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err
 }
 
 /* Writes a [1, counts...] slab at run `index` from contiguous memory. */
-static int write_slab(ntas_store *st, int k, int index, const void *data, const hsize_t *counts)
+static int write_slab(ntas_store *st, int k, int index, const void *data, const hsize_t *counts, char *err, size_t errlen)
 {
     const ds_desc dk = desc_of(k);
     int nd = dk.ndims;
     hsize_t start[5] = {(hsize_t)index, 0, 0, 0, 0}, count[5] = {1, 1, 1, 1, 1};
     for (int d = 1; d < nd; d++) count[d] = counts[d - 1];
-    hid_t fsp = H5Dget_space(st->ds[k]);
-    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
-    hid_t msp = H5Screate_simple(nd, count, NULL);
+    hid_t fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
     hid_t mt = dk.type == T_F64 ? H5T_NATIVE_DOUBLE : dk.type == T_I8 ? H5T_NATIVE_INT8 : st->str_message;
-    herr_t rc = H5Dwrite(st->ds[k], mt, msp, fsp, H5P_DEFAULT, data);
-    H5Sclose(msp);
-    H5Sclose(fsp);
-    return rc < 0 ? -1 : 0;
+    int rc = 0;
+    if ((fsp = H5Dget_space(st->ds[k])) < 0 || H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+        (msp = H5Screate_simple(nd, count, NULL)) < 0 || H5Dwrite(st->ds[k], mt, msp, fsp, H5P_DEFAULT, data) < 0) {
+        ntas_h5_fail(err, errlen, "writing run %d of dataset '%s'", index, dk.name);
+        rc = -1;
+    }
+    ntas_h5_close(&msp);
+    ntas_h5_close(&fsp);
+    return rc;
 }
 
 /* Every result the run records (results.h), each its own slab of the run. */
@@ -718,31 +796,26 @@ int ntas_store_write_run(ntas_store *st, int index, const ntas_run_result *r, ch
 {
     int64_t ext[NTAS_EXT_COUNT];
     ntas_run_result_extents(r, ext);
-    int ok = 1;
-    for (int id = 0; ok && id < NTAS_R_COUNT; id++) {
+    /* The first failure ends the run's writes: its status stays pending. */
+    for (int id = 0; id < NTAS_R_COUNT; id++) {
         const ntas_result_desc *d = &ntas_results[id];
         const int k = DS_FIRST_RESULT + id;
         if (!(r->groups & NTAS_RG_BIT(d->group))) continue;
         const double *data = ntas_result_data((ntas_run_result *)r, id);
         if (st->ds[k] < 0 || !data) {
-            snprintf(err, errlen, "run %d needs dataset '%s', which the results file lacks", index, d->dataset);
+            ntas_set_err(err, errlen, "run %d needs dataset '%s', which the results file lacks", index, d->dataset);
             return -1;
         }
         hsize_t counts[4];
         for (int a = 0; a < d->rank; a++) counts[a] = (hsize_t)ext[ntas_result_axis_extent(d->axes[a])];
-        ok &= write_slab(st, k, index, data, counts) == 0;
+        if (write_slab(st, k, index, data, counts, err, errlen) != 0) return -1;
     }
     char msg[NTAS_MESSAGE_LEN] = {0};
     snprintf(msg, sizeof msg, "%s", r->message);
-    ok &= write_slab(st, DS_MESSAGE, index, msg, NULL) == 0;
+    if (write_slab(st, DS_MESSAGE, index, msg, NULL, err, errlen) != 0) return -1;
     /* The status flag goes last: a run marked done always has its data. */
     int8_t status = (int8_t)r->status;
-    if (ok) ok &= write_slab(st, DS_STATUS, index, &status, NULL) == 0;
-    if (!ok) {
-        snprintf(err, errlen, "writing the results of run %d failed", index);
-        return -1;
-    }
-    return 0;
+    return write_slab(st, DS_STATUS, index, &status, NULL, err, errlen);
 }
 
 int64_t ntas_store_hdf5_file(const ntas_store *st)
@@ -753,7 +826,7 @@ int64_t ntas_store_hdf5_file(const ntas_store *st)
 int ntas_store_flush(ntas_store *st, char *err, size_t errlen)
 {
     if (H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) {
-        snprintf(err, errlen, "flushing the results file failed");
+        ntas_h5_fail(err, errlen, "flushing the results file");
         return -1;
     }
     return 0;
@@ -761,12 +834,26 @@ int ntas_store_flush(ntas_store *st, char *err, size_t errlen)
 
 int ntas_store_close(ntas_store *st, char *err, size_t errlen)
 {
-    int ok = 1;
+    int rc = 0;
     for (int k = 0; k < DS_COUNT; k++)
-        if (st->ds[k] >= 0) ok &= H5Dclose(st->ds[k]) >= 0;
-    if (st->str_message >= 0) H5Tclose(st->str_message);
-    if (st->file >= 0) ok &= H5Fclose(st->file) >= 0;
+        if (ntas_h5_close(&st->ds[k]) < 0 && rc == 0) {
+            ntas_set_err(err, errlen, "closing dataset %d of the results file failed", k);
+            rc = -1;
+        }
+    ntas_h5_close(&st->str_message);
+    if (st->file >= 0 && H5Fclose(st->file) < 0 && rc == 0) {
+        ntas_h5_fail(err, errlen, "closing the results file");
+        rc = -1;
+    }
+    st->file = H5I_INVALID_HID;
+    /* Results written into a file whose directory was removed or renamed
+     * meanwhile are lost with it: say so rather than report success. */
+    struct stat sb;
+    if (rc == 0 && st->path[0] && (stat(st->path, &sb) != 0 || sb.st_dev != st->dev || sb.st_ino != st->ino)) {
+        ntas_set_err(err, errlen, "%s is no longer there (its directory was removed or renamed while the sweep ran): "
+                     "the results written since are lost", st->path);
+        rc = -1;
+    }
     free(st);
-    if (!ok) snprintf(err, errlen, "closing the results file failed");
-    return ok ? 0 : -1;
+    return rc;
 }

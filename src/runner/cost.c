@@ -40,14 +40,14 @@ double ntas_cost_seconds_per_unit(void)
  * whole batch in one pass (0.087 s/step); the batch in NTAS_CNN_SHARDS
  * shards costs about 1.19x that on one rank (78 -> 86..93 ms of CPU per
  * step, docs/speed.md), so 0.104 s/step. r ranks split the shards,
- * ceil(S / r) each; about 5 % of a step (the tree's last additions, AdamW,
- * the batch shuffle) is not split. Measured: the busiest of 2 ranks used
- * 0.47..0.62x the CPU time of 1 rank per step, on a machine too loaded to
- * measure wall time (docs/speed.md): the 0.525x assumed here is the design
- * value, not yet a wall-time measurement. */
+ * ceil(S / r) each; the rest of a step (the tree's last additions, AdamW on
+ * every rank, the exchange) is not split. Measured: the busiest of 2 ranks
+ * used 0.47..0.62x the CPU time of 1 rank per step (three runs, on a machine
+ * too loaded to measure wall time, docs/speed.md): 0.6x is assumed, i.e.
+ * 20 % of a step not split. */
 double ntas_pretrain_seconds(int64_t steps, int ranks)
 {
     const int r = ranks < 1 ? 1 : ranks > NTAS_CNN_SHARDS ? NTAS_CNN_SHARDS : ranks;
     const double split = (double)((NTAS_CNN_SHARDS + r - 1) / r) / NTAS_CNN_SHARDS;
-    return 0.104 * (0.05 + 0.95 * split) * (double)steps;
+    return 0.104 * (0.2 + 0.8 * split) * (double)steps;
 }

@@ -16,6 +16,7 @@
 #include "ntasweep/core/blas_threads.h"
 #include "ntasweep/config/spec.h"
 #include "ntasweep/io/lock.h"
+#include "ntasweep/io/mpi_util.h"
 #include "ntasweep/io/pretrain.h"
 #include "ntasweep/io/store.h"
 #include "ntasweep/runner/coord.h"
@@ -140,7 +141,7 @@ static int load_sweep(sweep_state *s)
         MPI_Bcast(&n_sets, 1, MPI_INT, 0, MPI_COMM_WORLD);
         MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, MPI_COMM_WORLD);
         MPI_Bcast(s->started_as, sizeof s->started_as, MPI_CHAR, 0, MPI_COMM_WORLD);
-        snprintf(spec_path, sizeof spec_path, "%.4000s", buf);
+        snprintf(spec_path, sizeof spec_path, "%.*s", (int)sizeof spec_path - 1, buf);
         const char *p = buf + strlen(buf) + 1;
         for (int i = 0; i < n_sets; i++, p += strlen(p) + 1) sets[i] = p;
         s->spec_loaded = load(s->rank)(&s->spec, spec_path, sets, n_sets, s->err, sizeof s->err) == 0;
@@ -293,6 +294,7 @@ int ntas_sweep_run(const ntas_sweep_options *o)
      * (SIGUSR1's default action), only stop the sweep before it begins. */
     ntas_coord_install_signal_handlers();
     MPI_Init(NULL, NULL);
+    ntas_mpi_errors_return(NULL, 0);   /* checked codes, not aborts: mpi_util.h */
     /* Runs are small; parallelism is across runs (MPI), not inside BLAS. */
     ntas_blas_set_threads(1);
     sweep_state s;

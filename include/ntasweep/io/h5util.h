@@ -2,7 +2,10 @@
  *
  * Owns the fixed-length string type every string dataset and attribute uses
  * (NUL-terminated; fixed length because the parallel file cannot hold
- * variable-length strings) and the scalar attribute writers.
+ * variable-length strings), the scalar attribute writers, and the error
+ * messages of failed HDF5 calls: HDF5's automatic printing to stderr is off
+ * (ntas_h5_quiet) and ntas_h5_fail puts the error stack's own words into
+ * the caller's message instead.
  */
 #ifndef NTASWEEP_H5UTIL_H
 #define NTASWEEP_H5UTIL_H
@@ -11,10 +14,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A fixed-length string type of n bytes (close with H5Tclose), or -1. */
+/* Turns HDF5's automatic error printing off for this thread: every failure
+ * is reported once, by us, through ntas_h5_fail. Idempotent. */
+void ntas_h5_quiet(void);
+
+/* Fills err with the printf-formatted `what`, then ": API: outer (inner)"
+ * from the default HDF5 error stack, e.g.
+ *   "creating dataset loss: H5Dcreate2: unable to create dataset
+ *    (file write failed: No space left on device)".
+ * Call it right after the failing HDF5 call: the next HDF5 call clears the
+ * stack. With an empty stack err holds `what` alone. */
+void ntas_h5_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A fixed-length string type of n bytes (close with H5Tclose), or
+ * H5I_INVALID_HID. */
 hid_t ntas_h5_str_type(size_t n);
-/* A scalar string / int64 attribute `name` on obj. 0, or -1. */
+/* A scalar string / int64 attribute `name` on obj. 0, or -1 (the HDF5
+ * error stack still holds the failure for ntas_h5_fail). */
 int ntas_h5_set_str_attr(hid_t obj, const char *name, const char *value);
 int ntas_h5_set_i64_attr(hid_t obj, const char *name, int64_t value);
+
+/* Closes *id with the close function that fits its type (file, group,
+ * dataset, dataspace, datatype, attribute, property list) if it is valid,
+ * and sets it to H5I_INVALID_HID. Cleanup paths call it on every id they
+ * own, valid or not. 0, or -1 if the close failed. */
+int ntas_h5_close(hid_t *id);
 
 #endif

@@ -6,6 +6,12 @@
  * A lock is stale, and is taken over, when its process no longer runs (same
  * host) or its heartbeat (the file's mtime, refreshed while the sweep runs)
  * is older than NTAS_LOCK_STALE_SECONDS (any host: a node that died).
+ *
+ * Taking a lock over is atomic: a new lock appears whole (written under a
+ * private name, then link()ed or rename()d into place), and a stale one is
+ * replaced only by the contender that first holds flock() on that stale
+ * file and still finds it under the lock's name, so of several jobs that
+ * find one stale lock at once exactly one wins and the others see it live.
  */
 #ifndef NTASWEEP_LOCK_H
 #define NTASWEEP_LOCK_H
@@ -18,6 +24,7 @@
 typedef struct {
     char path[4096];
     int held;
+    unsigned long long dev, ino;   /* the lock file this process made */
     double last_beat;   /* monotonic seconds of the last heartbeat */
 } ntas_lock;
 
