@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ntasweep/core/text.h"
 #include "ntasweep/tasks/curriculum.h"
 #include "ntasweep/core/rng.h"
 
@@ -148,32 +149,12 @@ int ntas_param_find(const char *key)
     return -1;
 }
 
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63) return 99;
-    int row[64];
-    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int up = row[j];
-            int sub = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-            int best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 const char *ntas_param_suggest(const char *key)
 {
     const char *best = NULL;
     int best_d = 1 << 30;
     for (int i = 0; i < ntas_param_count; i++) {
-        int d = edit_distance(key, ntas_param_table[i].key);
+        int d = ntas_edit_distance(key, ntas_param_table[i].key);
         if (d < best_d) { best_d = d; best = ntas_param_table[i].key; }
     }
     int allowed = (int)strlen(key) / 3 > 2 ? (int)strlen(key) / 3 : 2;
