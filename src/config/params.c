@@ -25,6 +25,7 @@ static const char *const norm_choices[] = {"l1", "l2", NULL};
 static const char *const data_choices[] = {"sampled", "wishart", "expected", NULL};
 static const char *const scaling_choices[] = {"fan_in", "unit", "unit_sum", NULL};
 static const char *const dt_limit_choices[] = {"tau", "none", NULL};
+static const char *const weight_cost_choices[] = {"squared", "column_norm", NULL};
 
 #define OFF(field) offsetof(ntas_params, field)
 #define BIG 1e15
@@ -136,6 +137,11 @@ const ntas_param_desc ntas_param_table[] = {
      "unit-curvature quadratic; none = no bound, for the authors' coarse runs (Fig. 3 subtask "
      "composition: dt = 2 tau_c; Fig. A.7: dt = 0.01 > tau_W2 = 0.0075); a run that diverges "
      "is marked failed", 1},
+    {"weight_cost", NTAS_PT_CHOICE, OFF(weight_cost), "squared", 0, 0, 0, weight_cost_choices, "", "",
+     "form of the weight cost lambda_w: squared = lambda_W/(2 P d_in) sum W^2 (App. A.3 as written); "
+     "column_norm = lambda_W/(P d_in) sum_{p,j} ||W_p[:, j]||_2, the mean column 2-norm, not squared "
+     "(the authors' Fig. A.3 code; subgradient 0 at a zero column). fc: W1's d_out-row blocks are the "
+     "W_p. Not for model=cnn_alone (no weight cost)", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
 _Static_assert(sizeof ntas_param_table / sizeof ntas_param_table[0] <= NTAS_RUN_KEY_MAX_PARAMS,
@@ -390,6 +396,14 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
         return 0;
     }
     const char *name = p->model == NTAS_MODEL_CNN_NTA ? "cnn_nta" : "cnn_alone";
+    if (p->model == NTAS_MODEL_CNN_ALONE && p->weight_cost != NTAS_WEIGHT_COST_SQUARED) {
+        /* AdamW's decoupled weight decay is cnn_alone's only weight cost;
+         * lambda_w is not applied, so a form of it would be silently ignored. */
+        snprintf(err, errlen, "model=cnn_alone has no weight cost lambda_w (AdamW's weight decay only): "
+                 "weight_cost does not apply");
+        *bad_key = "weight_cost";
+        return -1;
+    }
     if (p->scaling != NTAS_SCALING_FAN_IN) {
         snprintf(err, errlen, "model=%s has no teachers and a cross-entropy loss: scaling does not apply", name);
         *bad_key = "scaling";
