@@ -77,7 +77,8 @@ const ntas_param_desc ntas_param_table[] = {
     {"lambda_norm", NTAS_PT_REAL, OFF(lambda_norm), "0.456", 0, BIG, 0, NULL, "lambda_norm", "",
      "weight of L_norm = (||c||_k - 1)^2 (table value, factor 1/2 folded in)", 0},
     {"lambda_w", NTAS_PT_REAL, OFF(lambda_w), "0", 0, BIG, 0, NULL, "lambda_W", "",
-     "weight cost lambda_W/(2 P d_in) sum W^2 (App. A.3); 0 = off", 0},
+     "weight of the weight cost (App. A.3), in the form weight_cost (default squared: "
+     "lambda_W/(2 P d_in) sum W^2); 0 = off", 0},
     {"seed", NTAS_PT_INT, OFF(seed), "0", 0, BIG, 0, NULL, "", "",
      "replicate seed (weight init and input stream)", 0},
     {"record_every", NTAS_PT_INT, OFF(record_every), "10", 1, 100000000, 0, NULL, "", "steps",
