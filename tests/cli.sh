@@ -41,6 +41,17 @@ cli_export)
   expect_rc 2 "$bin" export "$tmp/t.h5" -o "$tmp/no/such/dir/x.csv"
   [ ! -e "$tmp/no" ] || fail "export created a directory"
   ok "export refuses a missing file, a bad format and an unwritable path with exit 2"
+  # The generic plot draws; it and a figure script refuse to average silently.
+  mpi 2 "$bin" run "$tidy" -o "$tmp/p.h5" --set block_len=1 --set t_total=2,4 --quiet
+  NTATOOLS_DPI=40 "$src/tools/plot_sweep.py" "$tmp/p.h5" --x t_total --y specialization --hue case -o "$tmp/p.png" > /dev/null
+  NTATOOLS_DPI=40 "$src/tools/plot_sweep.py" "$tmp/p.h5" --x t_total --y loss --over time --hue case -o "$tmp/q.png" > /dev/null
+  [ -s "$tmp/p.png" ] && [ -s "$tmp/q.png" ] || fail "plot_sweep wrote no image"
+  expect_rc 2 "$src/tools/plot_sweep.py" "$tmp/t.h5" --x tau_c --y specialization -o "$tmp/r.png"
+  grep -q "block_len, n_blocks, t_total also vary" "$tmp/err" || { cat "$tmp/err"; fail "plot_sweep did not name the hidden keys"; }
+  expect_rc 2 "$src/tools/plot_fig2.py" "$tmp/t.h5" -o "$tmp/f.png"
+  grep -q "which sweeps/fig2.ini keeps fixed" "$tmp/err" || { cat "$tmp/err"; fail "plot_fig2 accepted another sweep"; }
+  [ ! -e "$tmp/r.png" ] && [ ! -e "$tmp/f.png" ] || fail "a refused plot wrote an image"
+  ok "plot_sweep draws mean +- s.e.m.; plot_sweep and plot_fig2 refuse files they would average wrongly"
   ;;
 cli_resume)
   # A sweep started with --set, some runs left pending, the sweep file (and
@@ -93,6 +104,70 @@ PY
   expect_rc 2 "$bin" resume "$tmp/missing.h5"
   grep -q "nothing to resume" "$tmp/err" || fail "missing file message"
   ok "refusals: older format (exit 2, stored command line, file untouched), missing file"
+  ;;
+cli_json)
+  # status --json and plan --json / --varied: schemas, and failed runs shown
+  # with their varied parameters and the reason.
+  "$bin" plan --json "$tidy" > "$tmp/plan.json"
+  py "$src/tests/cli/check_json.py" plan "$tmp/plan.json"
+  "$bin" plan --json --varied "$tidy" > "$tmp/plan-varied.json"
+  py "$src/tests/cli/check_json.py" plan "$tmp/plan-varied.json" --varied block_len lambda_nonneg lambda_norm n_blocks seed t_total tau_c
+  "$bin" plan --varied "$tidy" > "$tmp/plan.txt"
+  grep -q "^run 0 key [0-9a-f]* case flexible: tau_c=0.1 block_len=0.5 n_blocks=4 lambda_nonneg=0.091 lambda_norm=0.456 seed=0 t_total=2 steps=" "$tmp/plan.txt" ||
+    { head -3 "$tmp/plan.txt"; fail "plan --varied shows other keys"; }
+  ok "plan --json schema; plan --varied (json and text) shows only the varying keys"
+  # Runs that diverge (a huge step): exit 1, each failed run shown with its reason.
+  expect_rc 1 mpi 2 "$bin" run "$tidy" -o "$tmp/f.h5" --set dt=0.09 --set tau_w=0.1 --set lambda_norm=50 --quiet
+  expect_rc 1 "$bin" status --json "$tmp/f.h5"
+  cp "$tmp/out" "$tmp/status.json"
+  py "$src/tests/cli/check_json.py" status "$tmp/status.json"
+  nf=$(py "$src/tests/json_get.py" failed < "$tmp/status.json")
+  [ "$nf" -gt 0 ] || fail "no run failed"
+  msg=$(py "$src/tests/json_get.py" failed_runs.0.message < "$tmp/status.json")
+  [ -n "$msg" ] || fail "a failed run without a reason"
+  expect_rc 1 "$bin" status "$tmp/f.h5"
+  grep -q "failed: run [0-9]* (.*tau_c=.*): $msg" "$tmp/out" || { cat "$tmp/out"; fail "status text lacks the failed run's parameters and reason"; }
+  ok "status --json schema ($nf failed runs, each with varied params and reason: $msg)"
+  ;;
+cli_habits)
+  # Help: per command, <= 80 columns, the man page is current.
+  for c in "" $("$bin" help --commands); do
+    if [ -n "$c" ]; then "$bin" "$c" --help > "$tmp/help"; else "$bin" --help > "$tmp/help"; fi
+    [ -s "$tmp/help" ] || fail "no help for '$c'"
+    awk -v c="$c" 'length($0) > 80 { print "help of " c " is " length($0) " wide: " $0; bad = 1 } END { exit bad }' "$tmp/help" || fail "help wider than 80 columns"
+  done
+  "$bin" help --man | cmp - "$src/docs/ntasweep.1" || fail "docs/ntasweep.1 is not what ntasweep help --man prints (regenerate it)"
+  ok "every command has --help within 80 columns; the man page is current"
+  # Completion: valid bash, and it completes commands and options from the binary.
+  bash -n "$src/tools/ntasweep-completion.bash"
+  words=$(bash -c 'source "$1"; PATH=$(dirname "$2"):$PATH; COMP_WORDS=(ntasweep sta); COMP_CWORD=1; _ntasweep; echo "${COMPREPLY[*]}"; COMP_WORDS=(ntasweep export x.h5 --fo); COMP_CWORD=3; _ntasweep; echo "${COMPREPLY[*]}"' _ "$src/tools/ntasweep-completion.bash" "$bin")
+  [ "$words" = "$(printf 'status\n--format')" ] || fail "completion gave: $words"
+  ok "completion script: bash -n, commands and options"
+  # Habits: --opt=value, did you mean, exit codes.
+  expect_rc 0 "$bin" validate "--set=tau_c=0.1" "$tidy"
+  expect_rc 2 "$bin" stauts x.h5
+  grep -q "did you mean 'status'" "$tmp/err" || fail "no suggestion for stauts"
+  expect_rc 2 "$bin" plan "$tidy" --varid
+  grep -q "did you mean '--varied'" "$tmp/err" || fail "no suggestion for --varid"
+  expect_rc 2 "$bin" status "$tmp/nope.h5"
+  grep -q "nope.h5: No such file" "$tmp/err" || fail "status of a missing file"
+  : > "$tmp/plain"
+  expect_rc 2 "$bin" run "$tidy" -o "$tmp/plain/sub/x.h5"
+  mkdir "$tmp/outdir"
+  expect_rc 2 "$bin" run "$tidy" -o "$tmp/outdir" --force-new
+  [ -d "$tmp/outdir" ] && [ -z "$(ls "$tmp/outdir")" ] && [ -z "$(ls -d "$tmp"/outdir.* 2>/dev/null)" ] || fail "--force-new moved or filled a directory"
+  ok "--opt=value; did you mean (command, option); exit 2 for a missing file, an unwritable path, -o DIR --force-new (untouched)"
+  # A sweep file with a UTF-8 byte-order mark and CRLF line endings.
+  printf '\xEF\xBB\xBF[sweep]\r\nname = bom\r\n[params]\r\nd_in = 6\r\nd_out = 3\r\nbatch = 10\r\ndt = 0.05\r\nn_blocks = 2\r\n[grid]\r\ntau_c = 0.1, 0.2\r\n' > "$tmp/bom.ini"
+  expect_rc 0 "$bin" validate "$tmp/bom.ini"
+  grep -q "2 runs" "$tmp/out" || fail "BOM/CRLF file: $(cat "$tmp/out" "$tmp/err")"
+  ok "BOM and CRLF accepted"
+  # --set key=a,b,c adds a grid axis; --set replicates=N.
+  n=$("$bin" plan --json --varied "$tidy" --set tau_c=0.1,0.2,0.3 --set replicates=3 | py "$src/tests/json_get.py" runs)
+  [ "$n" = 72 ] || fail "--set tau_c=0.1,0.2,0.3 --set replicates=3 gave $n runs, expected 2 cases x 3 x 4 x 3 = 72"
+  expect_rc 2 "$bin" validate "$tidy" --set n_blocks=1,2
+  grep -q "computed in \[derived\]" "$tmp/err" || fail "--set list on a derived key"
+  ok "--set key=a,b,c is a grid axis; --set replicates=N"
   ;;
 *)
   echo "unknown test $test"; exit 2 ;;

@@ -133,11 +133,22 @@ resume)
   finish
   ;;
 xarray_plot)
-  # The file opens in xarray with named dims, and the Fig. 2 plot draws from it.
+  # The file opens in xarray with named dims; the generic plot draws it, and
+  # the Fig. 2 script refuses it (smoke varies tau_w, which fig2.ini fixes)
+  # instead of silently averaging over tau_w.
   mpi 2 "$bin" run "$src/sweeps/smoke.ini" -o "$tmp/s.h5" --quiet
   check "opens in xarray with named dims" py "$src/tests/check_xarray.py" "$tmp/s.h5"
-  check "tools/plot_fig2.py draws it" "$src/tools/plot_fig2.py" "$tmp/s.h5" -o "$tmp/s.png"
+  check "tools/plot_sweep.py draws it" "$src/tools/plot_sweep.py" "$tmp/s.h5" --x tau_w --y specialization \
+    --hue case -o "$tmp/s.png"
   check "a PNG was written" test -s "$tmp/s.png"
+  rc=0; "$src/tools/plot_fig2.py" "$tmp/s.h5" -o "$tmp/f2.png" 2> "$tmp/err" || rc=$?
+  check "plot_fig2.py refuses a sweep that varies tau_w: exit 2" is "$rc" 2
+  check "plot_fig2.py says which key and what to use instead" has "varies tau_w.*plot_sweep.py" "$tmp/err"
+  check "no PNG from the refused plot" test ! -e "$tmp/f2.png"
+  # With smoke's tau_w axis fixed the file is a Fig. 2 sweep, and the Fig. 2 plot draws it.
+  mpi 2 "$bin" run "$src/sweeps/smoke.ini" --set tau_w=1.3 -o "$tmp/s13.h5" --quiet
+  check "tools/plot_fig2.py draws smoke with tau_w fixed" "$src/tools/plot_fig2.py" "$tmp/s13.h5" -o "$tmp/s13.png"
+  check "its PNG was written" test -s "$tmp/s13.png"
   finish
   ;;
 kill9_resume)
@@ -259,7 +270,7 @@ signal_stop)
     rc=0; "$bin" status "$tmp/$sig.h5" > "$tmp/status" || rc=$?
     cat "$tmp/status"
     check "SIG$sig: status of the stopped sweep exits 3" is "$rc" 3
-    check "SIG$sig: status shows pending runs" has "pending" "$tmp/status"
+    check "SIG$sig: status shows pending runs" not is "$("$bin" status --json "$tmp/$sig.h5" | py "$src/tests/json_get.py" pending)" 0
     check "SIG$sig: every run flagged done is right" py "$src/tests/check_partial.py" "$tmp/ref.h5" "$tmp/$sig.h5"
     mpi 2 "$bin" "${sweep[@]}" -o "$tmp/$sig.h5" --quiet
     check "SIG$sig: resumed bitwise equal" py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$tmp/$sig.h5"
@@ -314,7 +325,7 @@ extend_lock)
   check "lost points: the file is untouched" cmp "$tmp/before.h5" "$tmp/a.h5"
   "$bin" run "$tmp/lost.ini" -o "$tmp/a.h5" --force-new --quiet
   check "--force-new keeps the old file as .old-1" cmp "$tmp/before.h5" "$tmp/a.h5.old-1"
-  check "--force-new wrote the new sweep" has "8 total, 8 done" <("$bin" status "$tmp/a.h5")
+  check "--force-new wrote the new sweep" is "$("$bin" status --json "$tmp/a.h5" | py "$src/tests/json_get.py" runs done)" "8 8"
   # A second writer while the first runs. The first writer is one process
   # on a sweep long enough (about 2000 s of work) that it cannot be done
   # before it is stopped by USR1 below; the second writer goes only once the
@@ -331,10 +342,9 @@ extend_lock)
     held=0
     for _ in $(seq 1200); do
       kill -0 "$pid" 2>/dev/null || break
-      # (status exits 3 while runs are pending: read its output, not its status)
-      if [ -e "$tmp/c.h5" ]; then
-        "$bin" status "$tmp/c.h5" > "$tmp/status" 2>&1 || true
-        if grep -q "lock: .*held by ntasweep process $pid" "$tmp/status"; then held=1; break; fi
+      # (status exits 3 while runs are pending: read its JSON, then the lock)
+      if [ -e "$tmp/c.h5" ] && { "$bin" status --json "$tmp/c.h5" 2>/dev/null || true; } | py "$src/tests/json_get.py" lock 2>/dev/null | grep -q "held by ntasweep process $pid"; then
+        held=1; break
       fi
       sleep 0.05
     done
@@ -370,7 +380,7 @@ variants_bitwise)
   for np in 1 2; do
     mpi "$np" "$bin" run "$src/sweeps/smoke_variants.ini" -o "$tmp/np$np.h5" --quiet
   done
-  check "every variant run done" has "14 total, 14 done, 0 failed" <("$bin" status "$tmp/np2.h5")
+  check "every variant run done" is "$("$bin" status --json "$tmp/np2.h5" | py "$src/tests/json_get.py" runs done failed)" "14 14 0"
   check "1 and 2 ranks bitwise equal" py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
   check "opens in xarray with named dims" py "$src/tests/check_xarray.py" "$tmp/np2.h5"
   finish
@@ -419,6 +429,7 @@ plot_smoke)
   done
   for p in "$src"/tools/plot_*.py; do
     name=$(basename "$p" .py); name=${name#plot_}
+    [ "$name" = sweep ] && continue   # tools/plot_sweep.py: the generic plot, for any sweep
     [ -e "$src/sweeps/$name.ini" ] || { echo "tools/plot_$name.py has no sweeps/$name.ini"; missing=1; }
     [ -e "$src/tests/plot_smoke/$name.ini" ] || { echo "tools/plot_$name.py has no tests/plot_smoke/$name.ini"; missing=1; }
   done
@@ -477,7 +488,7 @@ tiny_runs)
   # 10 000 one-step runs all complete; the benchmark prints the per-run overhead.
   "$src/tools/bench-overhead" --runs 10000 --ranks 2 --bin "$bin" --keep "$tmp/tiny.h5"
   "$bin" status "$tmp/tiny.h5" | tee "$tmp/status"
-  check "all 10 000 runs done" has "10000 total, 10000 done, 0 failed, 0 pending" "$tmp/status"
+  check "all 10 000 runs done" is "$("$bin" status --json "$tmp/tiny.h5" | py "$src/tests/json_get.py" runs done failed pending)" "10000 10000 0 0"
   finish
   ;;
 cnn_sweep)
@@ -491,12 +502,11 @@ cnn_sweep)
   export NTASWEEP_FASHION_DIR="$tmp/fsub"
   # plan counts the one pretraining (three models share dataset, steps and
   # seed) apart from the runs; a sweep without CNN runs has none.
-  "$bin" plan "$src/tests/cnn_smoke.ini" > "$tmp/plan"
-  check "plan estimates the one 150-step pretraining, shared by the ranks" \
-    grep -E "^pretraining: 1 CNN pretraining before the runs, estimated 16 s wall each at most on 1 rank \(shared by all ranks: 9 s on 2" "$tmp/plan"
+  check "plan estimates the one 150-step pretraining (16 s on 1 rank)" \
+    is "$("$bin" plan --json --varied "$src/tests/cnn_smoke.ini" | py "$src/tests/json_get.py" pretrainings pretraining_s | awk '{ printf "%s %.0f", $1, $2 }')" "1 16"
   { sed '/^cnn_seed = /d' "$src/tests/cnn_smoke.ini"; printf '\n[grid]\ncnn_seed = 0, 1\n'; } > "$tmp/cnn_seeds.ini"
-  check "two cnn_seed values mean two pretrainings" grep -E "^pretraining: 2 CNN pretrainings" <("$bin" plan "$tmp/cnn_seeds.ini")
-  check "fig2 has no pretraining" not grep -q "^pretraining:" <("$bin" plan "$src/sweeps/fig2.ini")
+  check "two cnn_seed values mean two pretrainings" is "$("$bin" plan --json --varied "$tmp/cnn_seeds.ini" | py "$src/tests/json_get.py" pretrainings)" 2
+  check "fig2 has no pretraining" is "$("$bin" plan --json --varied "$src/sweeps/fig2.ini" | py "$src/tests/json_get.py" pretrainings)" 0
   mpi 2 "$bin" run "$src/tests/cnn_smoke.ini" -o "$tmp/np2.h5" 2> "$tmp/log"
   cat "$tmp/log"
   check "the sweep pretrained the CNN" has "pretrained the fashion CNN" "$tmp/log"
@@ -593,7 +603,7 @@ PY
   rc=0; "$bin" status "$tmp/stop.h5" > "$tmp/status" || rc=$?
   cat "$tmp/status"
   check "status of the stopped sweep: exit 3" is "$rc" 3
-  check "status: 1 pending run" has "1 pending" "$tmp/status"
+  check "status: 1 pending run" is "$("$bin" status --json "$tmp/stop.h5" | py "$src/tests/json_get.py" pending)" 1
   check "an interrupted pretraining stays pending" py - "$tmp/stop.h5" <<'PY'
 import sys, h5py
 g = next(iter(h5py.File(sys.argv[1], "r")["pretrained"].values()))
@@ -641,7 +651,7 @@ data_paths)
   # the key stored per run, bitwise identical at 1 and 2 ranks; reduced
   # refuses wishart before anything is written; plan estimates the cheaper
   # paths as cheaper (bench measured ~10x and ~45x on the Fig. 2 step).
-  core_s() { "$bin" plan "$src/sweeps/fig2.ini" --set data="$1" | sed -n 's/^total: .*estimated \([0-9.eE+-]*\) core-seconds.*/\1/p'; }
+  core_s() { "$bin" plan --json --varied "$src/sweeps/fig2.ini" --set data="$1" | py "$src/tests/json_get.py" core_seconds; }
   s_sampled=$(core_s sampled) s_wishart=$(core_s wishart) s_expected=$(core_s expected)
   echo "plan of fig2.ini: sampled $s_sampled, wishart $s_wishart, expected $s_expected core-seconds"
   check "plan knows that wishart and expected steps are cheaper" \

@@ -253,10 +253,48 @@ def open_for_plot(path, required=()):
     return f
 
 
+def varied_keys(f):
+    """Coordinates along run (format 4) that take more than one value."""
+    import numpy as np
+    coords = attr_str(f["status"], "coordinates", "")
+    out = set()
+    for name in coords.split():
+        if name in ("case", "run_key", "record_interval") or name not in f:
+            continue
+        v = f[name][()]
+        if len(v) and not np.all(v == v[0]):
+            out.add(name)
+    return out
+
+
+def check_sweep(f, path, sweep_name):
+    """Refuse (exit 2) a file that varies keys the figure's own sweep file
+    (sweeps/<sweep_name>.ini) keeps fixed: the figure script would average
+    over them and label the mean as one setting. Needs the built ntasweep
+    ($NTASWEEP or build/ntasweep); without it the check is skipped."""
+    import json
+    repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    spec = os.path.join(repo, "sweeps", sweep_name + ".ini")
+    binary = os.environ.get("NTASWEEP") or os.path.join(repo, "build", "ntasweep")
+    if not (os.path.exists(spec) and os.access(binary, os.X_OK)):
+        return
+    r = subprocess.run([binary, "plan", "--json", "--varied", spec], capture_output=True, text=True)
+    if r.returncode != 0:
+        return
+    extra = sorted(varied_keys(f) - set(json.loads(r.stdout)["varied"]) - {"seed"})
+    if extra:
+        die("%s varies %s, which sweeps/%s.ini keeps fixed: plot_%s.py was written for that sweep and would "
+            "average over %s. Plot it with tools/plot_sweep.py %s --x KEY --y METRIC instead"
+            % (path, ", ".join(extra), sweep_name, sweep_name, "them" if len(extra) > 1 else "it", path))
+
+
 def plot_start(doc, sweep_name, required=()):
-    """The start of every plot script: its arguments and the open file."""
+    """The start of every plot script: its arguments and the open file,
+    refused when it is from a sweep the script was not written for."""
     args = plot_args(doc, sweep_name)
-    return args, open_for_plot(args.results, required)
+    f = open_for_plot(args.results, required)
+    check_sweep(f, args.results, sweep_name)
+    return args, f
 
 
 def case_label(case):

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_FILE_BYTES (1 << 20)
 #define MAX_LINE 1000
@@ -130,6 +131,8 @@ static int scan_lines(ntas_ini_scan *sc, int fi, ntas_ini_entries *out)
     char section[NTAS_NAME_LEN + 8] = "";
     int line = 0;
     size_t pos = 0;
+    /* A UTF-8 byte-order mark (Windows editors write one) is not text. */
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) pos = 3;
     while (pos < len) {
         line++;
         const int loc = NTAS_LOC(fi, line);
@@ -208,9 +211,30 @@ static int scan_lines(ntas_ini_scan *sc, int fi, ntas_ini_entries *out)
 }
 
 /* Pass 2: iniparser reads the file; its values must be the scanner's. */
+/* iniparser_load of file fi; a file that starts with a UTF-8 byte-order mark
+ * is given to iniparser without it, through a private temporary copy
+ * (iniparser reads only paths). */
+static dictionary *load_with_iniparser(const ntas_ini_scan *sc, int fi)
+{
+    const char *text = sc->files[fi].text;
+    size_t len = sc->files[fi].len;
+    if (len < 3 || memcmp(text, "\xEF\xBB\xBF", 3)) return iniparser_load(sc->files[fi].path);
+    const char *dir = getenv("TMPDIR");
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/ntasweep-bom-XXXXXX", dir && dir[0] ? dir : "/tmp");
+    int fd = mkstemp(tmp);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "w");
+    int ok = f && fwrite(text + 3, 1, len - 3, f) == len - 3;
+    if (f ? fclose(f) != 0 : close(fd) != 0) ok = 0;
+    dictionary *d = ok ? iniparser_load(tmp) : NULL;
+    remove(tmp);
+    return d;
+}
+
 static int check_with_iniparser(ntas_ini_scan *sc, int fi, const ntas_ini_entries *l)
 {
-    dictionary *d = iniparser_load(sc->files[fi].path);
+    dictionary *d = load_with_iniparser(sc, fi);
     if (!d) return ntas_ini_fail(sc, NTAS_LOC(fi, 0), NULL, "iniparser could not parse the file");
     int rc = 0;
     for (int i = 0; i < l->n && rc == 0; i++) {

@@ -422,6 +422,49 @@ static int check_sources(ntas_ini_scan *sc, ntas_plan *pl)
 
 /* --set key=value applies to every run: it replaces the key wherever the
  * file sets, varies or derives it (a varied key collapses to one value). */
+/* --set KEY=A,B,C (or a range): a grid axis of its own, replacing the key's
+ * values in [params], [grid] or a case (a grid axis outranks a case). Keys
+ * varied in [zip] or computed in [derived] take one value only. */
+static int override_axis(ntas_ini_scan *sc, ntas_plan *pl, int param, const char *key, const char *values)
+{
+    if (find_axis(pl->zip, pl->n_zip, param))
+        return ntas_ini_fail(sc, -1, key, "%s: the key is varied in [zip]; give one value or edit the file", values);
+    for (int i = 0; i < pl->n_derived; i++)
+        if (pl->derived[i].target == param)
+            return ntas_ini_fail(sc, -1, key, "%s: the key is computed in [derived]; give one value", values);
+    if (param == ntas_param_find("seed") && pl->replicates)
+        return ntas_ini_fail(sc, -1, key, "%s: seeds come from replicates; use --set replicates=N", values);
+    ntas_axis *fixed = find_axis(pl->fixed, pl->n_fixed, param);
+    if (fixed) {
+        free_axis(fixed);
+        *fixed = pl->fixed[--pl->n_fixed];
+    }
+    ntas_axis *a = find_axis(pl->grid, pl->n_grid, param);
+    if (a) free_axis(a);
+    else if (pl->n_grid == NTAS_MAX_AXES) return ntas_ini_fail(sc, -1, key, "too many grid axes");
+    else a = &pl->grid[pl->n_grid++];
+    memset(a, 0, sizeof *a);
+    a->param = param;
+    a->loc = -1;
+    return split_list(sc, pl, a, values);
+}
+
+/* --set replicates=N: seeds 0..N-1 for every point. */
+static int override_replicates(ntas_ini_scan *sc, ntas_plan *pl, const char *value)
+{
+    char *end;
+    long n = strtol(value, &end, 10);
+    if (*value == '\0' || *end || n < 1 || n > 1000000)
+        return ntas_ini_fail(sc, -1, "replicates", "%s: expected a whole number from 1 to 1000000", value);
+    int seed = ntas_param_find("seed");
+    if (find_axis(pl->fixed, pl->n_fixed, seed) || find_axis(pl->grid, pl->n_grid, seed) ||
+        find_axis(pl->zip, pl->n_zip, seed))
+        return ntas_ini_fail(sc, -1, "replicates", "%s: the sweep file gives seed itself", value);
+    pl->replicates = (int)n;
+    pl->replicates_loc = -1;
+    return 0;
+}
+
 static int plan_overrides(ntas_ini_scan *sc, ntas_plan *pl, const char *const *overrides, int n_overrides)
 {
     for (int i = 0; i < n_overrides; i++) {
@@ -435,6 +478,10 @@ static int plan_overrides(ntas_ini_scan *sc, ntas_plan *pl, const char *const *o
         memcpy(key, overrides[i], kl);
         key[kl] = '\0';
         char *k = ntas_ini_trim(key);
+        if (!strcmp(k, "replicates")) {
+            if (override_replicates(sc, pl, ntas_ini_trim((char *)eqs + 1))) return -1;
+            continue;
+        }
         int param = ntas_param_find(k);
         if (param < 0 && ntas_plan_find_var(pl, k) >= 0) param = NTAS_VAR_BASE + ntas_plan_find_var(pl, k);
         if (param < 0) {
@@ -445,6 +492,12 @@ static int plan_overrides(ntas_ini_scan *sc, ntas_plan *pl, const char *const *o
         }
         if (pl->n_over == NTAS_MAX_AXES) return ntas_ini_fail(sc, -1, k, "too many --set");
         char *v = ntas_ini_trim((char *)eqs + 1);
+        if (strchr(v, ',') || strchr(v, ':') || strstr(v, "space(")) {
+            ntas_axis *prev = find_axis(pl->over, pl->n_over, param);   /* a later --set wins */
+            if (prev) { free_axis(prev); *prev = pl->over[--pl->n_over]; }
+            if (override_axis(sc, pl, param, k, v)) return -1;
+            continue;
+        }
         if (param >= NTAS_VAR_BASE) {
             double x;
             if (ntas_parse_plain_real(v, &x) != 0) {

@@ -247,7 +247,13 @@ void ntas_table_cell(const ntas_column *c, int i, char *buf, size_t len)
     if (c->type == NTAS_COL_TEXT) snprintf(buf, len, "%s", c->text + (size_t)i * c->width);
     else if (isnan(c->real[i])) buf[0] = '\0';
     else if (c->type == NTAS_COL_INT) snprintf(buf, len, "%lld", (long long)c->real[i]);
-    else snprintf(buf, len, "%.17g", c->real[i]);
+    else {
+        /* The shortest text that reads back as the same double. */
+        for (int digits = 12; digits <= 17; digits++) {
+            snprintf(buf, len, "%.*g", digits, c->real[i]);
+            if (strtod(buf, NULL) == c->real[i]) break;
+        }
+    }
 }
 
 void ntas_json_string(FILE *f, const char *s)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ntasweep/core/blas_threads.h"
@@ -551,6 +552,8 @@ out:
 
 /* --- status ------------------------------------------------------------------------ */
 
+static void print_activity(const char *json);
+
 /* "k=v k=v" of the parameters that vary over the file's runs, for run i. */
 static void varied_text(const ntas_table *t, int i, char *buf, size_t len)
 {
@@ -566,7 +569,7 @@ static void varied_text(const ntas_table *t, int i, char *buf, size_t len)
 }
 
 static void status_json(const char *path, const ntas_store_info *info, const ntas_table *t, const int *count,
-                        const char *lock)
+                        const char *lock, const char *activity)
 {
     printf("{\"file\": ");
     ntas_json_string(stdout, path);
@@ -604,11 +607,11 @@ static void status_json(const char *path, const ntas_store_info *info, const nta
         ntas_json_string(stdout, info->messages + (size_t)i * NTAS_MESSAGE_LEN);
         printf("}");
     }
-    printf("%s]}\n", first ? "" : "\n ");
+    printf("%s],\n \"ranks\": %s}\n", first ? "" : "\n ", activity ? strchr(activity, '[') : "[]");
 }
 
 static void status_text(const char *path, const ntas_store_info *info, const ntas_table *t, const int *count,
-                        const char *lock)
+                        const char *lock, const char *activity)
 {
     printf("%s: sweep '%s' (%s), spec hash %s, written by ntasweep %s\n", path, info->spec_name, info->spec_file,
            info->spec_hash, info->version);
@@ -627,7 +630,48 @@ static void status_text(const char *path, const ntas_store_info *info, const nta
                info->messages + (size_t)i * NTAS_MESSAGE_LEN);
     }
     if (lock[0]) printf("lock: %s\n", lock);
-    if (count[NTAS_STATUS_PENDING]) printf("resume with: ntasweep resume %s\n", path);
+    if (activity) {
+        printf("running now:\n");
+        print_activity(activity);
+    } else if (count[NTAS_STATUS_PENDING]) {
+        printf("resume with: ntasweep resume %s\n", path);
+    }
+}
+
+/* What each rank of a running sweep is doing: OUT.h5.ranks, written by the
+ * sweep's rank 0 (coord.c) while it holds the lock. NULL if none. */
+static char *read_activity(const char *path)
+{
+    char name[4200];
+    snprintf(name, sizeof name, "%s.ranks", path);
+    FILE *f = fopen(name, "r");
+    if (!f) return NULL;
+    char *buf = calloc(1, 1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    char *end = buf ? strrchr(buf, ']') : NULL;
+    if (!buf || n == 0 || strncmp(buf, "{\"ranks\": [", 11) || !end) {
+        free(buf);
+        return NULL;
+    }
+    end[1] = '\0';   /* "{"ranks": [ ... ]": the list for JSON, the lines for text */
+    return buf;
+}
+
+/* The rank lines of the activity JSON as text: one "  rank R: ..." a line. */
+static void print_activity(const char *json)
+{
+    for (const char *p = strstr(json, "{\"rank\": "); p; p = strstr(p + 1, "{\"rank\": ")) {
+        int rank, run;
+        double started = 0, est = 0;
+        char params[1024] = "";
+        if (sscanf(p, "{\"rank\": %d, \"run\": %d, \"params\": \"%1023[^\"]\", \"started\": %lf, \"estimated_s\": %lf",
+                   &rank, &run, params, &started, &est) == 5)
+            printf("  rank %d: run %d (%s) for %.0f s, estimated %.0f s\n", rank, run, params,
+                   (double)time(NULL) - started, est);
+        else if (sscanf(p, "{\"rank\": %d", &rank) == 1)
+            printf("  rank %d: idle\n", rank);
+    }
 }
 
 /* `ntasweep status OUT.h5`: what a results file holds, without MPI. */
@@ -651,9 +695,12 @@ static int cmd_status(const parsed *p)
     for (int i = 0; i < info.n_runs; i++)
         count[info.status[i] >= 0 && info.status[i] <= 2 ? info.status[i] : NTAS_STATUS_PENDING]++;
     char lock[1024] = "";
-    if (!ntas_lock_describe(path, lock, sizeof lock)) lock[0] = '\0';
-    if (opt(p, "json")) status_json(path, &info, &t, count, lock);
-    else status_text(path, &info, &t, count, lock);
+    int live = ntas_lock_describe(path, lock, sizeof lock);
+    if (!live) lock[0] = '\0';
+    char *activity = live == 1 ? read_activity(path) : NULL;   /* a stale file of a killed job is not shown */
+    if (opt(p, "json")) status_json(path, &info, &t, count, lock, activity);
+    else status_text(path, &info, &t, count, lock, activity);
+    free(activity);
     ntas_table_free(&t);
     ntas_store_info_free(&info);
     if (count[NTAS_STATUS_PENDING]) return NTAS_EXIT_RESUMABLE;

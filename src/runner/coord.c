@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ntasweep/config/params.h"
 #include "ntasweep/runner/cost.h"
 #include "ntasweep/train/train.h"
 
@@ -102,9 +103,41 @@ typedef struct {
     int n_pending, next;
     int *active;           /* [size]: worker still taking work */
     int workers_left, worker_error;
-    double t_start, t_last_report, t_last_flush, cost_total, cost_done;
+    double t_start, t_last_report, t_last_flush, t_last_activity, cost_total, cost_done;
     int tty;
+    int *running;          /* [size]: run index each rank is training, -1 if none */
+    double *since;         /* [size]: when it started */
+    /* every rank */
+    int varied[128];       /* keys that vary over the sweep (rank 0 finds them, all ranks get them) */
 } coord;
+
+/* "case=... k=v ..." of the keys that vary over the sweep, for one run. */
+static void varied_text(const coord *c, const ntas_run *run, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    if (run->case_name[0]) used += (size_t)snprintf(buf, len, "case=%s", run->case_name);
+    for (int k = 0; k < ntas_param_count && k < 128 && used < len; k++) {
+        if (!c->varied[k]) continue;
+        char v[128];
+        ntas_param_format(&ntas_param_table[k], &run->params, v, sizeof v);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", ntas_param_table[k].key, v);
+    }
+}
+
+/* Rank 0 (which holds the run table): which keys vary. */
+static void find_varied(coord *c)
+{
+    const ntas_spec *s = c->spec;
+    for (int k = 0; k < ntas_param_count && k < 128 && s->runs && s->n_runs > 0; k++) {
+        char a[128], b[128];
+        ntas_param_format(&ntas_param_table[k], &s->runs[0].params, a, sizeof a);
+        for (int i = 1; i < s->n_runs && !c->varied[k]; i++) {
+            ntas_param_format(&ntas_param_table[k], &s->runs[i].params, b, sizeof b);
+            c->varied[k] = strcmp(a, b) != 0;
+        }
+    }
+}
 
 /* Checks one MPI call's return code; on failure writes which call failed
  * and MPI's own description into err and marks the queue broken. */
@@ -122,6 +155,43 @@ static int mpi_check(coord *c, int code, const char *call)
 static int send_empty(coord *c, int to, int tag, const char *call)
 {
     return mpi_check(c, MPI_Send(NULL, 0, MPI_INT, to, tag, c->comm), call);
+}
+
+/* Rank 0: writes what each rank is training to opt->activity_path (every
+ * 2 s; written beside and renamed, so `status` never reads half a file). */
+static void write_activity(coord *c, int force)
+{
+    const char *path = c->opt->activity_path;
+    double t = now();
+    if (!path || !c->running || (!force && t - c->t_last_activity < 2.0)) return;
+    c->t_last_activity = t;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;   /* only a display for `status`: never fails the sweep */
+    fprintf(f, "{\"ranks\": [");
+    for (int r = 0; r < c->size; r++) {
+        int i = c->running[r];
+        fprintf(f, "%s\n  {\"rank\": %d, \"run\": ", r ? "," : "", r);
+        if (i < 0) { fprintf(f, "null}"); continue; }
+        char v[1024];
+        varied_text(c, &c->spec->runs[i], v, sizeof v);
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        double started = (double)wall.tv_sec + 1e-9 * (double)wall.tv_nsec - (t - c->since[r]);
+        fprintf(f, "%d, \"params\": \"%s\", \"started\": %.1f, \"estimated_s\": %.3g}", i, v, started,
+                c->cost[i] * ntas_cost_seconds_per_unit());
+    }
+    fprintf(f, "\n]}\n");
+    if (fclose(f) != 0 || rename(tmp, path) != 0) remove(tmp);
+}
+
+static void set_running(coord *c, int rank, int index)
+{
+    if (!c->running) return;
+    c->running[rank] = index;
+    c->since[rank] = now();
+    write_activity(c, 1);
 }
 
 static void begin_stop(coord *c, int sig)
@@ -166,9 +236,17 @@ static void report(coord *c, int force)
         else if (s < 7200) snprintf(eta, sizeof eta, "%.1f min", s / 60);
         else snprintf(eta, sizeof eta, "%.1f h", s / 3600);
     }
-    fprintf(stderr, "%sntasweep: %d/%d runs (%d failed, %d done before), %.2f runs/s, ETA %s%s",
+    /* Within long runs: the oldest running run, its time against its estimate. */
+    char within[96] = "";
+    int oldest = -1;
+    for (int r = 0; c->running && r < c->size; r++)
+        if (c->running[r] >= 0 && (oldest < 0 || c->since[r] < c->since[oldest])) oldest = r;
+    if (oldest >= 0 && t - c->since[oldest] > 5)
+        snprintf(within, sizeof within, "; run %d on rank %d: %.0f s of ~%.0f s", c->running[oldest], oldest,
+                 t - c->since[oldest], c->cost[c->running[oldest]] * ntas_cost_seconds_per_unit());
+    fprintf(stderr, "%sntasweep: %d/%d runs (%d failed, %d done before), %.2f runs/s, ETA %s%s%s",
             c->tty ? "\r" : "", finished, total, c->sum->failed, c->sum->skipped, finished / elapsed, eta,
-            c->tty && !force ? "   " : "\n");
+            c->tty ? within : "", c->tty && !force ? "   " : "\n");
 }
 
 static void count(coord *c, int index, int status)
@@ -180,10 +258,7 @@ static void count(coord *c, int index, int status)
     }
     c->cost_done += c->cost[index];
     if (status == NTAS_STATUS_DONE) c->sum->done++;
-    else {
-        c->sum->failed++;
-        if (!c->opt->quiet) fprintf(stderr, "%sntasweep: run %d failed\n", c->tty ? "\n" : "", index);
-    }
+    else c->sum->failed++;   /* the rank that ran it said why (do_run) */
     report(c, 0);
 }
 
@@ -201,6 +276,7 @@ static int answer(coord *c, int from, const int *msg)
     assignment a;
     memset(&a, 0, sizeof a);
     a.index = !c->stopping && !c->worker_error && c->next < c->n_pending ? c->pending[c->next++] : -1;
+    set_running(c, from, a.index);
     if (a.index < 0) {
         c->workers_left--;
         c->active[from] = 0;
@@ -216,6 +292,7 @@ static int serve(coord *c)
 {
     if (stop_signal) begin_stop(c, stop_signal);
     ntas_lock_heartbeat(c->opt->lock);
+    write_activity(c, 0);
     int answered = 0;
     while (!c->mpi_failed) {
         int flag = 0;
@@ -299,6 +376,11 @@ static int do_run(coord *c, int index, const ntas_run *run, ntas_poll_fn poll, i
     int rc = ntas_train_run_features(&run->params, run->key, ntas_feature_cache_find(c->opt->features, &run->params),
                                      &r, poll, c, c->err, c->errlen);
     *status = r.status;
+    if (rc == 0 && r.status == NTAS_STATUS_FAILED && !c->opt->quiet) {
+        char v[1024];
+        varied_text(c, run, v, sizeof v);
+        fprintf(stderr, "%sntasweep: run %d (%s) failed: %s\n", c->tty ? "\n" : "", index, v, r.message);
+    }
     if (rc == 1) *status = NTAS_STATUS_PENDING;   /* abandoned: nothing is written */
     else if (rc == 0) rc = ntas_store_write_run(c->store, index, &r, c->err, c->errlen);
     ntas_run_result_free(&r);
@@ -322,7 +404,10 @@ static int make_queue(coord *c, const int8_t *status)
     c->pending = malloc((size_t)(n > 0 ? n : 1) * sizeof *c->pending);
     c->cost = malloc((size_t)(n > 0 ? n : 1) * sizeof *c->cost);
     c->active = calloc((size_t)c->size, sizeof *c->active);
-    if (!c->pending || !c->cost || !c->active) {
+    c->running = malloc((size_t)c->size * sizeof *c->running);
+    c->since = calloc((size_t)c->size, sizeof *c->since);
+    for (int r = 0; c->running && r < c->size; r++) c->running[r] = -1;
+    if (!c->pending || !c->cost || !c->active || !c->running || !c->since) {
         snprintf(c->err, c->errlen, "out of memory");
         return -1;
     }
@@ -356,10 +441,12 @@ static int run_rank0(coord *c, const int8_t *status)
         serve(c);
         if (c->stopping || c->worker_error || c->next >= c->n_pending || c->mpi_failed) break;
         int index = c->pending[c->next++], st = 0;
+        set_running(c, 0, index);
         if (do_run(c, index, &c->spec->runs[index], poll_rank0, &st) != 0) {
             rc = -1;
             break;
         }
+        set_running(c, 0, -1);
         count(c, index, st);
     }
     /* Serving only (all ranks busy, or many ranks): sleep only when idle. */
@@ -371,9 +458,12 @@ static int run_rank0(coord *c, const int8_t *status)
     }
     c->sum->not_started = c->n_pending - c->next;
     if (c->pending) report(c, 1);
+    if (c->opt->activity_path) remove(c->opt->activity_path);
     free(c->pending);
     free(c->cost);
     free(c->active);
+    free(c->running);
+    free(c->since);
     return rc;
 }
 
@@ -435,7 +525,10 @@ int ntas_coord_run(const ntas_spec *spec, const int8_t *status, ntas_store *stor
     if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(c.comm, MPI_ERRORS_RETURN);
     if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(c.comm, &c.rank);
     if (rc == MPI_SUCCESS) rc = MPI_Comm_size(c.comm, &c.size);
-    if (!mpi_check(&c, rc, "MPI_Comm_dup/set_errhandler (queue communicator)")) {
+    /* Rank 0 holds the run table: it finds the varied keys for every rank's messages. */
+    if (rc == MPI_SUCCESS && c.rank == 0) find_varied(&c);
+    if (rc == MPI_SUCCESS) rc = MPI_Bcast(c.varied, 128, MPI_INT, 0, c.comm);
+    if (!mpi_check(&c, rc, "MPI_Comm_dup/set_errhandler/Bcast (queue communicator)")) {
         rc = c.rank == 0 ? run_rank0(&c, status) : run_worker(&c);
         if (c.error && rc == 0) rc = -1;
         if (!c.mpi_failed) rc = agree(&c, rc);

@@ -141,7 +141,7 @@ static int load_sweep(sweep_state *s)
         MPI_Bcast(&n_sets, 1, MPI_INT, 0, MPI_COMM_WORLD);
         MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, MPI_COMM_WORLD);
         MPI_Bcast(s->started_as, sizeof s->started_as, MPI_CHAR, 0, MPI_COMM_WORLD);
-        snprintf(spec_path, sizeof spec_path, "%s", buf);
+        snprintf(spec_path, sizeof spec_path, "%.*s", (int)sizeof spec_path - 1, buf);
         const char *p = buf + strlen(buf) + 1;
         for (int i = 0; i < n_sets; i++, p += strlen(p) + 1) sets[i] = p;
         s->spec_loaded = load(s->rank)(&s->spec, spec_path, sets, n_sets, s->err, sizeof s->err) == 0;
@@ -252,9 +252,11 @@ static int run_queue(sweep_state *s)
     if (s->rank == 0 && !o->quiet)
         fprintf(stderr, "ntasweep: %s%s: %d runs on %d rank%s -> %s\n", o->from_file ? "the sweep stored in " : "",
                 o->from_file ? o->out : s->spec.path, s->spec.n_runs, s->size, s->size == 1 ? "" : "s", o->out);
+    char activity[4200];
+    snprintf(activity, sizeof activity, "%s.ranks", o->out);
     ntas_coord_options copt = {.quiet = o->quiet, .grace = o->grace, .flush_interval = o->flush,
                                .progress_interval = o->progress, .lock = s->rank == 0 ? &s->lock : NULL,
-                               .features = &s->features};
+                               .features = &s->features, .activity_path = activity};
     ntas_sweep_summary sum;
     int rc = ntas_coord_run(&s->spec, s->res.status, s->store, MPI_COMM_WORLD, &copt, &sum, s->err, sizeof s->err);
     char cerr[256];

@@ -35,6 +35,7 @@ typedef struct {
     double progress_interval;   /* s between progress lines when stderr is not a terminal */
     ntas_lock *lock;            /* rank 0: its heartbeat is kept fresh; may be NULL */
     const ntas_feature_cache *features;   /* cnn runs' pretrained features; may be NULL */
+    const char *activity_path;  /* rank 0 keeps here what each rank runs (JSON, for `status`); may be NULL */
 } ntas_coord_options;
 
 typedef struct {               /* counted on rank 0 */
