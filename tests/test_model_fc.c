@@ -76,15 +76,21 @@ static void test_gradients(void)
         {"everything, L2 (Fig. 6)", 0.2, 0.1, 0.77, NTAS_NORM_L2},
         {"everything, L1", 0.091, 0.456, 0.5, NTAS_NORM_L1},
     };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
-        for (uint64_t seed = 1; seed <= 3; seed++) {
-            setup(&f, seed * 104729 + k);
-            fd_apply_case(&f.p, &cases[k]);
-            fd_model fm = as_fd(&f);
-            double worst = fd_check_model(&fm, cases[k].label);
-            CHECK_MSG(worst < 1e-6, "%s, seed %llu: %g", cases[k].label, (unsigned long long)seed, worst);
-            ntas_fc_free(&f.m);
-        }
+    /* Both forms of the weight cost (squared; the authors' Fig. A.3 mean column 2-norm). */
+    for (int form = NTAS_WEIGHT_COST_SQUARED; form <= NTAS_WEIGHT_COST_COLUMN_NORM; form++)
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+            for (uint64_t seed = 1; seed <= 3; seed++) {
+                if (form != NTAS_WEIGHT_COST_SQUARED && cases[k].lambda_w == 0.0) continue;
+                setup(&f, seed * 104729 + k + 1000 * (uint64_t)form);
+                fd_apply_case(&f.p, &cases[k]);
+                f.p.weight_cost = form;
+                fd_model fm = as_fd(&f);
+                char label[64];
+                snprintf(label, sizeof label, "%s%s", cases[k].label, form ? ", column_norm" : "");
+                double worst = fd_check_model(&fm, label);
+                CHECK_MSG(worst < 1e-6, "%s, seed %llu: %g", label, (unsigned long long)seed, worst);
+                ntas_fc_free(&f.m);
+            }
 }
 
 /* Forward and backward against the textbook two-layer pass through

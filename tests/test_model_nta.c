@@ -8,6 +8,7 @@
 #include "check.h"
 #include "fd.h"
 #include "ntasweep/models/model_nta.h"
+#include "ntasweep/models/reg.h"
 #include "ntasweep/config/params.h"
 #include "ntasweep/core/rng.h"
 #include "ntasweep/train/train.h"
@@ -61,6 +62,35 @@ static void setup(fixture *f, uint64_t seed)
     f->m.c[2] = 0.25;
 }
 
+/* The column-norm cost at a known point, and its subgradient 0 at a zero
+ * column (where ||w||_2 has no gradient): the column stays zero and the
+ * gradient is finite. */
+static void test_column_norm_values(void)
+{
+    fixture f;
+    setup(&f, 5);
+    memset(f.m.W, 0, sizeof(double) * P * D_OUT * D_IN);
+    /* Path 0, column 1 = (3, 4, 0): norm 5; path 2, column 4 = (0, 1, 0): norm 1; the rest 0. */
+    f.m.W[(0 * D_OUT + 0) * D_IN + 1] = 3.0;
+    f.m.W[(0 * D_OUT + 1) * D_IN + 1] = 4.0;
+    f.m.W[(2 * D_OUT + 1) * D_IN + 4] = 1.0;
+    f.p.lambda_w = 0.1935;
+    f.p.weight_cost = NTAS_WEIGHT_COST_COLUMN_NORM;
+    memset(f.m.dW, 0, sizeof(double) * P * D_OUT * D_IN);
+    memset(f.m.dc, 0, sizeof(double) * P);
+    const double k = 0.1935 / (P * D_IN);
+    double reg = ntas_nta_reg_backward(&f.m, &f.p) - ntas_gate_reg(f.m.c, P, NTAS_NORM_L1, 0, 0, NULL);
+    CHECK_NEAR(reg, k * (5.0 + 1.0), 1e-15);
+    CHECK_NEAR(f.m.dW[(0 * D_OUT + 0) * D_IN + 1], k * 3.0 / 5.0, 1e-15);
+    CHECK_NEAR(f.m.dW[(0 * D_OUT + 1) * D_IN + 1], k * 4.0 / 5.0, 1e-15);
+    CHECK_NEAR(f.m.dW[(2 * D_OUT + 1) * D_IN + 4], k, 1e-15);
+    int nonzero = 0;
+    for (int i = 0; i < P * D_OUT * D_IN; i++)
+        nonzero += isfinite(f.m.dW[i]) && f.m.dW[i] != 0.0;
+    CHECK_MSG(nonzero == 3, "%d entries of dW are nonzero, want 3 (zero columns get subgradient 0)", nonzero);
+    ntas_nta_free(&f.m);
+}
+
 int main(void)
 {
     fixture f;
@@ -83,6 +113,24 @@ int main(void)
             ntas_nta_free(&f.m);
         }
     }
+
+    /* The authors' Fig. A.3 weight cost, lambda_w / (P d_in) sum_{p,j}
+     * ||W_p[:, j]||_2 (weight_cost = column_norm): same checks. */
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        if (cases[k].lambda_w == 0.0) continue;
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            setup(&f, seed * 6007 + k);
+            fd_apply_case(&f.p, &cases[k]);
+            f.p.weight_cost = NTAS_WEIGHT_COST_COLUMN_NORM;
+            fd_model fm = as_fd(&f);
+            char label[64];
+            snprintf(label, sizeof label, "%s, column_norm", cases[k].label);
+            double worst = fd_check_model(&fm, label);
+            CHECK_MSG(worst < 1e-6, "%s, seed %llu: %g", label, (unsigned long long)seed, worst);
+            ntas_nta_free(&f.m);
+        }
+    }
+    test_column_norm_values();
 
     /* Regulariser values at a known point: c = (0.7, -0.4, 0.25). */
     setup(&f, 42);

@@ -44,6 +44,7 @@ static void test_run_keys_unchanged(void)
     CHECK(set(&q, "dataset", "none") == 0 && set(&q, "label_map", "parity") == 0);
     CHECK(set(&q, "cnn_steps", "3000") == 0 && set(&q, "cnn_seed", "0") == 0);
     CHECK(set(&q, "dt_limit", "tau") == 0 && set(&q, "scaling", "fan_in") == 0);
+    CHECK(set(&q, "weight_cost", "squared") == 0);
     CHECK(ntas_params_run_key(&q) == ntas_params_run_key(&p));
     /* ... and any other value of any new key does. */
     const char *kv[][2] = {{"rho", "0.3"}, {"teacher_rank", "2"}, {"composition", "task"}, {"mix", "0.25"},
@@ -52,7 +53,8 @@ static void test_run_keys_unchanged(void)
                            {"model", "cnn_nta"}, {"model", "cnn_alone"}, {"dataset", "fashion"},
                            {"label_map", "warm_cold"}, {"cnn_steps", "100"}, {"cnn_seed", "3"},
                            {"teacher", "correlated_random"}, {"reduced_init", "collapsed"},
-                           {"scaling", "unit_sum"}, {"dt_limit", "none"}};
+                           {"scaling", "unit_sum"}, {"dt_limit", "none"},
+                           {"weight_cost", "column_norm"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         q = p;
         CHECK(set(&q, kv[i][0], kv[i][1]) == 0);
@@ -107,6 +109,10 @@ static void test_validate_variants(void)
     CHECK(!strcmp(BLAME("teacher", "lowrank", "teacher_rank", "3"), ""));
     CHECK(!strcmp(BLAME("teacher", "lowrank", "teacher_rank", "6"), "teacher_rank"));
     CHECK(!strcmp(BLAME("curriculum", "composition"), "curriculum"));
+    /* The weight cost's form: any model with lambda_w, not cnn_alone (AdamW only). */
+    CHECK(!strcmp(BLAME("weight_cost", "column_norm", "lambda_w", "0.1935"), ""));
+    CHECK(!strcmp(BLAME("model", "fc", "weight_cost", "column_norm"), ""));
+    CHECK(!strcmp(BLAME("model", "cnn_alone", "weight_cost", "column_norm"), "weight_cost"));
     CHECK(!strcmp(BLAME("curriculum", "composition", "composition", "task"), ""));
     CHECK(!strcmp(BLAME("curriculum", "composites", "composition", "subtask"), ""));
     CHECK(!strcmp(BLAME("composition", "task", "teachers", "3", "d_out", "6"), ""));

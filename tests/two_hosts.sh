@@ -90,9 +90,12 @@ exec ip netns exec "\$ns" unshare --uts sh -c 'hostname "\$0" && exec sh -c "\$1
 SH
 chmod +x "$tmp/agent.sh"
 
-# The smoke sweep with more seeds and blocks: 24 runs of ~0.5 s, so that
-# the kill lands while runs are left.
-sed 's/^replicates = .*/replicates = 6/; s/^n_blocks = .*/n_blocks = 16/' "$src/sweeps/smoke.ini" > "$tmp/sweep.ini"
+# The smoke sweep with 6 seeds (24 runs) and n_blocks chosen from a measured
+# reference so that a one-host run lasts several seconds: the kill must land
+# while runs are left, on a fast idle machine as on a loaded one.
+make_sweep() { # N_BLOCKS
+  sed "s/^replicates = .*/replicates = 6/; s/^n_blocks = .*/n_blocks = $1/" "$src/sweeps/smoke.ini" > "$tmp/sweep.ini"
+}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 two_hosts() { # OUT: the sweep on 2 ranks in A and 2 in B
   ip netns exec "$nsA" "$mpirun_bin" -np 4 --host "$ipA:2,$ipB:2" --oversubscribe \
@@ -100,7 +103,7 @@ two_hosts() { # OUT: the sweep on 2 ranks in A and 2 in B
     --mca oob_tcp_if_include "$subnet" --mca btl_tcp_if_include "$subnet" \
     -x OPENBLAS_NUM_THREADS "$bin" run "$tmp/sweep.ini" -o "$1" --quiet --grace 0
 }
-runs_done() { { "$bin" status "$1" 2> /dev/null || true; } | sed -n 's/^runs: [0-9]* total, \([0-9]*\) done.*/\1/p'; }
+runs_done() { { "$bin" status --json "$1" 2> /dev/null || true; } | py "$src/tests/json_get.py" done 2> /dev/null || true; }
 ntasweep_pids() { # NS: pids of ntasweep processes in that namespace
   local p
   for p in $(ip netns pids "$1" 2> /dev/null); do
@@ -108,32 +111,59 @@ ntasweep_pids() { # NS: pids of ntasweep processes in that namespace
   done
   return 0
 }
+reference() { # the sweep on 2 ranks of this machine, no namespaces; prints its seconds
+  local t0 t1
+  rm -f "$tmp/ref.h5"*
+  t0=$(date +%s.%N)
+  "$mpirun_bin" -np 2 --oversubscribe "$bin" run "$tmp/sweep.ini" -o "$tmp/ref.h5" --quiet
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
 
-"$mpirun_bin" -np 2 --oversubscribe "$bin" run "$tmp/sweep.ini" -o "$tmp/ref.h5" --quiet
+blocks=16
+make_sweep "$blocks"
+secs=$(reference)
+# Aim at >= 6 s for the reference (blocks grow in proportion, at most 4096).
+while awk -v s="$secs" 'BEGIN { exit !(s < 6) }' && [ "$blocks" -lt 4096 ]; do
+  blocks=$(awk -v b="$blocks" -v s="$secs" 'BEGIN { n = int(b * 7 / (s > 0.05 ? s : 0.05)); if (n > 4096) n = 4096; if (n <= b) n = 2 * b; print n }')
+  make_sweep "$blocks"
+  secs=$(reference)
+done
+echo "reference: $secs s on one host with n_blocks = $blocks"
 check "reference on one host (2 ranks): 24 runs done" [ "$(runs_done "$tmp/ref.h5")" = 24 ]
 
 shared=$tmp/shared
 mkdir -p "$shared"
-two_hosts "$shared/two.h5" > "$tmp/kill.log" 2>&1 &
-job=$!
 # Wait (up to 60 s) until a run is done with both hosts' ranks alive, then
-# kill host B's ranks. A sweep done before that is no kill: retried below.
-killed=0 seenA=0 seenB=0
-for _ in $(seq 600); do
-  kill -0 "$job" 2> /dev/null || break
-  pa=$(ntasweep_pids "$nsA"); pb=$(ntasweep_pids "$nsB")
-  [ -n "$pa" ] && seenA=1
-  [ -n "$pb" ] && seenB=1
-  d=$(runs_done "$shared/two.h5" || true)
-  if [ -n "$pb" ] && [ -n "$d" ] && [ "$d" -ge 1 ] && [ "$d" -lt 24 ]; then
-    for p in $pb; do kill -KILL "$p" 2> /dev/null && killed=$((killed + 1)); done
-    break
-  fi
-  sleep 0.1
+# kill host B's ranks. A sweep that ended before that is no kill: the
+# attempt is repeated with twice the blocks (and a new reference), 3 times.
+for attempt in 1 2 3; do
+  rm -f "$shared/two.h5"*
+  two_hosts "$shared/two.h5" > "$tmp/kill.log" 2>&1 &
+  job=$!
+  killed=0 seenA=0 seenB=0
+  for _ in $(seq 600); do
+    kill -0 "$job" 2> /dev/null || break
+    pa=$(ntasweep_pids "$nsA"); pb=$(ntasweep_pids "$nsB")
+    [ -n "$pa" ] && seenA=1
+    [ -n "$pb" ] && seenB=1
+    d=$(runs_done "$shared/two.h5")
+    if [ -n "$pb" ] && [ -n "$d" ] && [ "$d" -ge 1 ] && [ "$d" -lt 24 ]; then
+      for p in $pb; do kill -KILL "$p" 2> /dev/null && killed=$((killed + 1)); done
+      break
+    fi
+    sleep 0.1
+  done
+  rc=0
+  wait "$job" || rc=$?
+  job=
+  [ "$killed" -ge 1 ] && break
+  [ "$attempt" -lt 3 ] || break
+  blocks=$((2 * blocks))
+  echo "attempt $attempt: the sweep ended before a kill landed; again with n_blocks = $blocks"
+  make_sweep "$blocks"
+  secs=$(reference)
 done
-rc=0
-wait "$job" || rc=$?
-job=
 check "ranks ran on host A" [ "$seenA" -eq 1 ]
 check "ranks ran on host B" [ "$seenB" -eq 1 ]
 check "host B's ranks were killed mid-sweep ($killed processes)" [ "$killed" -ge 1 ]

@@ -12,6 +12,15 @@ for CNN runs, final_accuracy.
     df = runs("results/my_tauc.h5", done=True)
     df.groupby("tau_c").specialization.mean()
 
+The same file in xarray, with the run parameters that vary indexed so that
+ds.sel(tau_c=0.1) selects by value (a plain xr.open_dataset needs
+ds.sel(run=ds.tau_c == 0.1), since an unindexed coordinate cannot be selected
+on):
+
+    from ntaframe import dataset
+    ds = dataset("results/my_tauc.h5")
+    ds.sel(tau_c=0.1).specialization.mean()
+
 As a script: ntaframe.py OUT.h5 [--done] prints the table (tab-separated).
 """
 import os
@@ -80,6 +89,20 @@ def runs(path, done=False):
     if done:
         df = df[df.status == 1]
     return df
+
+
+def dataset(path, index=None):
+    """xr.open_dataset(path, engine="h5netcdf") with the coordinates along run
+    that take more than one value (or the names in `index`) set as an index
+    of run, so ds.sel(tau_c=0.1) and ds.sel(tau_c=0.1, seed=2) select by
+    value. String coordinates (case) are indexed too; run_key is not."""
+    import xarray as xr
+    ntatools.open_results(path).close()   # a clear message for a missing or older file
+    ds = xr.open_dataset(path, engine="h5netcdf")
+    if index is None:
+        index = [name for name, c in ds.coords.items()
+                 if c.dims == ("run",) and name not in ("run", "run_key") and c.to_index().nunique() > 1]
+    return ds.set_xindex(list(index)) if index else ds
 
 
 def main():

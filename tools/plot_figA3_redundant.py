@@ -36,12 +36,15 @@ def main():
         x = ntatools.x_in_blocks(f, runs, case)
         g, _, M = ntatools.sorted_by_teacher(f, runs)
         ntatools.shade_blocks(ax, f, runs[0])
+        # Files written before weight_cost existed have the squared form only.
+        form = ", %s" % ntatools.param(f, "weight_cost", runs[:1])[0] \
+            if "weight_cost" in f and f["lambda_w"][runs[0]] > 0 else ""
         for q in range(g.shape[2]):
             color = ntatools.TASK_COLORS[q] if q < M else "0.45"
             label = "path matched to teacher %d" % (q + 1) if q < M else "redundant path %d" % (q - M + 1)
             ntatools.band(ax, x, g[:, :, q], color, label, ls="-" if q < M else (":" if q == M else "--"))
         ax.set(xlabel="time (blocks)", ylabel="gate $c^p$", ylim=(-0.1, 1.3),
-               title="%s (lambda_W = %g, n=%d)" % (title, f["lambda_w"][runs[0]], len(runs)))
+               title="%s (lambda_W = %g%s, n=%d)" % (title, f["lambda_w"][runs[0]], form, len(runs)))
         ax.legend(fontsize=8, loc="upper center", ncol=2)
         # Final ||W_p|| in the same order as the gates: matched paths, then the others.
         cos = f["cos_sim"][runs[0]]

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ntasweep/core/text.h"
 #include "ntasweep/tasks/curriculum.h"
 #include "ntasweep/core/rng.h"
 
@@ -25,6 +26,7 @@ static const char *const norm_choices[] = {"l1", "l2", NULL};
 static const char *const data_choices[] = {"sampled", "wishart", "expected", NULL};
 static const char *const scaling_choices[] = {"fan_in", "unit", "unit_sum", NULL};
 static const char *const dt_limit_choices[] = {"tau", "none", NULL};
+static const char *const weight_cost_choices[] = {"squared", "column_norm", NULL};
 
 #define OFF(field) offsetof(ntas_params, field)
 #define BIG 1e15
@@ -76,7 +78,8 @@ const ntas_param_desc ntas_param_table[] = {
     {"lambda_norm", NTAS_PT_REAL, OFF(lambda_norm), "0.456", 0, BIG, 0, NULL, "lambda_norm", "",
      "weight of L_norm = (||c||_k - 1)^2 (table value, factor 1/2 folded in)", 0},
     {"lambda_w", NTAS_PT_REAL, OFF(lambda_w), "0", 0, BIG, 0, NULL, "lambda_W", "",
-     "weight cost lambda_W/(2 P d_in) sum W^2 (App. A.3); 0 = off", 0},
+     "weight of the weight cost (App. A.3), in the form weight_cost (default squared: "
+     "lambda_W/(2 P d_in) sum W^2); 0 = off", 0},
     {"seed", NTAS_PT_INT, OFF(seed), "0", 0, BIG, 0, NULL, "", "",
      "replicate seed (weight init and input stream)", 0},
     {"record_every", NTAS_PT_INT, OFF(record_every), "10", 1, 100000000, 0, NULL, "", "steps",
@@ -136,6 +139,11 @@ const ntas_param_desc ntas_param_table[] = {
      "unit-curvature quadratic; none = no bound, for the authors' coarse runs (Fig. 3 subtask "
      "composition: dt = 2 tau_c; Fig. A.7: dt = 0.01 > tau_W2 = 0.0075); a run that diverges "
      "is marked failed", 1},
+    {"weight_cost", NTAS_PT_CHOICE, OFF(weight_cost), "squared", 0, 0, 0, weight_cost_choices, "", "",
+     "form of the weight cost lambda_w: squared = lambda_W/(2 P d_in) sum W^2 (App. A.3 as written); "
+     "column_norm = lambda_W/(P d_in) sum_{p,j} ||W_p[:, j]||_2, the mean column 2-norm, not squared "
+     "(the authors' Fig. A.3 code; subgradient 0 at a zero column). fc: W1's d_out-row blocks are the "
+     "W_p. Not for model=cnn_alone (no weight cost)", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
 _Static_assert(sizeof ntas_param_table / sizeof ntas_param_table[0] <= NTAS_RUN_KEY_MAX_PARAMS,
@@ -148,32 +156,12 @@ int ntas_param_find(const char *key)
     return -1;
 }
 
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63) return 99;
-    int row[64];
-    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int up = row[j];
-            int sub = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-            int best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 const char *ntas_param_suggest(const char *key)
 {
     const char *best = NULL;
     int best_d = 1 << 30;
     for (int i = 0; i < ntas_param_count; i++) {
-        int d = edit_distance(key, ntas_param_table[i].key);
+        int d = ntas_edit_distance(key, ntas_param_table[i].key);
         if (d < best_d) { best_d = d; best = ntas_param_table[i].key; }
     }
     int allowed = (int)strlen(key) / 3 > 2 ? (int)strlen(key) / 3 : 2;
@@ -390,6 +378,14 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
         return 0;
     }
     const char *name = p->model == NTAS_MODEL_CNN_NTA ? "cnn_nta" : "cnn_alone";
+    if (p->model == NTAS_MODEL_CNN_ALONE && p->weight_cost != NTAS_WEIGHT_COST_SQUARED) {
+        /* AdamW's decoupled weight decay is cnn_alone's only weight cost;
+         * lambda_w is not applied, so a form of it would be silently ignored. */
+        snprintf(err, errlen, "model=cnn_alone has no weight cost lambda_w (AdamW's weight decay only): "
+                 "weight_cost does not apply");
+        *bad_key = "weight_cost";
+        return -1;
+    }
     if (p->scaling != NTAS_SCALING_FAN_IN) {
         snprintf(err, errlen, "model=%s has no teachers and a cross-entropy loss: scaling does not apply", name);
         *bad_key = "scaling";

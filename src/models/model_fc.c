@@ -93,15 +93,14 @@ double ntas_fc_reg_backward(ntas_fc *m, const ntas_params *p)
     double loss = ntas_gate_reg(m->W2, m->d_out * m->d_hid, (ntas_norm_kind)p->norm,
                                 p->lambda_nonneg, p->lambda_norm, m->dW2);
     if (p->lambda_w > 0.0) {
-        size_t n1 = (size_t)m->d_hid * (size_t)m->d_in;
-        /* lambda_w / (2 P d_in) with P = d_hid / d_out = lambda_w d_out / (2 d_hid d_in). */
+        /* k = lambda_w / (P d_in) with P = d_hid / d_out = lambda_w d_out / (d_hid d_in);
+         * W1's d_out-row blocks are the P students W_p. */
         double k = p->lambda_w * (double)m->d_out / ((double)m->d_hid * (double)m->d_in);
-        double sq = 0.0;
-        for (size_t i = 0; i < n1; i++) {
-            sq += m->W1[i] * m->W1[i];
-            m->dW1[i] += k * m->W1[i];
-        }
-        loss += 0.5 * k * sq;
+        const ntas_weight_cost_kind kind = (ntas_weight_cost_kind)p->weight_cost;
+        /* squared sums every entry of W1 alike: one block of d_hid rows. */
+        const int blocks = kind == NTAS_WEIGHT_COST_SQUARED ? 1 : m->d_hid / m->d_out;
+        const int rows = kind == NTAS_WEIGHT_COST_SQUARED ? m->d_hid : m->d_out;
+        loss += ntas_weight_cost(m->W1, blocks, rows, m->d_in, k, kind, m->dW1);
     }
     return loss;
 }

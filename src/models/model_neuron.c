@@ -102,14 +102,8 @@ double ntas_neuron_reg_backward(ntas_neuron *m, const ntas_params *p)
     double loss = ntas_gate_reg(m->c, m->P * m->d_out, (ntas_norm_kind)p->norm, p->lambda_nonneg,
                                 p->lambda_norm, m->dc);
     if (p->lambda_w > 0.0) {
-        size_t wn = (size_t)m->P * (size_t)m->d_out * (size_t)m->d_in;
         double k = p->lambda_w / ((double)m->P * (double)m->d_in);
-        double sq = 0.0;
-        for (size_t i = 0; i < wn; i++) {
-            sq += m->W[i] * m->W[i];
-            m->dW[i] += k * m->W[i];
-        }
-        loss += 0.5 * k * sq;
+        loss += ntas_weight_cost(m->W, m->P, m->d_out, m->d_in, k, (ntas_weight_cost_kind)p->weight_cost, m->dW);
     }
     return loss;
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ntasweep/core/text.h"
 #include "ntasweep/core/blas_threads.h"
 #include "ntasweep/config/params.h"
 #include "ntasweep/config/spec.h"
@@ -106,27 +107,6 @@ static const char exit_status_help[] =
 
 /* --- did you mean ------------------------------------------------------------ */
 
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 40 || lb > 40) return 99;
-    int row[41];
-    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int up = row[j];
-            int best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            if (up + 1 < best) best = up + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 static const command_desc *find_command(const char *name)
 {
     for (int c = 0; c < N_COMMANDS; c++)
@@ -139,7 +119,7 @@ static void unknown_command(const char *name)
     const char *best = NULL;
     int best_d = 3;
     for (int c = 0; c < N_COMMANDS; c++) {
-        int d = edit_distance(name, commands[c].name);
+        int d = ntas_edit_distance(name, commands[c].name);
         if (d < best_d || (!strncmp(name, commands[c].name, strlen(name)) && strlen(name) >= 2 && d < 99)) {
             best_d = d < best_d ? d : best_d;
             best = commands[c].name;
@@ -274,7 +254,7 @@ static void unknown_option(const command_desc *c, const char *a, size_t n)
     char given[64];
     snprintf(given, sizeof given, "%.*s", (int)(n > 2 ? n - 2 : 0), a + 2);
     for (int k = 0; k < MAX_OPTS && c->opts[k].name; k++) {
-        int d = edit_distance(given, c->opts[k].name);
+        int d = ntas_edit_distance(given, c->opts[k].name);
         if (d < best_d) { best_d = d; best = c->opts[k].name; }
     }
     if (best) fprintf(stderr, "ntasweep %s: unknown option '%.*s' (did you mean '--%s'?)\n", c->name, (int)n, a, best);

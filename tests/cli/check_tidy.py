@@ -44,6 +44,15 @@ def main():
           "ds.where(ds.t_total == 4): 8 runs, n_blocks = t_total / block_len")
     check(sorted(ds.specialization.groupby("t_total").mean()["t_total"].values.tolist()) == [2.0, 4.0],
           "groupby on a [vars] variable")
+    import ntaframe
+    dx = ntaframe.dataset(path)
+    by_value = dx.sel(tau_c=0.1)
+    check(by_value.sizes["run"] == 8 and set(by_value.case.values) == {"flexible"},
+          "ntaframe.dataset: ds.sel(tau_c=0.1) selects the 8 flexible runs by value")
+    both = dx.sel(tau_c=0.1, t_total=4.0)
+    check(both.sizes["run"] == 4 and bool((both.t_total == 4.0).all()), "ntaframe.dataset: sel on a parameter and a [vars] variable")
+    check("run_key" not in dx.indexes and np.array_equal(dx.specialization.values, ds.specialization.values, equal_nan=True),
+          "ntaframe.dataset: same values, run_key not indexed")
     with h5py.File(path, "r") as f:
         check(f["tau_c"].dtype == np.float64 and np.array_equal(f["tau_c"][:], ds.tau_c.values), "h5py reads tau_c plainly")
         check(f["case"].dtype.kind == "S" and f["case"][0] in (b"flexible", b"forgetful"), "h5py reads case as fixed-length bytes")

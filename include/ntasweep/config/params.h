@@ -43,6 +43,10 @@ typedef enum { NTAS_SCALING_FAN_IN = 0, NTAS_SCALING_UNIT = 1, NTAS_SCALING_UNIT
 /* tau: dt must not exceed any time constant; none: no bound (the authors'
  * coarse runs, e.g. Fig. 3 subtask composition at dt = 2 tau_c). */
 typedef enum { NTAS_DT_LIMIT_TAU = 0, NTAS_DT_LIMIT_NONE = 1 } ntas_dt_limit_kind;
+/* Form of the weight cost lambda_w (App. A.3; reg.h ntas_weight_cost):
+ * squared = lambda_w / (2 P d_in) sum W^2; column_norm = the authors' Fig. A.3
+ * code, lambda_w / (P d_in) sum_{p,j} ||W_p[:, j]||_2 (not squared). */
+typedef enum { NTAS_WEIGHT_COST_SQUARED = 0, NTAS_WEIGHT_COST_COLUMN_NORM = 1 } ntas_weight_cost_kind;
 
 typedef struct {
     int64_t model;          /* ntas_model_kind */
@@ -77,6 +81,7 @@ typedef struct {
     int64_t data;           /* ntas_data_kind (added with `ntasweep bench`, issue #8) */
     int64_t scaling;        /* ntas_scaling_kind */
     int64_t dt_limit;       /* ntas_dt_limit_kind (added for the authors' coarse runs, issue #18) */
+    int64_t weight_cost;    /* ntas_weight_cost_kind (added for the authors' Fig. A.3 cost, issue #18) */
 } ntas_params;
 
 typedef enum { NTAS_PT_INT, NTAS_PT_REAL, NTAS_PT_CHOICE } ntas_ptype;

@@ -54,7 +54,8 @@ void ntas_fc_backward(ntas_fc *m, const double *X, const double *dY, int B);
  * vector (nonneg on every entry; lambda_norm (||W2||_k - 1)^2 with k from
  * p->norm, so the paper's L2 setting is the Frobenius norm of W2 with target
  * 1, the authors' gating_manifold_L2 on W2.flatten()) and of the weight cost
- * lambda_w / (2 P d_in) sum W1^2 with P = d_hid / d_out (W1 stacks the P
+ * lambda_w in the form p->weight_cost (reg.h ntas_weight_cost; squared:
+ * lambda_w / (2 P d_in) sum W1^2) with P = d_hid / d_out (W1 stacks the P
  * students, so this is model_nta's term) to dW1, dW2; returns their value. */
 double ntas_fc_reg_backward(ntas_fc *m, const ntas_params *p);
 

@@ -46,8 +46,8 @@ void ntas_neuron_backward_G(ntas_neuron *m);
 void ntas_neuron_backward(ntas_neuron *m, const double *X, const double *dY, int B);
 
 /* Adds the gradients of L_reg over the P*d_out gates as one vector
- * (ntas_gate_reg) and of the weight cost lambda_w / (2 P d_in) sum W^2 to
- * dW, dc; returns their value. */
+ * (ntas_gate_reg) and of the weight cost lambda_w in the form p->weight_cost
+ * (reg.h ntas_weight_cost) to dW, dc; returns their value. */
 double ntas_neuron_reg_backward(ntas_neuron *m, const ntas_params *p);
 
 /* Explicit Euler: W -= dt/tau_w dW, c -= dt/tau_c dc. Writes the Frobenius

@@ -45,8 +45,10 @@ void ntas_nta_backward_G(ntas_nta *m);
  * G = dY^T X, then ntas_nta_backward_G. */
 void ntas_nta_backward(ntas_nta *m, const double *X, const double *dY, int B);
 
-/* Adds the gradients of L_reg(c) and of the weight cost
- * lambda_w / (2 P d_in) sum W^2 (App. A.3) to dW, dc; returns their value. */
+/* Adds the gradients of L_reg(c) and of the weight cost lambda_w (App. A.3)
+ * in the form p->weight_cost (reg.h ntas_weight_cost: squared
+ * lambda_w / (2 P d_in) sum W^2, or the mean column 2-norm) to dW, dc;
+ * returns their value. */
 double ntas_nta_reg_backward(ntas_nta *m, const ntas_params *p);
 
 /* Explicit Euler: W -= dt/tau_w dW, c -= dt/tau_c dc. Writes the Frobenius
