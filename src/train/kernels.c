@@ -206,10 +206,9 @@ int ntas_kernel_isa_supported(ntas_kernel_isa isa)
 
 ntas_kernel_isa ntas_kernel_isa_best(void)
 {
-    static int best = -1; /* the CPU does not change; a benign race writes the same value */
-    if (best < 0)
-        best = ntas_kernel_isa_supported(NTAS_KERNEL_AVX2) ? NTAS_KERNEL_AVX2 : NTAS_KERNEL_BASELINE;
-    return (ntas_kernel_isa)best;
+    /* __builtin_cpu_supports reads a word libgcc fills at start-up: cheap
+     * enough to ask every step. */
+    return ntas_kernel_isa_supported(NTAS_KERNEL_AVX2) ? NTAS_KERNEL_AVX2 : NTAS_KERNEL_BASELINE;
 }
 
 double ntas_task_grad_factor_with(ntas_kernel_isa isa, const double *D, const double *L_f, const double *Lt_f,
