@@ -172,6 +172,14 @@ static void test_against_hidden_layer(void)
     }
     CHECK_NEAR(n1, sqrt(s1), 1e-14);
     CHECK_NEAR(n2, sqrt(s2), 1e-14);
+    /* Without norms (the loop's unrecorded steps): the same update, bit for bit. */
+    double W11[N1], W21[N2];
+    memcpy(W11, f.m.W1, sizeof W11);
+    memcpy(W21, f.m.W2, sizeof W21);
+    memcpy(f.m.W1, W10, sizeof W10);
+    memcpy(f.m.W2, W20, sizeof W20);
+    ntas_fc_step(&f.m, 0.01, 0.06, 0.01, NULL, NULL);
+    CHECK(memcmp(f.m.W1, W11, sizeof W11) == 0 && memcmp(f.m.W2, W21, sizeof W21) == 0);
     ntas_fc_free(&f.m);
 }
 

@@ -148,6 +148,14 @@ static void test_forward_reg_step(void)
         }
         CHECK_NEAR(nW[p], sqrt(sp), 1e-15);
     }
+    /* Without norms (the loop's unrecorded steps): the same update, bit for bit. */
+    double W1[NW], c1[NC];
+    memcpy(W1, f.m.W, sizeof W1);
+    memcpy(c1, f.m.c, sizeof c1);
+    memcpy(f.m.W, W0, sizeof W0);
+    memcpy(f.m.c, c0, sizeof c0);
+    ntas_neuron_step(&f.m, 0.01, 2.0, 0.05, NULL, NULL);
+    CHECK(memcmp(f.m.W, W1, sizeof W1) == 0 && memcmp(f.m.c, c1, sizeof c1) == 0);
     ntas_neuron_free(&f.m);
 }
 

@@ -105,8 +105,13 @@ double ntas_fc_reg_backward(ntas_fc *m, const ntas_params *p)
     return loss;
 }
 
-static double euler(double *w, const double *g, size_t n, double k)
+/* w -= k g; returns ||k g||, or 0 without summing it when norm is 0. */
+static double euler(double *w, const double *g, size_t n, double k, int norm)
 {
+    if (!norm) {
+        for (size_t i = 0; i < n; i++) w[i] -= k * g[i];
+        return 0.0;
+    }
     double sq = 0.0;
     for (size_t i = 0; i < n; i++) {
         double u = k * g[i];
@@ -119,8 +124,10 @@ static double euler(double *w, const double *g, size_t n, double k)
 void ntas_fc_step(ntas_fc *m, double dt, double tau_w1, double tau_w2, double *norm_dW1,
                   double *norm_dW2)
 {
-    *norm_dW1 = euler(m->W1, m->dW1, (size_t)m->d_hid * (size_t)m->d_in, dt / tau_w1);
-    *norm_dW2 = euler(m->W2, m->dW2, (size_t)m->d_out * (size_t)m->d_hid, dt / tau_w2);
+    double n1 = euler(m->W1, m->dW1, (size_t)m->d_hid * (size_t)m->d_in, dt / tau_w1, norm_dW1 != NULL);
+    double n2 = euler(m->W2, m->dW2, (size_t)m->d_out * (size_t)m->d_hid, dt / tau_w2, norm_dW2 != NULL);
+    if (norm_dW1) *norm_dW1 = n1;
+    if (norm_dW2) *norm_dW2 = n2;
 }
 
 void ntas_fc_sorted(const ntas_fc *m, const int *src_row, int M, double *students,
@@ -216,7 +223,7 @@ static void fc_step(void *state, const ntas_params *p, double *norm_dW, double *
     const ntas_fc *f = &s->m;
     const size_t block = (size_t)f->d_hid / (size_t)s->P * (size_t)f->d_in;
     const double k = p->dt / p->tau_w;
-    for (int q = 0; q < s->P; q++) {
+    for (int q = 0; norm_dW && q < s->P; q++) {
         double sq = 0.0;
         for (size_t i = 0; i < block; i++) {
             double u = k * f->dW1[(size_t)q * block + i];
@@ -224,8 +231,7 @@ static void fc_step(void *state, const ntas_params *p, double *norm_dW, double *
         }
         norm_dW[q] = sqrt(sq);
     }
-    double whole;
-    ntas_fc_step(&s->m, p->dt, p->tau_w, p->tau_w2, &whole, norm_dc);
+    ntas_fc_step(&s->m, p->dt, p->tau_w, p->tau_w2, NULL, norm_dc);
 }
 
 static const double *fc_path_weights(void *state, int path)

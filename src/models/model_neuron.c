@@ -116,6 +116,10 @@ void ntas_neuron_step(ntas_neuron *m, double dt, double tau_w, double tau_c, dou
     for (int p = 0; p < m->P; p++) {
         double *Wp = m->W + (size_t)p * en;
         const double *dWp = m->dW + (size_t)p * en;
+        if (!norm_dW) {   /* a step that is not recorded: the same update, no norm */
+            for (size_t i = 0; i < en; i++) Wp[i] -= kw * dWp[i];
+            continue;
+        }
         double sq = 0.0;
         for (size_t i = 0; i < en; i++) {
             double u = kw * dWp[i];
@@ -130,7 +134,7 @@ void ntas_neuron_step(ntas_neuron *m, double dt, double tau_w, double tau_c, dou
         m->c[k] -= u;
         sq += u * u;
     }
-    *norm_dc = sqrt(sq);
+    if (norm_dc) *norm_dc = sqrt(sq);
 }
 
 void ntas_neuron_sorted(const ntas_neuron *m, const int *src_row, int M, double *students,

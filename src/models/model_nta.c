@@ -103,6 +103,10 @@ void ntas_nta_step(ntas_nta *m, double dt, double tau_w, double tau_c, double *n
     for (int p = 0; p < m->P; p++) {
         double *Wp = m->W + (size_t)p * en;
         const double *dWp = m->dW + (size_t)p * en;
+        if (!norm_dW) {   /* a step that is not recorded: the same update, no norm */
+            for (size_t i = 0; i < en; i++) Wp[i] -= kw * dWp[i];
+            continue;
+        }
         double sq = 0.0;
         for (size_t i = 0; i < en; i++) {
             double u = kw * dWp[i];
@@ -117,7 +121,7 @@ void ntas_nta_step(ntas_nta *m, double dt, double tau_w, double tau_c, double *n
         m->c[p] -= u;
         sq += u * u;
     }
-    *norm_dc = sqrt(sq);
+    if (norm_dc) *norm_dc = sqrt(sq);
 }
 
 /* ---- the model interface (model.h) ---------------------------------------- */

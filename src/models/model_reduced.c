@@ -57,8 +57,7 @@ double ntas_reduced_step(ntas_reduced *r, int task, const ntas_params *p, double
     }
     ntas_nta_backward(&r->nta, &r->x, r->dy, 1);
     ntas_nta_reg_backward(&r->nta, p);
-    double norm_dW[2], norm_dc;
-    ntas_nta_step(&r->nta, dt, tau_w, tau_c, norm_dW, &norm_dc);
+    ntas_nta_step(&r->nta, dt, tau_w, tau_c, NULL, NULL);
     return loss;
 }
 
@@ -191,11 +190,11 @@ static void reduced_backward(void *state, const ntas_params *p, const ntas_task_
 static void reduced_step(void *state, const ntas_params *p, double *norm_dW, double *norm_dc)
 {
     ntas_nta *m = &((reduced_state *)state)->red.nta;
-    double w0[4], c0[2], ignore_w[2], ignore_c;
+    double w0[4], c0[2];
     memcpy(w0, m->W, sizeof w0);
     memcpy(c0, m->c, sizeof c0);
-    ntas_nta_step(m, p->dt, p->tau_w, p->tau_c, ignore_w, &ignore_c);
-    for (int q = 0; q < 2; q++) {
+    ntas_nta_step(m, p->dt, p->tau_w, p->tau_c, NULL, NULL);
+    for (int q = 0; norm_dW && q < 2; q++) {
         double sq = 0.0;
         for (int k = 0; k < 2; k++) {
             double u = m->W[q * 2 + k] - w0[q * 2 + k];
@@ -203,7 +202,7 @@ static void reduced_step(void *state, const ntas_params *p, double *norm_dW, dou
         }
         norm_dW[q] = sqrt(sq);
     }
-    *norm_dc = hypot(m->c[0] - c0[0], m->c[1] - c0[1]);
+    if (norm_dc) *norm_dc = hypot(m->c[0] - c0[0], m->c[1] - c0[1]);
 }
 
 static const double *reduced_path_weights(void *state, int path)

@@ -268,13 +268,14 @@ static void alone_step(void *state, const ntas_params *p, double *norm_dW, doubl
 {
     alone_head *h = state;
     double before[HEAD_W];
-    memcpy(before, h->head, sizeof before);
+    if (norm_dW) memcpy(before, h->head, sizeof before);
     ntas_adamw_update(h->head, h->grad, h->adam_m, h->adam_v, HEAD_N, ++h->adam_t, &h->adamw);
+    if (norm_dc) *norm_dc = NAN;
+    if (!norm_dW) return;
     double sq = 0.0;
     for (int i = 0; i < HEAD_W; i++) sq += (h->head[i] - before[i]) * (h->head[i] - before[i]);
     norm_dW[0] = sqrt(sq);
     for (int q = 1; q < h->P; q++) norm_dW[q] = NAN;
-    *norm_dc = NAN;
 }
 
 static const double *alone_path_weights(void *state, int path)

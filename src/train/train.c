@@ -268,7 +268,7 @@ static int run_steps(const ntas_params *p, const ntas_model_ops *m, void *model,
         }
         m->backward(model, p, &g);
         double norm_dc;
-        m->step(model, p, norm_dW, &norm_dc);
+        m->step(model, p, record ? norm_dW : NULL, record ? &norm_dc : NULL);
         if (record) {
             memcpy(r->update_norm_w + rec * r->P, norm_dW, (size_t)r->P * sizeof(double));
             r->update_norm_c[rec] = norm_dc;

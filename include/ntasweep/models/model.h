@@ -68,7 +68,9 @@ typedef struct ntas_model_ops {
     /* Parameter gradients of task + regulariser from g (see ntas_task_grad). */
     void (*backward)(void *state, const ntas_params *p, const ntas_task_grad *g);
     /* One update; norm_dW[P] per path, *norm_dc of the gates (NaN where a
-     * model has none). */
+     * model has none). Both are NULL on the steps the loop does not record
+     * (summing the norms every step cost a pass over the weights): the
+     * update itself must then be bit for bit the same. */
     void (*step)(void *state, const ntas_params *p, double *norm_dW, double *norm_dc);
     /* Path p's weights (d_out x d_in), or NULL if the model has no path p. */
     const double *(*path_weights)(void *state, int path);

@@ -61,7 +61,8 @@ double ntas_fc_reg_backward(ntas_fc *m, const ntas_params *p);
 
 /* Explicit Euler with one time constant per layer: W1 -= dt/tau_w1 dW1,
  * W2 -= dt/tau_w2 dW2 (the paper's tau_w and tau_c columns for this model,
- * Table 2: 0.06 and 0.01). Writes the Frobenius norms of the two updates. */
+ * Table 2: 0.06 and 0.01). Writes the Frobenius norms of the two updates;
+ * either pointer may be NULL (no norm; same update bits). */
 void ntas_fc_step(ntas_fc *m, double dt, double tau_w1, double tau_w2, double *norm_dW1,
                   double *norm_dW2);
 

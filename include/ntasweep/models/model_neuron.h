@@ -52,7 +52,7 @@ double ntas_neuron_reg_backward(ntas_neuron *m, const ntas_params *p);
 
 /* Explicit Euler: W -= dt/tau_w dW, c -= dt/tau_c dc. Writes the Frobenius
  * norm of each path's weight update to norm_dW[P] and of the whole gate
- * update to *norm_dc. */
+ * update to *norm_dc; either may be NULL (no norm; same update bits). */
 void ntas_neuron_step(ntas_neuron *m, double dt, double tau_w, double tau_c, double *norm_dW,
                       double *norm_dc);
 

@@ -52,7 +52,9 @@ void ntas_nta_backward(ntas_nta *m, const double *X, const double *dY, int B);
 double ntas_nta_reg_backward(ntas_nta *m, const ntas_params *p);
 
 /* Explicit Euler: W -= dt/tau_w dW, c -= dt/tau_c dc. Writes the Frobenius
- * norm of each path's update to norm_dW[P] and of the gate update to *norm_dc. */
+ * norm of each path's update to norm_dW[P] and of the gate update to *norm_dc;
+ * either may be NULL (no norm: the run loop asks only on record steps),
+ * which leaves the update's bits unchanged. */
 void ntas_nta_step(ntas_nta *m, double dt, double tau_w, double tau_c, double *norm_dW, double *norm_dc);
 
 /* The final state into r (students, gates_final) if every gate is finite;
