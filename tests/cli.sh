@@ -128,6 +128,41 @@ cli_json)
   expect_rc 1 "$bin" status "$tmp/f.h5"
   grep -q "failed: run [0-9]* (.*tau_c=.*): $msg" "$tmp/out" || { cat "$tmp/out"; fail "status text lacks the failed run's parameters and reason"; }
   ok "status --json schema ($nf failed runs, each with varied params and reason: $msg)"
+  # A sweep in the middle of long runs (about 2000 s of work, stopped below):
+  # status shows each rank's run and how far it is. status is read until both
+  # ranks have reported steps (an observable state; at most 1200 tries), and
+  # only if the sweep ended before that (an absurdly fast machine) is it
+  # retried with 10 times longer runs.
+  blocks=2000 seen=0
+  for attempt in 1 2 3; do
+    rm -f "$tmp"/long.h5*
+    mpirun -np 2 --oversubscribe "$bin" run "$src/sweeps/fig2.ini" --set n_blocks=$blocks --set record_every=100000 \
+      -o "$tmp/long.h5" --grace 0 --quiet > "$tmp/long.log" 2>&1 &
+    pid=$! ended=0
+    for _ in $(seq 1200); do
+      kill -0 "$pid" 2> /dev/null || { ended=1; break; }
+      if [ -e "$tmp/long.h5" ]; then
+        { "$bin" status --json "$tmp/long.h5" 2> /dev/null || true; } > "$tmp/running.json"
+        if py "$src/tests/cli/check_json.py" status "$tmp/running.json" --running 2 > "$tmp/check" 2>&1; then
+          seen=1
+          { "$bin" status "$tmp/long.h5" || true; } > "$tmp/running.txt" 2>&1
+          break
+        fi
+      fi
+      sleep 0.1
+    done
+    kill -USR1 "$pid" 2> /dev/null || true   # mpirun forwards USR1 (TERM would abort the job)
+    rc=0; wait "$pid" || rc=$?
+    if [ "$seen" = 1 ] || [ "$ended" = 0 ]; then break; fi
+    blocks=$((blocks * 10))
+  done
+  [ "$seen" = 1 ] || { cat "$tmp/check" "$tmp/long.log"; fail "status --json never showed 2 ranks with 0 < step <= steps"; }
+  grep -q "^  rank 1: run [0-9]* (.*): step [0-9]*/[0-9]*, for [0-9]* s, ETA [0-9]* s$" "$tmp/running.txt" ||
+    { cat "$tmp/running.txt"; fail "status text lacks rank 1's step and ETA"; }
+  [ "$rc" -eq 3 ] || { cat "$tmp/long.log"; fail "the stopped sweep exited $rc, expected 3"; }
+  expect_rc 3 "$bin" status --json "$tmp/long.h5"
+  [ "$(py "$src/tests/json_get.py" ranks < "$tmp/out")" = "[]" ] || fail "a stopped sweep still shows ranks"
+  ok "status of a running sweep: both ranks in a run, 0 < step <= steps, ETA; none once stopped"
   ;;
 cli_habits)
   # Help: per command, <= 80 columns, the man page is current.

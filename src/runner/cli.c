@@ -643,10 +643,16 @@ static void print_activity(const char *json)
 {
     for (const char *p = strstr(json, "{\"rank\": "); p; p = strstr(p + 1, "{\"rank\": ")) {
         int rank, run;
-        double started = 0, est = 0;
+        double started = 0, est = 0, eta = 0;
+        long long step = 0, steps = 0;
         char params[1024] = "";
-        if (sscanf(p, "{\"rank\": %d, \"run\": %d, \"params\": \"%1023[^\"]\", \"started\": %lf, \"estimated_s\": %lf",
-                   &rank, &run, params, &started, &est) == 5)
+        int n = sscanf(p, "{\"rank\": %d, \"run\": %d, \"params\": \"%1023[^\"]\", \"started\": %lf, \"estimated_s\": %lf, "
+                          "\"step\": %lld, \"steps\": %lld, \"eta_s\": %lf",
+                       &rank, &run, params, &started, &est, &step, &steps, &eta);
+        if (n == 8 && step > 0)
+            printf("  rank %d: run %d (%s): step %lld/%lld, for %.0f s, ETA %.0f s\n", rank, run, params, step, steps,
+                   (double)time(NULL) - started, eta);
+        else if (n >= 5)
             printf("  rank %d: run %d (%s) for %.0f s, estimated %.0f s\n", rank, run, params,
                    (double)time(NULL) - started, est);
         else if (sscanf(p, "{\"rank\": %d", &rank) == 1)

@@ -1,13 +1,18 @@
 /* coord — dynamic MPI queue. See coord.h.
  *
- * Protocol. A worker sends TAG_REQUEST {previous run, its status, stopping}
+ * Protocol. A worker sends TAG_REQUEST {previous run, its status, stopping,
+ * progress messages sent}
  * and then waits for rank 0's messages, in order: TAG_FLUSH (join a
  * collective flush now), TAG_STOP (a stop signal arrived: start the grace
  * time) and finally TAG_ASSIGN {run index, the run itself}, index -1 meaning
  * "no more work". Sending the run (its parameters and key, ~350 bytes) means
  * a worker never holds the run table: its memory does not grow with the
  * sweep. While it trains, its poll hook looks for TAG_FLUSH and TAG_STOP too,
- * so a flush round waits at most one poll interval for any rank.
+ * so a flush round waits at most one poll interval for any rank, and at
+ * most once a second it sends TAG_PROGRESS {run index, steps done, steps}
+ * so rank 0 can show how far each run is (terminal line, OUT.h5.ranks).
+ * Its next request carries how many progress messages it sent so far:
+ * rank 0 receives all of them before answering, so none is left behind.
  *
  * Rank 0 serves requests from a probe loop that sleeps only when nothing is
  * waiting. With up to NTAS_COORD_RANK0_COMPUTES ranks it also computes,
@@ -38,7 +43,8 @@
 #include "ntasweep/runner/cost.h"
 #include "ntasweep/train/train.h"
 
-enum { TAG_REQUEST = 1, TAG_ASSIGN = 2, TAG_FLUSH = 3, TAG_STOP = 4 };
+enum { TAG_REQUEST = 1, TAG_ASSIGN = 2, TAG_FLUSH = 3, TAG_STOP = 4, TAG_PROGRESS = 5 };
+#define PROGRESS_EVERY_S 1.0   /* a worker's progress messages at most this often */
 #define WORKER_ERROR (-2)
 
 /* What rank 0 sends a worker: the file's index of the run, or -1 for "no
@@ -107,6 +113,12 @@ typedef struct {
     int tty;
     int *running;          /* [size]: run index each rank is training, -1 if none */
     double *since;         /* [size]: when it started */
+    int64_t *step, *steps; /* [size]: steps done (0: not heard yet) and steps of its run */
+    double *t_step;        /* [size]: when step was heard */
+    int *progress_recv;    /* [size]: progress messages received from each rank */
+    /* workers only */
+    double t_last_progress;
+    int progress_sent, run_index;
     /* every rank */
     int varied[128];       /* keys that vary over the sweep (rank 0 finds them, all ranks get them) */
 } coord;
@@ -157,6 +169,16 @@ static int send_empty(coord *c, int to, int tag, const char *call)
     return mpi_check(c, MPI_Send(NULL, 0, MPI_INT, to, tag, c->comm), call);
 }
 
+/* Rank 0: seconds left of rank r's run at time t from its pace so far
+ * (steps done by t_step), or -1 before its first progress. */
+static double run_eta(const coord *c, int r, double t)
+{
+    if (c->step[r] <= 0 || c->t_step[r] <= c->since[r]) return -1;
+    double pace = (c->t_step[r] - c->since[r]) / (double)c->step[r];
+    double left = pace * (double)(c->steps[r] - c->step[r]) - (t - c->t_step[r]);
+    return left > 0 ? left : 0;
+}
+
 /* Rank 0: writes what each rank is training to opt->activity_path (every
  * 2 s; written beside and renamed, so `status` never reads half a file). */
 static void write_activity(coord *c, int force)
@@ -179,8 +201,12 @@ static void write_activity(coord *c, int force)
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);
         double started = (double)wall.tv_sec + 1e-9 * (double)wall.tv_nsec - (t - c->since[r]);
-        fprintf(f, "%d, \"params\": \"%s\", \"started\": %.1f, \"estimated_s\": %.3g}", i, v, started,
-                c->cost[i] * ntas_cost_seconds_per_unit());
+        fprintf(f, "%d, \"params\": \"%s\", \"started\": %.1f, \"estimated_s\": %.3g, \"step\": %lld, \"steps\": %lld, "
+                   "\"eta_s\": ", i, v, started, c->cost[i] * ntas_cost_seconds_per_unit(), (long long)c->step[r],
+                (long long)c->steps[r]);
+        double eta = run_eta(c, r, t);
+        if (eta >= 0) fprintf(f, "%.3g}", eta);
+        else fprintf(f, "null}");
     }
     fprintf(f, "\n]}\n");
     if (fclose(f) != 0 || rename(tmp, path) != 0) remove(tmp);
@@ -190,7 +216,11 @@ static void set_running(coord *c, int rank, int index)
 {
     if (!c->running) return;
     c->running[rank] = index;
-    c->since[rank] = now();
+    c->since[rank] = c->t_step[rank] = now();
+    c->step[rank] = 0;
+    c->steps[rank] = index < 0 ? 0
+                               : ntas_params_steps_per_block(&c->spec->runs[index].params) *
+                                     c->spec->runs[index].params.n_blocks;
     write_activity(c, 1);
 }
 
@@ -229,19 +259,29 @@ static void report(coord *c, int force)
     int total = c->n_pending;
     double elapsed = t - c->t_start > 1e-9 ? t - c->t_start : 1e-9;
     char eta[32] = "?";
+    /* Work done: finished runs, and the share of their steps running runs have done. */
+    double done = c->cost_done;
+    for (int r = 0; c->running && r < c->size; r++)
+        if (c->running[r] >= 0 && c->steps[r] > 0)
+            done += c->cost[c->running[r]] * (double)c->step[r] / (double)c->steps[r];
     if (finished == total) snprintf(eta, sizeof eta, "0 s");
-    else if (c->cost_done > 0) {
-        double s = (c->cost_total - c->cost_done) / (c->cost_done / elapsed);
+    else if (done > 0) {
+        double s = (c->cost_total - done) / (done / elapsed);
         if (s < 120) snprintf(eta, sizeof eta, "%.0f s", s);
         else if (s < 7200) snprintf(eta, sizeof eta, "%.1f min", s / 60);
         else snprintf(eta, sizeof eta, "%.1f h", s / 3600);
     }
-    /* Within long runs: the oldest running run, its time against its estimate. */
-    char within[96] = "";
+    /* Within long runs: the oldest running run, its steps and time left
+     * (its time against its estimate until its rank reported a step). */
+    char within[128] = "";
     int oldest = -1;
     for (int r = 0; c->running && r < c->size; r++)
         if (c->running[r] >= 0 && (oldest < 0 || c->since[r] < c->since[oldest])) oldest = r;
-    if (oldest >= 0 && t - c->since[oldest] > 5)
+    double left = oldest >= 0 ? run_eta(c, oldest, t) : -1;
+    if (oldest >= 0 && t - c->since[oldest] > 5 && left >= 0)
+        snprintf(within, sizeof within, "; run %d: step %lld/%lld, ETA %.0f s", c->running[oldest],
+                 (long long)c->step[oldest], (long long)c->steps[oldest], left);
+    else if (oldest >= 0 && t - c->since[oldest] > 5)
         snprintf(within, sizeof within, "; run %d on rank %d: %.0f s of ~%.0f s", c->running[oldest], oldest,
                  t - c->since[oldest], c->cost[c->running[oldest]] * ntas_cost_seconds_per_unit());
     fprintf(stderr, "%sntasweep: %d/%d runs (%d failed, %d done before), %.2f runs/s, ETA %s%s%s",
@@ -262,9 +302,34 @@ static void count(coord *c, int index, int status)
     report(c, 0);
 }
 
+/* Rank 0: steps done by rank r's run (a progress message, or its own poll). */
+static void note_step(coord *c, int r, int index, int64_t step, int64_t steps)
+{
+    if (!c->running || c->running[r] != index) return;   /* a run it has finished since */
+    c->step[r] = step;
+    c->steps[r] = steps;
+    c->t_step[r] = now();
+}
+
+/* Rank 0: receives one progress message of rank `from` (blocking: the
+ * caller knows it was sent). */
+static int receive_progress(coord *c, int from)
+{
+    int64_t msg[3];
+    if (mpi_check(c, MPI_Recv(msg, 3, MPI_INT64_T, from, TAG_PROGRESS, c->comm, MPI_STATUS_IGNORE),
+                  "MPI_Recv(progress)"))
+        return -1;
+    c->progress_recv[from]++;
+    note_step(c, from, (int)msg[0], msg[1], msg[2]);
+    return 0;
+}
+
 /* Rank 0: one worker's request: counts its last run, answers with the next. */
 static int answer(coord *c, int from, const int *msg)
 {
+    /* Every progress message it sent before this request first (msg[3] counts them). */
+    while (c->progress_recv[from] < msg[3])
+        if (receive_progress(c, from)) return -1;
     if (msg[2]) begin_stop(c, msg[2]);
     if (msg[1] == WORKER_ERROR) {
         c->worker_error = 1;
@@ -293,14 +358,22 @@ static int serve(coord *c)
     if (stop_signal) begin_stop(c, stop_signal);
     ntas_lock_heartbeat(c->opt->lock);
     write_activity(c, 0);
+    if (c->tty) report(c, 0);   /* the terminal line moves within long runs too (once a second) */
     int answered = 0;
+    while (!c->mpi_failed) {
+        int flag = 0;
+        MPI_Status st;
+        if (mpi_check(c, MPI_Iprobe(MPI_ANY_SOURCE, TAG_PROGRESS, c->comm, &flag, &st), "MPI_Iprobe(progress)") ||
+            !flag || receive_progress(c, st.MPI_SOURCE))
+            break;
+    }
     while (!c->mpi_failed) {
         int flag = 0;
         MPI_Status st;
         if (mpi_check(c, MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, c->comm, &flag, &st), "MPI_Iprobe(request)") || !flag)
             break;
-        int msg[3];
-        if (mpi_check(c, MPI_Recv(msg, 3, MPI_INT, st.MPI_SOURCE, TAG_REQUEST, c->comm, MPI_STATUS_IGNORE),
+        int msg[4];
+        if (mpi_check(c, MPI_Recv(msg, 4, MPI_INT, st.MPI_SOURCE, TAG_REQUEST, c->comm, MPI_STATUS_IGNORE),
                       "MPI_Recv(request)") ||
             answer(c, st.MPI_SOURCE, msg))
             break;
@@ -321,9 +394,10 @@ static int grace_over(const coord *c)
     return c->stopping && now() - c->t_stop >= c->opt->grace;
 }
 
-static int poll_rank0(void *ctx)
+static int poll_rank0(void *ctx, int64_t step, int64_t total)
 {
     coord *c = ctx;
+    note_step(c, 0, c->running ? c->running[0] : -1, step, total);
     serve(c);
     return grace_over(c) || c->mpi_failed;
 }
@@ -360,9 +434,16 @@ static int worker_messages(coord *c, assignment *a)
     return -1;
 }
 
-static int poll_worker(void *ctx)
+static int poll_worker(void *ctx, int64_t step, int64_t total)
 {
     coord *c = ctx;
+    double t = now();
+    if (t - c->t_last_progress >= PROGRESS_EVERY_S && !c->mpi_failed) {
+        c->t_last_progress = t;
+        const int64_t msg[3] = {c->run_index, step, total};
+        if (!mpi_check(c, MPI_Send(msg, 3, MPI_INT64_T, 0, TAG_PROGRESS, c->comm), "MPI_Send(progress)"))
+            c->progress_sent++;
+    }
     worker_messages(c, NULL);
     return grace_over(c) || c->mpi_failed;
 }
@@ -406,8 +487,13 @@ static int make_queue(coord *c, const int8_t *status)
     c->active = calloc((size_t)c->size, sizeof *c->active);
     c->running = malloc((size_t)c->size * sizeof *c->running);
     c->since = calloc((size_t)c->size, sizeof *c->since);
+    c->step = calloc((size_t)c->size, sizeof *c->step);
+    c->steps = calloc((size_t)c->size, sizeof *c->steps);
+    c->t_step = calloc((size_t)c->size, sizeof *c->t_step);
+    c->progress_recv = calloc((size_t)c->size, sizeof *c->progress_recv);
     for (int r = 0; c->running && r < c->size; r++) c->running[r] = -1;
-    if (!c->pending || !c->cost || !c->active || !c->running || !c->since) {
+    if (!c->pending || !c->cost || !c->active || !c->running || !c->since || !c->step || !c->steps || !c->t_step ||
+        !c->progress_recv) {
         snprintf(c->err, c->errlen, "out of memory");
         return -1;
     }
@@ -464,12 +550,16 @@ static int run_rank0(coord *c, const int8_t *status)
     free(c->active);
     free(c->running);
     free(c->since);
+    free(c->step);
+    free(c->steps);
+    free(c->t_step);
+    free(c->progress_recv);
     return rc;
 }
 
 static int run_worker(coord *c)
 {
-    int prev[3] = {-1, 0, 0};
+    int prev[4] = {-1, 0, 0, 0};   /* previous run, its status, stopping, progress messages sent */
     int rc = 0;
     assignment *a = malloc(sizeof *a);
     if (!a) {
@@ -480,11 +570,14 @@ static int run_worker(coord *c)
     while (!c->mpi_failed) {
         prev[2] = c->stopping ? (c->sum->stopped ? c->sum->stopped : (int)stop_signal) : 0;
         if (prev[2] == 0 && stop_signal) prev[2] = stop_signal;
-        if (mpi_check(c, MPI_Send(prev, 3, MPI_INT, 0, TAG_REQUEST, c->comm), "MPI_Send(request)")) break;
+        prev[3] = c->progress_sent;
+        if (mpi_check(c, MPI_Send(prev, 4, MPI_INT, 0, TAG_REQUEST, c->comm), "MPI_Send(request)")) break;
         if (prev[1] == WORKER_ERROR) break;
         int index = worker_messages(c, a);
         if (index < 0) break;
         int st = 0;
+        c->run_index = index;
+        c->t_last_progress = now();   /* the first progress after a second of the run */
         if (do_run(c, index, &a->run, poll_worker, &st) != 0) {
             fprintf(stderr, "ntasweep: rank %d, run %d: %s\n", c->rank, index, c->err);
             prev[1] = WORKER_ERROR;

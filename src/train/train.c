@@ -273,7 +273,7 @@ static int run_steps(const ntas_params *p, const ntas_model_ops *m, void *model,
             memcpy(r->update_norm_w + rec * r->P, norm_dW, (size_t)r->P * sizeof(double));
             r->update_norm_c[rec] = norm_dc;
         }
-        if (poll && (k + 1) % POLL_EVERY == 0 && poll(poll_ctx)) return 1;
+        if (poll && (k + 1) % POLL_EVERY == 0 && poll(poll_ctx, k + 1, total)) return 1;
     }
     return 0;
 }

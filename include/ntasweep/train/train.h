@@ -34,9 +34,11 @@ double ntas_mse(const double *Y, const double *Ystar, int B, int d_out, double *
  * batch is the fixed input x = 1, S = 1). */
 int ntas_train_data_path(const ntas_params *p);
 
-/* Called every few hundred steps; a non-zero return abandons the run
- * (the coordinator uses it to serve other ranks and to honour signals). */
-typedef int (*ntas_poll_fn)(void *ctx);
+/* Called every few hundred steps with the steps done so far (0 < step <=
+ * total) and the run's total; a non-zero return abandons the run (the
+ * coordinator uses it to serve other ranks, to honour signals and to show
+ * how far each run is). */
+typedef int (*ntas_poll_fn)(void *ctx, int64_t step, int64_t total);
 
 /* Runs one training run. Returns 0 when the run finished (r->status is DONE,
  * or FAILED with r->message when it diverged), 1 when poll asked to abandon
