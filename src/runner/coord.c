@@ -285,8 +285,8 @@ static void report(coord *c, int force)
         snprintf(within, sizeof within, "; run %d on rank %d: %.0f s of ~%.0f s", c->running[oldest], oldest,
                  t - c->since[oldest], c->cost[c->running[oldest]] * ntas_cost_seconds_per_unit());
     fprintf(stderr, "%sntasweep: %d/%d runs (%d failed, %d done before), %.2f runs/s, ETA %s%s%s",
-            c->tty ? "\r" : "", finished, total, c->sum->failed, c->sum->skipped, finished / elapsed, eta,
-            c->tty ? within : "", c->tty && !force ? "   " : "\n");
+            c->tty ? "\r" : "", finished, total, c->sum->failed, c->sum->skipped, finished / elapsed, eta, within,
+            c->tty && !force ? "   " : "\n");
 }
 
 static void count(coord *c, int index, int status)
@@ -358,7 +358,7 @@ static int serve(coord *c)
     if (stop_signal) begin_stop(c, stop_signal);
     ntas_lock_heartbeat(c->opt->lock);
     write_activity(c, 0);
-    if (c->tty) report(c, 0);   /* the terminal line moves within long runs too (once a second) */
+    report(c, 0);   /* within long runs too (once a second on a terminal, else every progress_interval) */
     int answered = 0;
     while (!c->mpi_failed) {
         int flag = 0;
