@@ -825,11 +825,23 @@ int64_t ntas_store_hdf5_file(const ntas_store *st)
 
 int ntas_store_flush(ntas_store *st, char *err, size_t errlen)
 {
+    /* MPI-IO reports a failed fsync as MPI_ERR_OTHER only: the system's
+     * reason is errno, set by the failing call (cleared first, so it is not
+     * an older error's). */
+    errno = 0;
     if (H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) {
+        int why = errno;
         ntas_h5_fail(err, errlen, "flushing the results file");
+        size_t used = strlen(err);
+        if (why != 0 && used + 1 < errlen) ntas_set_err(err + used, errlen - used, "; system error: %s", strerror(why));
         return -1;
     }
     return 0;
+}
+
+void ntas_store_abandon(ntas_store *st)
+{
+    free(st);
 }
 
 int ntas_store_close(ntas_store *st, char *err, size_t errlen)
