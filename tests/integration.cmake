@@ -48,3 +48,13 @@ set_tests_properties(paper_check PROPERTIES LABELS integration TIMEOUT 300)
 add_test(NAME two_hosts COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/two_hosts.sh
          $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
 set_tests_properties(two_hosts PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)
+
+# The same on a real two-node SLURM made of network namespaces: slurmctld and
+# one slurmd per namespace, jobs/sweep.sbatch with srun --mpi=pmix on both
+# nodes, node B's rank killed, the job requeued (tests/slurm_two_nodes.sh);
+# skipped (77) without the rights, SLURM/munge or SLURM's pmix plugin.
+add_test(NAME slurm_two_nodes COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/slurm_two_nodes.sh
+         $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
+set_tests_properties(slurm_two_nodes PROPERTIES LABELS "integration;slurm" TIMEOUT 300
+                     SKIP_RETURN_CODE 77 RESOURCE_LOCK local_slurm
+                     ENVIRONMENT "NTASWEEP_MPIEXEC=${NTASWEEP_MPIEXEC}")

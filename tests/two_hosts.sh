@@ -21,7 +21,7 @@
 #   4. the file equals the reference bit for bit (tests/compare_h5.py).
 # Skipped (exit 77, with the reason) without network-namespace rights
 # (CAP_NET_ADMIN), without Open MPI's mpirun, or without Python's h5py.
-# Why not two SLURM nodes: see docs/scale.md "Two hosts on one machine".
+# The same on a real two-node SLURM: tests/slurm_two_nodes.sh.
 set -euo pipefail
 bin=$1 src=$2
 passed=0 failed=0 finished=0

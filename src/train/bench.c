@@ -11,6 +11,7 @@
 #include "ntasweep/core/err.h"
 #include "ntasweep/core/rng.h"
 #include "ntasweep/train/model_registry.h"
+#include "ntasweep/train/kernels.h"
 #include "ntasweep/train/train.h"
 #include "ntasweep/tasks/wishart.h"
 
@@ -176,10 +177,12 @@ typedef struct {
     double *S;
 } wishart_ctx;
 
+/* What a data = wishart step draws: the Bartlett factor (S is never formed,
+ * kernels.h). */
 static void wishart_kernel(void *p)
 {
     wishart_ctx *c = p;
-    ntas_wishart_sample(&c->w, &c->rng, c->S);
+    (void)ntas_wishart_factor(&c->w, &c->rng);
 }
 
 int ntas_bench_wishart(int d, int B, double min_seconds, int reps, double *per_second, char *err,
@@ -204,6 +207,68 @@ int ntas_bench_wishart(int d, int B, double min_seconds, int reps, double *per_s
     return 0;
 }
 
+/* ---- the task gradient of a Wishart step ----------------------------------- */
+
+typedef struct {
+    ntas_rng rng;
+    ntas_wishart w;
+    int d_out, isa;
+    double *D, *S, *G, *scratch;
+} wgrad_ctx;
+
+/* What a step computes (kernels.h): G = (D A) A^T / B from the factor. */
+static void wgrad_factor(void *p)
+{
+    wgrad_ctx *c = p;
+    (void)ntas_task_grad_factor_with((ntas_kernel_isa)c->isa, c->D, c->w.A, c->w.At, c->w.B, c->d_out, c->w.d,
+                                     c->scratch, c->G);
+}
+
+/* The route it replaced: S = A A^T / B, then one BLAS call G = D S. */
+static void wgrad_blas(void *p)
+{
+    wgrad_ctx *c = p;
+    const int d = c->w.d;
+    const double *A = c->w.A;
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j <= i; j++) {
+            double s = 0.0;
+            for (int k = 0; k <= j; k++) s += A[i * d + k] * A[j * d + k];
+            c->S[i * d + j] = c->S[j * d + i] = s / c->w.B;
+        }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->d_out, d, d, 1.0, c->D, d, c->S, d, 0.0, c->G, d);
+}
+
+/* Fastest single call, in seconds, of the factor kernel on each instruction
+ * set (0 where the CPU lacks it) and of the S + BLAS route. */
+static int bench_wishart_grad(int d_out, int d, int B, double min_seconds, double factor_s[2], double *blas_s,
+                              char *err, size_t errlen)
+{
+    wgrad_ctx c;
+    if (ntas_wishart_init(&c.w, d, B, err, errlen) != 0) return -1;
+    const size_t en = (size_t)d_out * (size_t)d;
+    double *mem = malloc((2 * en + en + (size_t)d * (size_t)d) * sizeof *mem);
+    if (!mem) {
+        ntas_wishart_free(&c.w);
+        ntas_set_err(err, errlen, "bench: out of memory");
+        return -1;
+    }
+    c.D = mem, c.G = mem + en, c.scratch = mem + 2 * en, c.S = mem + 3 * en, c.d_out = d_out;
+    ntas_rng_init(&c.rng, ntas_stream_key(0, "bench/wishart-grad"));
+    ntas_rng_normal_fill(&c.rng, c.D, en);
+    (void)ntas_wishart_factor(&c.w, &c.rng);
+    for (int isa = NTAS_KERNEL_BASELINE; isa <= NTAS_KERNEL_AVX2; isa++) {
+        c.isa = isa;
+        factor_s[isa] = ntas_kernel_isa_supported((ntas_kernel_isa)isa)
+                            ? 1.0 / best_rate(wgrad_factor, &c, 1.0, min_seconds, 3)
+                            : 0.0;
+    }
+    *blas_s = 1.0 / best_rate(wgrad_blas, &c, 1.0, min_seconds, 3);
+    free(mem);
+    ntas_wishart_free(&c.w);
+    return 0;
+}
+
 /* ---- cost model ------------------------------------------------------------- */
 
 ntas_step_cost ntas_step_cost_of(const ntas_params *p)
@@ -219,10 +284,11 @@ ntas_step_cost ntas_step_cost_of(const ntas_params *p)
         c.other_flops += 2.0 * b * dout;
         break;
     case NTAS_DATA_WISHART: {
+        /* The Bartlett factor A only, then G = (D A) A^T / B (kernels.h):
+         * two triangular products of d_out d_in (d_in + 1) / 2 multiply-adds. */
         ntas_wishart_cost w = ntas_wishart_cost_bartlett((int)p->d_in, (int)p->batch);
         c.normals = w.normals + w.chisq; /* one priming normal per chi-square */
-        c.other_flops += w.flops + 2.0 * en;
-        c.gemm_flops += 2.0 * dout * di * di;
+        c.other_flops += 2.0 * dout * di * (di + 1.0) + 2.0 * en;
         break;
     }
     default:
@@ -359,6 +425,13 @@ int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t 
         if (kernel_rate[k] > 0)
             fprintf(out, " %s %.2f", ntas_rng_kernel_name((ntas_rng_kernel)k), 1e9 / kernel_rate[k]);
     fprintf(out, "; ntasweep uses %s\n", ntas_rng_kernel_name(ntas_rng_kernel_best()));
+    double factor_s[2], blas_s;
+    if (bench_wishart_grad(d_out, d_in, B, o->min_seconds, factor_s, &blas_s, err, errlen) != 0) return -1;
+    fprintf(out, "Wishart step, ns per call (fastest single call): factor draw %.0f; G = (D A) A^T / B "
+                 "baseline %.0f",
+            1e9 / wishart, factor_s[0] * 1e9);
+    if (factor_s[1] > 0) fprintf(out, " avx2 %.0f", factor_s[1] * 1e9);
+    fprintf(out, "; S = A A^T / B + BLAS D S %.0f\n", blas_s * 1e9);
     fprintf(out, "floor = step flops / best GEMM rate + step normals / fastest generator rate "
                  "(both the fastest single call measured); ratio = us_per_step / floor_us\n");
     fprintf(out, "%-11s %-9s %11s %8s %11s %8s %9s %7s\n", "model", "data", "us_per_step", "gflops",

@@ -17,6 +17,7 @@
 #include "ntasweep/tasks/teachers.h"
 #include "ntasweep/tasks/wishart.h"
 #include "ntasweep/train/features.h"
+#include "ntasweep/train/kernels.h"
 #include "ntasweep/train/model_registry.h"
 #include "ntasweep/train/run_task.h"
 
@@ -34,35 +35,6 @@ double ntas_mse(const double *Y, const double *Ystar, int B, int d_out, double *
     return 0.5 * sq * inv_b;
 }
 
-double ntas_task_grad_batch(const double *D, const double *X, int B, int d_out, int d_in, double *E,
-                            double *G)
-{
-    /* E = X D^T = Y - Y* in one GEMM (Y* = X T^T is never formed). */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, d_out, d_in, 1.0, X, d_in, D, d_in, 0.0, E,
-                d_out);
-    const size_t n = (size_t)B * (size_t)d_out;
-    double sq = 0.0;
-    for (size_t i = 0; i < n; i++) sq += E[i] * E[i];
-    /* G = dY^T X with dY = E / B: the 1/B rides on the GEMM's alpha. */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d_out, d_in, B, 1.0 / B, E, d_out, X, d_in,
-                0.0, G, d_in);
-    return 0.5 * sq / B;
-}
-
-double ntas_task_grad_moment(const double *D, const double *S, int d_out, int d_in, double *G)
-{
-    const size_t en = (size_t)d_out * (size_t)d_in;
-    if (S)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d_out, d_in, d_in, 1.0, D, d_in, S, d_in,
-                    0.0, G, d_in);
-    else
-        memcpy(G, D, en * sizeof *G);
-    /* L = 1/2 tr(D S D^T) = 1/2 <D S, D> (S symmetric). */
-    double sq = 0.0;
-    for (size_t i = 0; i < en; i++) sq += G[i] * D[i];
-    return 0.5 * sq;
-}
-
 int ntas_train_data_path(const ntas_params *p)
 {
     const ntas_model_ops *m = ntas_model_of(p);
@@ -75,8 +47,9 @@ int ntas_train_data_path(const ntas_params *p)
  * The batch enters only through dL/dW_eff = G (teachers are linear, the loss
  * squared): D = W_eff - T, then G from a fresh Gaussian batch X (G = D X^T X
  * / B, fused: E = X D^T, G = E^T X / B), from S = X^T X / B drawn directly
- * (G = D S), or from S = I (G = D). Every buffer is allocated at init, none
- * per step. */
+ * (G = D S; drawn as its Bartlett factor A, B S = A A^T, and used as
+ * G = (D A) A^T / B without forming S), or from S = I (G = D). Every buffer
+ * is allocated at init, none per step. */
 typedef struct {
     const ntas_params *p;
     int data, B, d_out, d_in, P, M, modes;
@@ -84,7 +57,8 @@ typedef struct {
     const double *teachers;
     ntas_rng data_rng;
     ntas_wishart ws;
-    double *X, *E, *S, *D;
+    double *X, *E, *D;
+    double *S; /* data = wishart: scratch of ntas_task_grad_factor */
     /* SVD of each base teacher m: U [M][modes][d_out], V [M][modes][d_in]. */
     double *U, *sv, *V;
 } teacher_task;
@@ -145,7 +119,7 @@ static int teacher_init(void **state, const ntas_params *p, uint64_t run_key, co
     const size_t B = (size_t)t->B, M = (size_t)t->M, modes = (size_t)t->modes;
     t->X = batch ? malloc(B * (size_t)t->d_in * sizeof *t->X) : NULL;
     t->E = batch ? malloc(B * (size_t)t->d_out * sizeof *t->E) : NULL;
-    t->S = wishart ? malloc((size_t)t->d_in * (size_t)t->d_in * sizeof *t->S) : NULL;
+    t->S = wishart ? malloc(t->en * sizeof *t->S) : NULL;
     t->D = malloc(t->en * sizeof *t->D);
     t->U = malloc(M * modes * (size_t)t->d_out * sizeof *t->U);
     t->sv = malloc(M * modes * sizeof *t->sv);
@@ -176,8 +150,8 @@ static double teacher_loss_grad(void *state, const ntas_model_ops *m, void *mode
         ntas_rng_normal_fill(&t->data_rng, t->X, (size_t)t->B * (size_t)t->d_in);
         loss = ntas_task_grad_batch(t->D, t->X, t->B, t->d_out, t->d_in, t->E, G);
     } else if (t->data == NTAS_DATA_WISHART) {
-        ntas_wishart_sample(&t->ws, &t->data_rng, t->S);
-        loss = ntas_task_grad_moment(t->D, t->S, t->d_out, t->d_in, G);
+        const double *A = ntas_wishart_factor(&t->ws, &t->data_rng);
+        loss = ntas_task_grad_factor(t->D, A, t->ws.At, t->B, t->d_out, t->d_in, t->S, G);
     } else {
         loss = ntas_task_grad_moment(t->D, NULL, t->d_out, t->d_in, G);
     }

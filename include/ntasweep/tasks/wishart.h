@@ -19,7 +19,8 @@
 
 typedef struct {
     int d, B;
-    double *A; /* d x d row-major; the lower triangle holds the Bartlett factor */
+    double *A;  /* d x d row-major; the lower triangle holds the Bartlett factor */
+    double *At; /* its transpose (upper triangular), for the products of kernels.h */
     double *z; /* d (d-1) / 2 + d normals of one draw */
     double *u; /* d uniforms of one draw */
 } ntas_wishart;
@@ -48,6 +49,14 @@ void ntas_wishart_free(ntas_wishart *w);
  * Plain loops, no BLAS: the bits must not depend on the BLAS build or
  * thread count. Allocation-free. */
 void ntas_wishart_sample(ntas_wishart *w, ntas_rng *rng, double *S);
+
+/* The same draws as ntas_wishart_sample (same random numbers consumed, in
+ * the same order), stopping at the Bartlett factor: returns w->A, lower
+ * triangular with B S = A A^T (its strict upper triangle is zero), and
+ * fills w->At = A^T (strict lower triangle zero). For a
+ * caller that needs only products with S (kernels.h: G = (D A) A^T / B)
+ * and so never forms S. */
+const double *ntas_wishart_factor(ntas_wishart *w, ntas_rng *rng);
 
 /* Work of one draw of S by each route, to choose between them:
  *   Bartlett:  d(d-1)/2 normals, d chi-squares (each one gamma: 1 to 1.05

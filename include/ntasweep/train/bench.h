@@ -38,7 +38,8 @@ int ntas_bench_normals_with(size_t n, ntas_rng_kernel kernel, double min_seconds
                             double *per_second, char *err, size_t errlen);
 int ntas_bench_normals(size_t n, double min_seconds, int reps, double *per_second, char *err,
                        size_t errlen);
-/* Draws per second of ntas_wishart_sample for d x d, batch B (B >= d). */
+/* Draws per second of ntas_wishart_factor (what a data = wishart step draws)
+ * for d x d, batch B (B >= d). */
 int ntas_bench_wishart(int d, int B, double min_seconds, int reps, double *per_second, char *err,
                        size_t errlen);
 

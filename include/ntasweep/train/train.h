@@ -16,6 +16,7 @@
 
 #include "ntasweep/config/params.h"
 #include "ntasweep/models/results.h"
+#include "ntasweep/train/kernels.h"
 
 /* Sizes r for a run with params p (its model's result groups, model_registry.h)
  * and allocates its arrays; free with ntas_run_result_free (results.h). */
@@ -25,19 +26,8 @@ int ntas_run_result_init(ntas_run_result *r, const ntas_params *p, char *err, si
  * gradient dY = (Y - Y*) / B. */
 double ntas_mse(const double *Y, const double *Ystar, int B, int d_out, double *dY);
 
-/* The task loss and G = dL/dW_eff (d_out x d_in) of one step from
- * D = W_eff - T (the linear teacher T of the step's task), for the squared
- * loss above. Batch form: X (B x d_in) the inputs, E (B x d_out) scratch
- * that ends as Y - Y* = X D^T; L = 1/2 mean_b |e_b|^2, G = E^T X / B. Two
- * GEMMs: the targets X T^T are never formed. */
-double ntas_task_grad_batch(const double *D, const double *X, int B, int d_out, int d_in, double *E,
-                            double *G);
-/* Second-moment form: the same loss and G depend on X only through
- * S = X^T X / B (d_in x d_in, symmetric): G = D S, L = 1/2 tr(D S D^T)
- * = 1/2 <G, D>. S = NULL means S = I (the B -> infinity limit, G = D,
- * L = 1/2 ||W_eff - T||_F^2). */
-double ntas_task_grad_moment(const double *D, const double *S, int d_out, int d_in, double *G);
-
+/* The task loss and G = dL/dW_eff of one step from D = W_eff - T, in its
+ * batch, second-moment and Bartlett-factor forms: kernels.h. */
 /* The data path a run takes (ntas_data_kind): p->data, except that
  * wishart with batch < d_in falls back to sampled (S would be singular:
  * no Bartlett factor), and reduced always computes the expected flow (its

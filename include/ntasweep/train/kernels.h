@@ -1,0 +1,58 @@
+/* kernels — the task gradient of the linear-teacher models for one step.
+ *
+ * With a linear teacher T and squared loss, a step needs only D = W_eff - T
+ * and its batch: L = 1/2 mean_b |(W_eff - T) x_b|^2 and G = dL/dW_eff
+ * = D X^T X / B. Three forms, one per data path (train.h):
+ *   batch:  from the inputs X themselves (two GEMMs, BLAS: 200 x 20 x 10 is
+ *           big enough for BLAS to pay);
+ *   moment: from S = X^T X / B, or S = I;
+ *   factor: from a lower-triangular L with B S = L L^T (the Bartlett factor
+ *           of the Wishart draw, wishart.h), without forming S.
+ * The moment and factor forms are plain C loops for the Fig. 2 shapes
+ * (10 x 20 times 20 x 20): a BLAS call costs more than the product at these
+ * sizes. Their loops vectorise across independent outputs only, so every
+ * output is summed in the order written here whatever the vector width: the
+ * bits do not depend on the CPU, the compiler's vectorisation or the BLAS.
+ */
+#ifndef NTASWEEP_TRAIN_KERNELS_H
+#define NTASWEEP_TRAIN_KERNELS_H
+
+#include <stddef.h>
+
+/* Batch form: X (B x d_in) the inputs, E (B x d_out) scratch that ends as
+ * Y - Y* = X D^T; L = 1/2 mean_b |e_b|^2, G = E^T X / B. Two GEMMs: the
+ * targets X T^T are never formed. */
+double ntas_task_grad_batch(const double *D, const double *X, int B, int d_out, int d_in, double *E,
+                            double *G);
+
+/* Second-moment form: the same loss and G depend on X only through
+ * S = X^T X / B (d_in x d_in, symmetric): G = D S, L = 1/2 tr(D S D^T)
+ * = 1/2 <G, D>. S = NULL means S = I (the B -> infinity limit, G = D,
+ * L = 1/2 ||W_eff - T||_F^2). G_oj = sum_i D_oi S_ij with i increasing. */
+double ntas_task_grad_moment(const double *D, const double *S, int d_out, int d_in, double *G);
+
+/* Factor form: L_f (d_in x d_in, row-major, lower triangular: its strict
+ * upper triangle must be zero) with B S = L_f L_f^T, and Lt_f = L_f^T (the
+ * Bartlett factor of the Wishart draw and its transpose, wishart.h). With
+ * P = D L_f (d_out x d_in):
+ *   G = P L_f^T / B,   L = 1/2 tr(D S D^T) = 1/2 ||P||_F^2 / B,
+ * 2 d_out d_in (d_in + 1) / 2 multiply-adds instead of the d_in^3/3 of S
+ * and the d_out d_in^2 of D S. scratch holds d_out d_in doubles.
+ * Summation orders: P_ok = sum_{i >= k} D_oi L_ik, i increasing;
+ * (P L^T)_oj = sum_{k <= j} P_ok L_jk, k DECREASING; ||P||^2 over o for each
+ * column k, then over k. */
+double ntas_task_grad_factor(const double *D, const double *L_f, const double *Lt_f, int B, int d_out, int d_in,
+                             double *scratch, double *G);
+
+/* Instruction sets of the factor kernel: every one computes the same bits
+ * (the same multiplies and adds per output, in the same order, no fused
+ * multiply-add); the widest the CPU runs is chosen at run time. */
+typedef enum { NTAS_KERNEL_BASELINE = 0, NTAS_KERNEL_AVX2 = 1 } ntas_kernel_isa;
+int ntas_kernel_isa_supported(ntas_kernel_isa isa);
+ntas_kernel_isa ntas_kernel_isa_best(void);
+/* ntas_task_grad_factor with a chosen instruction set (the baseline when
+ * the CPU lacks it): for tests and bench. */
+double ntas_task_grad_factor_with(ntas_kernel_isa isa, const double *D, const double *L_f, const double *Lt_f,
+                                  int B, int d_out, int d_in, double *scratch, double *G);
+
+#endif

@@ -1,0 +1,103 @@
+/* test_kernels — the plain-C task-gradient kernels (kernels.h) against BLAS
+ * references: the moment form G = D S and the factor form G = (D A) A^T / B
+ * with their losses, within 1e-12 relative, at the Fig. 2 shape (the
+ * unrolled copy) and at other shapes (the generic copy); the factor form
+ * from a Bartlett draw equals the moment form from the S of the same draw;
+ * the baseline and AVX2 copies of the factor kernel agree bitwise;
+ * S = NULL gives G = D. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ntasweep/core/rng.h"
+#include "ntasweep/tasks/wishart.h"
+#include "ntasweep/train/kernels.h"
+#include "check.h"
+
+/* max_i |a_i - b_i| / max_i |b_i| */
+static double rel_diff(const double *a, const double *b, size_t n)
+{
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (fabs(a[i] - b[i]) > num) num = fabs(a[i] - b[i]);
+        if (fabs(b[i]) > den) den = fabs(b[i]);
+    }
+    return den > 0.0 ? num / den : num;
+}
+
+static void check_shape(int d_out, int d_in, int B, uint64_t seed)
+{
+    const size_t en = (size_t)d_out * (size_t)d_in, dd = (size_t)d_in * (size_t)d_in;
+    double *D = malloc(en * sizeof *D), *G = malloc(en * sizeof *G), *Gref = malloc(en * sizeof *Gref);
+    double *S = malloc(dd * sizeof *S), *A = malloc(dd * sizeof *A), *P = malloc(en * sizeof *P);
+    double *scratch = malloc(2 * en * sizeof *scratch);
+    ntas_wishart w;
+    char err[256];
+    CHECK(ntas_wishart_init(&w, d_in, B, err, sizeof err) == 0);
+    ntas_rng rng;
+    ntas_rng_init(&rng, ntas_stream_key(seed, "test/kernels"));
+    ntas_rng_normal_fill(&rng, D, en);
+
+    /* Moment form against one DGEMM; loss against 1/2 <D S, D>. */
+    ntas_rng s_rng = rng;
+    ntas_wishart_sample(&w, &s_rng, S);
+    double L = ntas_task_grad_moment(D, S, d_out, d_in, G);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d_out, d_in, d_in, 1.0, D, d_in, S, d_in, 0.0,
+                Gref, d_in);
+    double Lref = 0.5 * cblas_ddot((int)en, Gref, 1, D, 1);
+    CHECK_MSG(rel_diff(G, Gref, en) <= 1e-12, "moment G, %dx%d: rel %g", d_out, d_in, rel_diff(G, Gref, en));
+    CHECK_MSG(fabs(L - Lref) <= 1e-12 * fabs(Lref), "moment L %.17g vs %.17g", L, Lref);
+
+    /* Factor form from the same draw (same stream state): against BLAS
+     * (P = D A with A's upper triangle zero, G = P A^T / B, L = |P|^2/(2B))
+     * and against the moment form with S of that draw. */
+    ntas_rng f_rng = rng;
+    memcpy(A, ntas_wishart_factor(&w, &f_rng), dd * sizeof *A);
+    for (int i = 0; i < d_in; i++)
+        for (int j = 0; j < d_in; j++) CHECK(w.At[j * d_in + i] == A[i * d_in + j]);
+    CHECK(memcmp(&f_rng, &s_rng, sizeof f_rng) == 0); /* the same numbers consumed */
+    double Lf = ntas_task_grad_factor(D, A, w.At, B, d_out, d_in, scratch, G);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d_out, d_in, d_in, 1.0, D, d_in, A, d_in, 0.0, P,
+                d_in);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d_out, d_in, d_in, 1.0 / B, P, d_in, A, d_in, 0.0,
+                Gref, d_in);
+    double Lfref = 0.5 * cblas_ddot((int)en, P, 1, P, 1) / B;
+    CHECK_MSG(rel_diff(G, Gref, en) <= 1e-12, "factor G, %dx%d: rel %g", d_out, d_in, rel_diff(G, Gref, en));
+    CHECK_MSG(fabs(Lf - Lfref) <= 1e-12 * fabs(Lfref), "factor L %.17g vs %.17g", Lf, Lfref);
+    /* Every instruction set the CPU runs: the same bits. */
+    for (int isa = NTAS_KERNEL_BASELINE; isa <= NTAS_KERNEL_AVX2; isa++) {
+        if (!ntas_kernel_isa_supported((ntas_kernel_isa)isa)) continue;
+        double Gi[4096];
+        if (en > 4096) break;
+        double Li = ntas_task_grad_factor_with((ntas_kernel_isa)isa, D, A, w.At, B, d_out, d_in, scratch, Gi);
+        CHECK_MSG(memcmp(Gi, G, en * sizeof *G) == 0 && memcmp(&Li, &Lf, sizeof Li) == 0,
+                  "kernel %d differs from the default in bits, %dx%d", isa, d_out, d_in);
+    }
+    double Gm[4096];
+    if (en <= 4096) {
+        double Lm = ntas_task_grad_moment(D, S, d_out, d_in, Gm);
+        CHECK_MSG(rel_diff(G, Gm, en) <= 1e-12, "factor vs moment G: rel %g", rel_diff(G, Gm, en));
+        CHECK_MSG(fabs(Lf - Lm) <= 1e-12 * fabs(Lm), "factor L %.17g vs moment %.17g", Lf, Lm);
+    }
+
+    /* S = NULL: G = D exactly, L = 1/2 |D|^2. */
+    double Li = ntas_task_grad_moment(D, NULL, d_out, d_in, G);
+    CHECK(memcmp(G, D, en * sizeof *G) == 0);
+    double sq = cblas_ddot((int)en, D, 1, D, 1);
+    CHECK_MSG(fabs(Li - 0.5 * sq) <= 1e-12 * sq, "identity L %.17g vs %.17g", Li, 0.5 * sq);
+
+    ntas_wishart_free(&w);
+    free(D), free(G), free(Gref), free(S), free(A), free(P), free(scratch);
+}
+
+int main(void)
+{
+    check_shape(10, 20, 200, 1); /* Fig. 2: the unrolled copies */
+    check_shape(10, 20, 20, 2);  /* B = d: the k = 1 diagonal */
+    check_shape(1, 1, 3, 3);
+    check_shape(3, 7, 9, 4);
+    check_shape(17, 33, 100, 5); /* odd sizes: vector remainders */
+    check_shape(10, 64, 64, 6);
+    return CHECK_DONE();
+}
