@@ -11,7 +11,8 @@
 # usage: build_variant.sh TEST SOURCE_DIR BUILD_DIR MAIN_NTASWEEP_BINARY
 set -euo pipefail
 test=$1 src=$2 build=$3 main_bin=$4
-passed=0 failed=0 finished=0
+# shellcheck source=lib/checks.sh
+. "$src/tests/lib/checks.sh"
 tmp=$(mktemp -d /tmp/ntasweep-variant.XXXXXX)
 on_exit() {
   local rc=$?
@@ -23,18 +24,6 @@ on_exit() {
   exit "$rc"
 }
 trap on_exit EXIT
-check() {
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok   $what"
-  else failed=$((failed + 1)); echo "FAIL $what"; fi
-}
-finish() { finished=1; echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; }
-not() { ! "$@"; }
-has() { grep -q -- "$1" "$2"; }
-skip() { echo "SKIP: $*"; exit 77; }
-py() { "$src/tools/ntapython" "$@"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # configure_build DIR TARGETS... -- CMAKE_ARGS...: configure (logs in DIR.*.log), build TARGETS with -j2.
 configure_build() {
   local dir=$1; shift
@@ -74,7 +63,7 @@ mpich_build)
     "$src/tools/mpi-launch" -n "$np" "$bin" run "$src/sweeps/smoke.ini" -o "$tmp/np$np.h5" --quiet
     echo "smoke sweep on $np rank(s) with mpiexec.mpich: $(since "$t0") s"
   done
-  check "all smoke runs done" grep -q "8 total, 8 done, 0 failed" <("$bin" status "$tmp/np3.h5")
+  check "all smoke runs done" is "$("$bin" status --json "$tmp/np3.h5" | py "$src/tests/json_get.py" runs done failed)" "8 8 0"
   check "MPICH: 1 and 2 ranks bitwise equal" py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np2.h5"
   check "MPICH: 1 and 3 ranks bitwise equal" py "$src/tests/compare_h5.py" "$tmp/np1.h5" "$tmp/np3.h5"
   # The same sweep by the main build (its own MPI, one process): the MPI

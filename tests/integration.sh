@@ -10,7 +10,8 @@
 set -euo pipefail
 test=$1 bin=$2 src=$3
 tmp=$(mktemp -d /tmp/ntasweep-test.XXXXXX)
-passed=0 failed=0 finished=0
+# shellcheck source=lib/checks.sh
+. "$src/tests/lib/checks.sh"
 on_exit() {
   local rc=$?
   if [ "$finished" -eq 0 ] && [ "$rc" -ne 77 ]; then
@@ -21,28 +22,9 @@ on_exit() {
   exit "$rc"
 }
 trap on_exit EXIT
-# check DESCRIPTION CMD...: run CMD, count a pass (exit 0) or a failure.
-check() {
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok   $what"
-  else failed=$((failed + 1)); echo "FAIL $what"; fi
-}
-# finish: the tally; non-zero if anything failed (or nothing was checked).
-finish() {
-  finished=1
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
-}
-not() { ! "$@"; }
-has() { grep -q -- "$1" "$2"; }
-is() { [ "$1" = "$2" ] || { echo "  got '$1', expected '$2'"; return 1; }; }
-skip() { echo "SKIP: $*"; exit 77; }
-py() { "$src/tools/ntapython" "$@"; }
-mpi() { local np=$1; shift; "$src/tools/mpi-launch" -n "$np" "$@"; }
 # Timing-dependent tests pick their moments as fractions of a reference
 # run's duration measured just before, so they work on fast and slow machines,
 # and retry with half the delay when the machine was faster than the reference.
-now() { date +%s.%N; }
 frac() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { printf "%.3f", (b - a) * f }'; }
 half() { awk -v d="$1" 'BEGIN { printf "%.3f", d / 2 }'; }
 # The data the CNN tests need, found as ntasweep finds it (README, "Data").

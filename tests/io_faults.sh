@@ -16,7 +16,9 @@
 set -euo pipefail
 test=$1 bin=$2 src=$3 failio=$4
 tmp=$(mktemp -d /tmp/ntasweep-iofaults.XXXXXX)
-passed=0 failed=0 finished=0 mounted=""
+# shellcheck source=lib/checks.sh
+. "$src/tests/lib/checks.sh"
+mounted=""
 on_exit() {
   local rc=$?
   if [ "$finished" -eq 0 ] && [ "$rc" -ne 77 ]; then
@@ -28,16 +30,6 @@ on_exit() {
   exit "$rc"
 }
 trap on_exit EXIT
-check() {
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok   $what"
-  else failed=$((failed + 1)); echo "FAIL $what"; fi
-}
-finish() { finished=1; echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; }
-not() { ! "$@"; }
-has() { grep -q -- "$1" "$2"; }
-is() { [ "$1" = "$2" ] || { echo "  got '$1', expected '$2'"; return 1; }; }
-mpi() { local np=$1; shift; "$src/tools/mpi-launch" -n "$np" "$@"; }
 export OPENBLAS_NUM_THREADS=1
 # A tmpfs of SIZE at $tmp/disk (skip where mounting is not permitted).
 disk() {
@@ -154,8 +146,9 @@ io_missing_dir)
   held=0
   for _ in $(seq 1200); do
     kill -0 "$pid" 2>/dev/null || break
-    # (status exits 3 while runs are pending: only its text counts here)
-    if [ -e "$tmp/gone/a.h5" ] && { "$bin" status "$tmp/gone/a.h5" 2>/dev/null || true; } | grep -q "held by ntasweep process $pid"; then
+    # (status exits 3 while runs are pending: only its JSON counts here)
+    if [ -e "$tmp/gone/a.h5" ] && { "$bin" status --json "$tmp/gone/a.h5" 2>/dev/null || true; } |
+         py "$src/tests/json_get.py" lock 2>/dev/null | grep -q "held by ntasweep process $pid"; then
       held=1; break
     fi
     sleep 0.05

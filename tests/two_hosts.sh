@@ -24,14 +24,8 @@
 # The same on a real two-node SLURM: tests/slurm_two_nodes.sh.
 set -euo pipefail
 bin=$1 src=$2
-passed=0 failed=0 finished=0
-check() {
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok   $what"
-  else failed=$((failed + 1)); echo "FAIL $what"; fi
-}
-skip() { echo "SKIP: $*"; exit 77; }
-py() { "$src/tools/ntapython" "$@"; }
+# shellcheck source=lib/checks.sh
+. "$src/tests/lib/checks.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (CAP_NET_ADMIN) to make network namespaces"
 command -v ip > /dev/null || skip "needs iproute2's ip"
