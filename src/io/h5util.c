@@ -12,6 +12,20 @@ void ntas_h5_quiet(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
+void ntas_h5_start(void)
+{
+    H5dont_atexit();
+    H5open();
+    ntas_h5_quiet();
+}
+
+long ntas_h5_finish(void)
+{
+    ssize_t open_files = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
+    if (open_files == 0) H5close();
+    return open_files < 0 ? 1 : (long)open_files;
+}
+
 /* The outermost (API) and innermost (most specific) entries of a stack. */
 typedef struct {
     unsigned n;

@@ -22,7 +22,9 @@
 
 #include "ntasweep/tasks/idx.h"
 #include "ntasweep/core/rng.h"
+#include "ntasweep/core/err.h"
 #include "ntasweep/io/h5util.h"
+#include "ntasweep/io/mpi_util.h"
 
 _Static_assert(sizeof(hid_t) == 8, "hid_t is 64-bit in HDF5 1.10+");
 
@@ -76,75 +78,110 @@ static void group_path(const ntas_pretrain_setting *s, char *buf, size_t len)
     snprintf(buf, len, "/pretrained/%s", hex);
 }
 
-static int create_group(hid_t file, const ntas_pretrain_setting *s)
+/* One dataset of a group: contiguous, allocated early, filled with NaN
+ * (doubles), 0 (status) or 255 (labels not yet written). */
+static int create_group_dataset(hid_t g, const ntas_pretrain_setting *s, int k)
+{
+    const double nan = NAN;
+    const uint8_t zero = 0, no_label = 255;
+    int nd, rc = -1;
+    hsize_t dims[2];
+    group_shape(s, k, &nd, dims);
+    hid_t ft = group_ds[k].is_u8 ? H5T_STD_U8LE : H5T_IEEE_F64LE;
+    const void *fill = !group_ds[k].is_u8 ? (const void *)&nan : k == G_STATUS ? (const void *)&zero : (const void *)&no_label;
+    hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+    if ((sp = H5Screate_simple(nd, dims, NULL)) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
+        H5Pset_layout(dcpl, H5D_CONTIGUOUS) < 0 || H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 ||
+        H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC) < 0 || H5Pset_fill_value(dcpl, ft, fill) < 0 ||
+        (ds = H5Dcreate2(g, group_ds[k].name, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
+        ntas_h5_set_str_attr(ds, "description", group_ds[k].description) != 0)
+        goto cleanup;
+    rc = 0;
+cleanup:;
+    hid_t stack = rc < 0 ? H5Eget_current_stack() : H5I_INVALID_HID;   /* the closes would clear it */
+    if (ntas_h5_close(&ds) < 0) rc = -1;
+    ntas_h5_close(&dcpl);
+    ntas_h5_close(&sp);
+    if (stack >= 0) H5Eset_current_stack(stack);
+    return rc;
+}
+
+/* Group /pretrained/<key> of setting s with its attributes and datasets.
+ * 0, or -1 with err (HDF5's reason). */
+static int create_group(hid_t file, const ntas_pretrain_setting *s, char *err, size_t errlen)
 {
     char path[64], hex[17];
     group_path(s, path, sizeof path);
-    hid_t g = H5Gcreate2(file, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0) return -1;
     ntas_cnn_train_opts o;
     ntas_cnn_train_opts_defaults(&o);
     ntas_hex64(s->data_hash, hex);
-    int ok = ntas_h5_set_str_attr(g, "dataset", ntas_dataset_name(s->dataset)) == 0;
-    ok &= ntas_h5_set_i64_attr(g, "cnn_steps", s->steps) == 0;
-    ok &= ntas_h5_set_i64_attr(g, "cnn_seed", s->seed) == 0;
-    ok &= ntas_h5_set_i64_attr(g, "cnn_batch", o.batch) == 0;
-    ok &= ntas_h5_set_str_attr(g, "optimizer", "AdamW lr 0.001, betas (0.9, 0.999), eps 1e-8, weight decay 0.01") == 0;
-    ok &= ntas_h5_set_str_attr(g, "data_hash", hex) == 0;
-    ok &= ntas_h5_set_str_attr(g, "data_dir", s->dir) == 0;
-    ok &= ntas_h5_set_i64_attr(g, "held_out_split", s->held_out) == 0;
-    ok &= ntas_h5_set_i64_attr(g, "n_train", s->n_train) == 0;
-    ok &= ntas_h5_set_i64_attr(g, "n_test", s->n_test) == 0;
-    const double nan = NAN;
-    const uint8_t zero = 0, no_label = 255;
-    for (int k = 0; ok && k < G_COUNT; k++) {
-        int nd;
-        hsize_t dims[2];
-        group_shape(s, k, &nd, dims);
-        hid_t sp = H5Screate_simple(nd, dims, NULL);
-        hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-        H5Pset_layout(dcpl, H5D_CONTIGUOUS);
-        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
-        H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
-        hid_t ft = group_ds[k].is_u8 ? H5T_STD_U8LE : H5T_IEEE_F64LE;
-        const void *fill = !group_ds[k].is_u8 ? (const void *)&nan : k == G_STATUS ? (const void *)&zero : (const void *)&no_label;
-        H5Pset_fill_value(dcpl, ft, fill);
-        hid_t ds = H5Dcreate2(g, group_ds[k].name, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        H5Pclose(dcpl);
-        H5Sclose(sp);
-        ok &= ds >= 0 && ntas_h5_set_str_attr(ds, "description", group_ds[k].description) == 0;
-        if (ds >= 0) H5Dclose(ds);
+    int rc = -1;
+    hid_t g = H5Gcreate2(file, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 || ntas_h5_set_str_attr(g, "dataset", ntas_dataset_name(s->dataset)) != 0 ||
+        ntas_h5_set_i64_attr(g, "cnn_steps", s->steps) != 0 || ntas_h5_set_i64_attr(g, "cnn_seed", s->seed) != 0 ||
+        ntas_h5_set_i64_attr(g, "cnn_batch", o.batch) != 0 ||
+        ntas_h5_set_str_attr(g, "optimizer", "AdamW lr 0.001, betas (0.9, 0.999), eps 1e-8, weight decay 0.01") != 0 ||
+        ntas_h5_set_str_attr(g, "data_hash", hex) != 0 || ntas_h5_set_str_attr(g, "data_dir", s->dir) != 0 ||
+        ntas_h5_set_i64_attr(g, "held_out_split", s->held_out) != 0 || ntas_h5_set_i64_attr(g, "n_train", s->n_train) != 0 ||
+        ntas_h5_set_i64_attr(g, "n_test", s->n_test) != 0)
+        goto cleanup;
+    for (int k = 0; k < G_COUNT; k++)
+        if (create_group_dataset(g, s, k) != 0) goto cleanup;
+    rc = 0;
+cleanup:
+    if (rc != 0) ntas_h5_fail(err, errlen, "creating %s (dataset = %s)", path, ntas_dataset_name(s->dataset));
+    if (ntas_h5_close(&g) < 0 && rc == 0) {
+        ntas_set_err(err, errlen, "closing %s failed", path);
+        rc = -1;
     }
-    H5Gclose(g);
-    return ok ? 0 : -1;
+    return rc;
 }
 
-/* Copies a complete group of `src` into the freshly created one of `dst`. */
-static int copy_group(hid_t dst, hid_t src, const ntas_pretrain_setting *s)
+/* Copies a complete group of `src` into the freshly created one of `dst`.
+ * 0, or -1 with err. */
+static int copy_group(hid_t dst, hid_t src, const ntas_pretrain_setting *s, char *err, size_t errlen)
 {
     char path[64];
     group_path(s, path, sizeof path);
-    int ok = 1;
-    for (int k = 0; ok && k < G_COUNT; k++) {
+    for (int k = 0; k < G_COUNT; k++) {
         char name[96];
         snprintf(name, sizeof name, "%s/%s", path, group_ds[k].name);
-        int nd;
+        int nd, rc = -1;
         hsize_t dims[2];
         group_shape(s, k, &nd, dims);
         size_t n = (size_t)dims[0] * (nd == 2 ? (size_t)dims[1] : 1);
         hid_t mt = group_ds[k].is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_DOUBLE;
         void *buf = malloc(n * (group_ds[k].is_u8 ? 1 : sizeof(double)));
-        hid_t a = H5Dopen2(src, name, H5P_DEFAULT), b = H5Dopen2(dst, name, H5P_DEFAULT);
-        hid_t sa = a >= 0 ? H5Dget_space(a) : -1;
-        ok = buf && a >= 0 && b >= 0 && sa >= 0 && H5Sget_simple_extent_npoints(sa) == (hssize_t)n &&
-             H5Dread(a, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0 &&
-             H5Dwrite(b, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
-        if (sa >= 0) H5Sclose(sa);
-        if (a >= 0) H5Dclose(a);
-        if (b >= 0) H5Dclose(b);
+        hid_t a = H5I_INVALID_HID, b = H5I_INVALID_HID, sa = H5I_INVALID_HID;
+        if (!buf) {
+            ntas_set_err(err, errlen, "out of memory copying %s", name);
+            goto next;
+        }
+        if ((a = H5Dopen2(src, name, H5P_DEFAULT)) < 0 || (b = H5Dopen2(dst, name, H5P_DEFAULT)) < 0 ||
+            (sa = H5Dget_space(a)) < 0) {
+            ntas_h5_fail(err, errlen, "opening %s to copy it", name);
+            goto next;
+        }
+        if (H5Sget_simple_extent_npoints(sa) != (hssize_t)n) {
+            ntas_set_err(err, errlen, "%s has another size than its setting says", name);
+            goto next;
+        }
+        if (H5Dread(a, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0 || H5Dwrite(b, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+            ntas_h5_fail(err, errlen, "copying %s", name);
+            goto next;
+        }
+        rc = 0;
+    next:
+        ntas_h5_close(&sa);
+        ntas_h5_close(&a);
+        if (ntas_h5_close(&b) < 0 && rc == 0) {
+            ntas_set_err(err, errlen, "closing %s failed", name);
+            rc = -1;
+        }
         free(buf);
+        if (rc != 0) return -1;
     }
-    return ok ? 0 : -1;
+    return 0;
 }
 
 static int read_status(hid_t file, const char *group, int8_t *status)
@@ -153,10 +190,12 @@ static int read_status(hid_t file, const char *group, int8_t *status)
     snprintf(name, sizeof name, "%s/status", group);
     hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
     uint8_t v = 0;
-    herr_t rc = ds >= 0 ? H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) : -1;
-    if (ds >= 0) H5Dclose(ds);
+    int rc = ds >= 0 && H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0 ? 0 : -1;
+    hid_t stack = rc < 0 ? H5Eget_current_stack() : H5I_INVALID_HID;   /* for the caller's ntas_h5_fail */
+    if (ntas_h5_close(&ds) < 0) rc = -1;
+    if (stack >= 0) H5Eset_current_stack(stack);
     *status = (int8_t)v;
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 typedef struct { hid_t file; int n; const ntas_pretrain_setting *s; int stray; char name[32]; } stray_ctx;
@@ -176,53 +215,85 @@ static herr_t find_stray(hid_t g, const char *name, const H5L_info_t *info, void
     return 1;
 }
 
+/* A pretraining of copy_from (open as src) that the new sweep would not
+ * reproduce (its data changed) must not vanish silently with the old file's
+ * runs still using it. 0, or -1 with err. */
+static int refuse_stray_groups(hid_t src, const char *copy_from, const ntas_pretrain_setting *s, int n, char *err,
+                               size_t errlen)
+{
+    htri_t has = H5Lexists(src, "pretrained", H5P_DEFAULT);
+    if (has < 0) {
+        ntas_h5_fail(err, errlen, "%s: looking for its pretrained features", copy_from);
+        return -1;
+    }
+    if (has == 0) return 0;
+    stray_ctx c = {.n = n, .s = s};
+    if (H5Literate_by_name(src, "pretrained", H5_INDEX_NAME, H5_ITER_NATIVE, NULL, find_stray, &c, H5P_DEFAULT) < 0) {
+        ntas_h5_fail(err, errlen, "%s: listing its pretrained features", copy_from);
+        return -1;
+    }
+    if (!c.stray) return 0;
+    ntas_set_err(err, errlen, "%s holds pretrained features /pretrained/%s that the data now found would not "
+                 "reproduce (the images changed since it was written): point %s or %s back at its data "
+                 "(see the group's data_dir attribute), or start a new file with --force-new",
+                 copy_from, c.name, NTAS_ENV_MNIST_DIR, NTAS_ENV_FASHION_DIR);
+    return -1;
+}
+
+/* Is group path of src complete (status 1)? 1, 0, or -1 with err. */
+static int complete_in(hid_t src, const char *copy_from, const char *path, char *err, size_t errlen)
+{
+    htri_t has = H5Lexists(src, "pretrained", H5P_DEFAULT);
+    if (has > 0) has = H5Lexists(src, path, H5P_DEFAULT);
+    if (has <= 0) {
+        if (has < 0) ntas_h5_fail(err, errlen, "%s: looking for %s", copy_from, path);
+        return has < 0 ? -1 : 0;
+    }
+    int8_t st = 0;
+    if (read_status(src, path, &st) != 0) {
+        ntas_h5_fail(err, errlen, "%s: reading the status of %s", copy_from, path);
+        return -1;
+    }
+    return st == 1;
+}
+
 int ntas_pretrain_create_groups(hid_t file, const ntas_pretrain_setting *s, int n, const char *copy_from,
                                 char *err, size_t errlen)
 {
     if (n == 0 && !copy_from) return 0;
-    hid_t src = -1;
+    int rc = -1;
+    hid_t src = H5I_INVALID_HID, g = H5I_INVALID_HID;
     if (copy_from) {
-        src = H5Fopen(copy_from, H5F_ACC_RDONLY, H5P_DEFAULT);
-        if (src < 0) {
-            snprintf(err, errlen, "%s: cannot open to copy its pretrained features", copy_from);
-            return -1;
+        if ((src = H5Fopen(copy_from, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
+            ntas_h5_fail(err, errlen, "%s: cannot open to copy its pretrained features", copy_from);
+            goto cleanup;
         }
-        /* A pretraining the new sweep would not reproduce (its data changed)
-         * must not vanish silently with the old file's runs still using it. */
-        if (H5Lexists(src, "pretrained", H5P_DEFAULT) > 0) {
-            stray_ctx c = {.n = n, .s = s};
-            H5Literate_by_name(src, "pretrained", H5_INDEX_NAME, H5_ITER_NATIVE, NULL, find_stray, &c, H5P_DEFAULT);
-            if (c.stray) {
-                H5Fclose(src);
-                snprintf(err, errlen, "%s holds pretrained features /pretrained/%s that the data now found would not "
-                         "reproduce (the images changed since it was written): point %s or %s back at its data "
-                         "(see the group's data_dir attribute), or start a new file with --force-new",
-                         copy_from, c.name, NTAS_ENV_MNIST_DIR, NTAS_ENV_FASHION_DIR);
-                return -1;
-            }
-        }
+        if (refuse_stray_groups(src, copy_from, s, n, err, errlen) != 0) goto cleanup;
     }
-    int ok = 1;
     if (n > 0) {
-        hid_t g = H5Gcreate2(file, "pretrained", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        ok = g >= 0 && ntas_h5_set_str_attr(g, "description", "pretrained CNNs and their features, one group per setting "
-                                "(dataset, cnn_steps, cnn_seed, data content), computed once per sweep") == 0;
-        if (g >= 0) H5Gclose(g);
+        if ((g = H5Gcreate2(file, "pretrained", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+            ntas_h5_set_str_attr(g, "description", "pretrained CNNs and their features, one group per setting "
+                                 "(dataset, cnn_steps, cnn_seed, data content), computed once per sweep") != 0) {
+            ntas_h5_fail(err, errlen, "creating /pretrained");
+            goto cleanup;
+        }
+        if (ntas_h5_close(&g) < 0) {
+            ntas_set_err(err, errlen, "closing /pretrained failed");
+            goto cleanup;
+        }
     }
-    for (int i = 0; ok && i < n; i++) {
-        ok = create_group(file, &s[i]) == 0;
-        if (!ok) snprintf(err, errlen, "creating the pretrained group of dataset = %s failed", ntas_dataset_name(s[i].dataset));
+    for (int i = 0; i < n; i++) {
+        if (create_group(file, &s[i], err, errlen) != 0) goto cleanup;
         char path[64];
         group_path(&s[i], path, sizeof path);
-        int8_t st = 0;
-        if (ok && src >= 0 && H5Lexists(src, "pretrained", H5P_DEFAULT) > 0 &&
-            H5Lexists(src, path, H5P_DEFAULT) > 0 && read_status(src, path, &st) == 0 && st == 1) {
-            ok = copy_group(file, src, &s[i]) == 0;
-            if (!ok) snprintf(err, errlen, "%s: copying %s failed", copy_from, path);
-        }
+        int complete = src >= 0 ? complete_in(src, copy_from, path, err, errlen) : 0;
+        if (complete < 0 || (complete == 1 && copy_group(file, src, &s[i], err, errlen) != 0)) goto cleanup;
     }
-    if (src >= 0) H5Fclose(src);
-    return ok ? 0 : -1;
+    rc = 0;
+cleanup:
+    ntas_h5_close(&g);
+    ntas_h5_close(&src);
+    return rc;
 }
 
 /* ---- raw reads and writes of a group (parallel file, one rank) ------------ */
@@ -246,20 +317,12 @@ static int open_group(hid_t file, const ntas_pretrain_setting *s, hid_t *ds)
 {
     char path[64];
     group_path(s, path, sizeof path);
-    int ok = 1;
     for (int k = 0; k < G_COUNT; k++) {
         char name[96];
         snprintf(name, sizeof name, "%s/%s", path, group_ds[k].name);
-        ds[k] = H5Dopen2(file, name, H5P_DEFAULT);
-        ok &= ds[k] >= 0;
+        if ((ds[k] = H5Dopen2(file, name, H5P_DEFAULT)) < 0) return -1;   /* the caller closes ds */
     }
-    return ok ? 0 : -1;
-}
-
-static void close_group(hid_t *ds)
-{
-    for (int k = 0; k < G_COUNT; k++)
-        if (ds[k] >= 0) H5Dclose(ds[k]);
+    return 0;
 }
 
 /* Writes every dataset, the status flag last: a group with status 1 is complete. */
@@ -320,27 +383,29 @@ static int on_progress(void *ctx, int step, double loss)
 
 /* Waits for a broadcast without spinning a core (the rank that pretrains
  * may share it), keeping the lock fresh. */
-static void bcast_wait(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm, const ntas_pretrain_options *opt)
+static int bcast_wait(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm, const ntas_pretrain_options *opt)
 {
     MPI_Request req;
-    MPI_Ibcast(buf, count, type, root, comm, &req);
+    if (MPI_Ibcast(buf, count, type, root, comm, &req) != MPI_SUCCESS) return -1;
     for (;;) {
         int done = 0;
-        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-        if (done) return;
+        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
+        if (done) return 0;
         if (opt->lock) ntas_lock_heartbeat(opt->lock);
         nanosleep(&(struct timespec){0, 2000000}, NULL);
     }
 }
 
-/* Broadcasts a long array in pieces that fit an int count. */
-static void bcast_big(void *buf, size_t n, MPI_Datatype type, size_t esize, int root, MPI_Comm comm)
+/* Broadcasts a long array in pieces that fit an int count. 0, or 1 if a
+ * piece failed. */
+static int bcast_big(void *buf, size_t n, MPI_Datatype type, size_t esize, int root, MPI_Comm comm)
 {
     const size_t piece = (size_t)1 << 26;
     for (size_t off = 0; off < n; off += piece) {
         size_t m = n - off < piece ? n - off : piece;
-        MPI_Bcast((char *)buf + off * esize, (int)m, type, root, comm);
+        if (MPI_Bcast((char *)buf + off * esize, (int)m, type, root, comm) != MPI_SUCCESS) return 1;
     }
+    return 0;
 }
 
 enum { GOT_OK = 0, GOT_STOPPED = 1, GOT_MISSING = 2, GOT_ERROR = -1 };
@@ -353,7 +418,7 @@ static int obtain(ntas_features *f, const ntas_pretrain_setting *s, const hid_t 
     if (status == 1) {
         f->s = *s;
         if (read_group(ds, f) != 0) {
-            snprintf(err, errlen, "reading the pretrained %s features from the results file failed", ntas_dataset_name(s->dataset));
+            ntas_h5_fail(err, errlen, "reading the pretrained %s features from the results file", ntas_dataset_name(s->dataset));
             return GOT_ERROR;
         }
         if (!opt->quiet)
@@ -370,7 +435,7 @@ static int obtain(ntas_features *f, const ntas_pretrain_setting *s, const hid_t 
     if (rc == 1) return GOT_STOPPED;
     if (rc != 0) return GOT_ERROR;
     if (write_group(ds, f) != 0) {
-        snprintf(err, errlen, "writing the pretrained %s features into the results file failed", ntas_dataset_name(s->dataset));
+        ntas_h5_fail(err, errlen, "writing the pretrained %s features into the results file", ntas_dataset_name(s->dataset));
         return GOT_ERROR;
     }
     free(f->cnn_params);
@@ -449,9 +514,10 @@ void ntas_cnn_exchange_mpi(ntas_cnn_exchange *ex, MPI_Comm *comm)
 static int obtain_shared(ntas_features *f, const ntas_pretrain_setting *s, const hid_t *ds, int owner, MPI_Comm comm,
                          const ntas_pretrain_options *opt, char *err, size_t errlen)
 {
-    int rank, size;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
+    int rank = 0, size = 1;
+    if (ntas_mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank", err, errlen) != 0 ||
+        ntas_mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size", err, errlen) != 0)
+        return GOT_ERROR;
     ntas_pretrain_options mine = *opt;
     mine.quiet = opt->quiet || !owner;   /* one rank reports */
     double t0 = now();
@@ -467,7 +533,7 @@ static int obtain_shared(ntas_features *f, const ntas_pretrain_setting *s, const
     if (rc != 0) return GOT_ERROR;
     if (!owner) return GOT_OK;
     if (write_group(ds, f) != 0) {
-        snprintf(err, errlen, "writing the pretrained %s features into the results file failed", ntas_dataset_name(s->dataset));
+        ntas_h5_fail(err, errlen, "writing the pretrained %s features into the results file", ntas_dataset_name(s->dataset));
         return GOT_ERROR;
     }
     free(f->cnn_params);
@@ -478,104 +544,160 @@ static int obtain_shared(ntas_features *f, const ntas_pretrain_setting *s, const
     return GOT_OK;
 }
 
-int ntas_feature_cache_prepare(ntas_feature_cache *c, const ntas_pretrain_setting *plan, int n_plan, hid_t file,
-                               MPI_Comm comm, const ntas_pretrain_options *opt, char *err, size_t errlen)
+/* Phase 1: rank 0 planned (it alone read the data); every rank gets the
+ * plan and room for the cache. *n = 0 when the sweep has no cnn runs. */
+static int share_plan(ntas_feature_cache *c, const ntas_pretrain_setting *plan, int n_plan, int rank, MPI_Comm comm,
+                      ntas_pretrain_setting **out, int *n_out, char *err, size_t errlen)
 {
-    memset(c, 0, sizeof *c);
-    int rank, size;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-
-    /* Rank 0 planned (it alone read the data); every rank gets the plan. */
     int n = rank == 0 ? n_plan : 0;
-    MPI_Bcast(&n, 1, MPI_INT, 0, comm);
+    *out = NULL;
+    *n_out = 0;
+    if (ntas_mpi_check(MPI_Bcast(&n, 1, MPI_INT, 0, comm), "MPI_Bcast(pretraining count)", err, errlen) != 0)
+        return GOT_ERROR;
     if (n == 0) return GOT_OK;
     ntas_pretrain_setting *s = malloc((size_t)n * sizeof *s);
     if (s && rank == 0) memcpy(s, plan, (size_t)n * sizeof *s);
     c->sets = calloc((size_t)n, sizeof *c->sets);
     int ok = s && c->sets, all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    if (ntas_mpi_check(MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce(pretraining memory)", err,
+                       errlen) != 0)
+        all_ok = ok = 0;
+    else if (!all_ok) ntas_set_err(err, errlen, "out of memory for the pretraining plan on %s rank", ok ? "another" : "this");
+    if (all_ok && ntas_mpi_check(MPI_Bcast(s, n * (int)sizeof *s, MPI_BYTE, 0, comm), "MPI_Bcast(pretraining plan)", err,
+                                 errlen) != 0)
+        all_ok = 0;
     if (!all_ok) {
         free(s);
         free(c->sets);
         c->sets = NULL;
-        snprintf(err, errlen, "out of memory");
         return GOT_ERROR;
     }
-    MPI_Bcast(s, n * (int)sizeof *s, MPI_BYTE, 0, comm);
     c->n = n;
+    *out = s;
+    *n_out = n;
+    return GOT_OK;
+}
 
-    /* Every rank sees the same file metadata: a missing group is seen by all. */
-    int8_t *status = calloc((size_t)n, 1);
-    hid_t (*ds)[G_COUNT] = malloc((size_t)n * sizeof *ds);
-    int *got = calloc((size_t)n, sizeof *got);
-    int rc = status && ds && got ? GOT_OK : GOT_ERROR;
-    for (int i = 0; ds && i < n; i++)
-        for (int k = 0; k < G_COUNT; k++) ds[i][k] = -1;
-    for (int i = 0; rc == GOT_OK && i < n; i++) {
+/* Phase 2: every rank opens every setting's group and reads its status
+ * (the same metadata on every rank: a missing group is seen by all). */
+static int open_groups(hid_t file, const ntas_pretrain_setting *s, int n, hid_t (*ds)[G_COUNT], int8_t *status,
+                       char *err, size_t errlen)
+{
+    for (int i = 0; i < n; i++) {
         char path[64];
         group_path(&s[i], path, sizeof path);
-        if (H5Lexists(file, "pretrained", H5P_DEFAULT) <= 0 || H5Lexists(file, path, H5P_DEFAULT) <= 0) {
+        htri_t has = H5Lexists(file, "pretrained", H5P_DEFAULT);
+        if (has > 0) has = H5Lexists(file, path, H5P_DEFAULT);
+        if (has < 0) {
+            ntas_h5_fail(err, errlen, "looking for %s in the results file", path);
+            return GOT_ERROR;
+        }
+        if (has == 0) {
             char hex[17];
             ntas_hex64(s[i].data_hash, hex);
-            snprintf(err, errlen, "the results file has no pretraining of dataset = %s, cnn_steps = %lld, cnn_seed = %lld "
+            ntas_set_err(err, errlen, "the results file has no pretraining of dataset = %s, cnn_steps = %lld, cnn_seed = %lld "
                      "on the images now found in %s (content hash %s): they differ from the ones its runs used. "
                      "Point %s back at those (the data_dir attribute of its /pretrained groups says where they were), "
                      "or start a new file with --force-new", ntas_dataset_name(s[i].dataset), (long long)s[i].steps,
                      (long long)s[i].seed, s[i].dir, hex,
                      s[i].dataset == NTAS_DATASET_MNIST ? NTAS_ENV_MNIST_DIR : NTAS_ENV_FASHION_DIR);
-            rc = GOT_MISSING;
-        } else if (open_group(file, &s[i], ds[i]) != 0 || read_status(file, path, &status[i]) != 0) {
-            snprintf(err, errlen, "cannot open %s of the results file", path);
-            rc = GOT_ERROR;
+            return GOT_MISSING;
+        }
+        if (open_group(file, &s[i], ds[i]) != 0 || read_status(file, path, &status[i]) != 0) {
+            ntas_h5_fail(err, errlen, "cannot open %s of the results file", path);
+            return GOT_ERROR;
         }
     }
-    int worst = rc;
-    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm);
-    if (worst == GOT_OK) {
-        /* A pretraining is shared by all ranks, a read-back is the owner's;
-         * then the owners broadcast in setting order. */
-        for (int i = 0; i < n; i++)
-            if (status[i] != 1) got[i] = obtain_shared(&c->sets[i], &s[i], ds[i], i % size == rank, comm, opt, err, errlen);
-            else if (i % size == rank) got[i] = obtain(&c->sets[i], &s[i], ds[i], status[i], rank, opt, err, errlen);
-        for (int i = 0; i < n; i++) {
-            const int root = i % size;
-            int head = root == rank ? got[i] : GOT_OK;
-            bcast_wait(&head, 1, MPI_INT, root, comm, opt);
-            if (head != GOT_OK) {
-                if (rc == GOT_OK || head == GOT_ERROR) rc = head;
-                if (root != rank && head == GOT_ERROR) snprintf(err, errlen, "rank %d failed to pretrain (see its message)", root);
-                continue;
-            }
-            ntas_features *f = &c->sets[i];
-            int mem = 1, all_mem = 0;
-            if (root != rank) {
-                f->s = s[i];
-                mem = ntas_features_alloc(f, 0) == 0;
-            }
-            MPI_Allreduce(&mem, &all_mem, 1, MPI_INT, MPI_MIN, comm);
-            if (!all_mem) {
-                snprintf(err, errlen, "out of memory for the %s features on %s rank", ntas_dataset_name(s[i].dataset),
-                         mem ? "another" : "this");
-                rc = GOT_ERROR;
-                continue;
-            }
-            bcast_big(f->train_x, (size_t)s[i].n_train * N_FEAT, MPI_DOUBLE, sizeof(double), root, comm);
-            bcast_big(f->test_x, (size_t)s[i].n_test * N_FEAT, MPI_DOUBLE, sizeof(double), root, comm);
-            bcast_big(f->train_y, (size_t)s[i].n_train, MPI_UINT8_T, 1, root, comm);
-            bcast_big(f->test_y, (size_t)s[i].n_test, MPI_UINT8_T, 1, root, comm);
-            MPI_Bcast(f->head_w, N_CLASS * N_FEAT, MPI_DOUBLE, root, comm);
-            MPI_Bcast(f->head_b, N_CLASS, MPI_DOUBLE, root, comm);
-            MPI_Bcast(&f->test_accuracy, 1, MPI_DOUBLE, root, comm);
-        }
-    } else if (rc == GOT_OK) {
-        snprintf(err, errlen, "another rank failed");
+    return GOT_OK;
+}
+
+/* Phase 4: the owner (root) of setting i hands its outcome, then its
+ * features, to every rank. Returns the outcome (GOT_*). */
+static int broadcast_setting(ntas_features *f, const ntas_pretrain_setting *s, int got, int root, int rank,
+                             MPI_Comm comm, const ntas_pretrain_options *opt, char *err, size_t errlen)
+{
+    int head = root == rank ? got : GOT_OK;
+    if (bcast_wait(&head, 1, MPI_INT, root, comm, opt) != 0) {
+        ntas_set_err(err, errlen, "MPI_Ibcast of rank %d's pretraining outcome failed", root);
+        return GOT_ERROR;
+    }
+    if (head != GOT_OK) {
+        if (root != rank && head == GOT_ERROR) ntas_set_err(err, errlen, "rank %d failed to pretrain (see its message)", root);
+        return head;
+    }
+    int mem = 1, all_mem = 0;
+    if (root != rank) {
+        f->s = *s;
+        mem = ntas_features_alloc(f, 0) == 0;
+    }
+    if (ntas_mpi_check(MPI_Allreduce(&mem, &all_mem, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce(features memory)", err,
+                       errlen) != 0)
+        return GOT_ERROR;
+    if (!all_mem) {
+        ntas_set_err(err, errlen, "out of memory for the %s features on %s rank", ntas_dataset_name(s->dataset),
+                     mem ? "another" : "this");
+        return GOT_ERROR;
+    }
+    int rc = bcast_big(f->train_x, (size_t)s->n_train * N_FEAT, MPI_DOUBLE, sizeof(double), root, comm);
+    rc |= bcast_big(f->test_x, (size_t)s->n_test * N_FEAT, MPI_DOUBLE, sizeof(double), root, comm);
+    rc |= bcast_big(f->train_y, (size_t)s->n_train, MPI_UINT8_T, 1, root, comm);
+    rc |= bcast_big(f->test_y, (size_t)s->n_test, MPI_UINT8_T, 1, root, comm);
+    rc |= MPI_Bcast(f->head_w, N_CLASS * N_FEAT, MPI_DOUBLE, root, comm) != MPI_SUCCESS;
+    rc |= MPI_Bcast(f->head_b, N_CLASS, MPI_DOUBLE, root, comm) != MPI_SUCCESS;
+    rc |= MPI_Bcast(&f->test_accuracy, 1, MPI_DOUBLE, root, comm) != MPI_SUCCESS;
+    if (rc) {
+        ntas_set_err(err, errlen, "MPI_Bcast of the pretrained %s features failed", ntas_dataset_name(s->dataset));
+        return GOT_ERROR;
+    }
+    return GOT_OK;
+}
+
+int ntas_feature_cache_prepare(ntas_feature_cache *c, const ntas_pretrain_setting *plan, int n_plan, hid_t file,
+                               MPI_Comm comm, const ntas_pretrain_options *opt, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    int rank = 0, size = 1, n = 0;
+    if (ntas_mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank", err, errlen) != 0 ||
+        ntas_mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size", err, errlen) != 0)
+        return GOT_ERROR;
+    ntas_pretrain_setting *s = NULL;
+    int rc = share_plan(c, plan, n_plan, rank, comm, &s, &n, err, errlen);
+    if (rc != GOT_OK || n == 0) return rc;
+
+    int8_t *status = calloc((size_t)n, 1);
+    hid_t (*ds)[G_COUNT] = malloc((size_t)n * sizeof *ds);
+    int *got = calloc((size_t)n, sizeof *got);
+    for (int i = 0; ds && i < n; i++)
+        for (int k = 0; k < G_COUNT; k++) ds[i][k] = H5I_INVALID_HID;
+    if (!status || !ds || !got) {
+        ntas_set_err(err, errlen, "out of memory");
         rc = GOT_ERROR;
     }
-    for (int i = 0; ds && i < n; i++) close_group(ds[i]);
-    /* The new groups reach the disk before any run starts. */
+    if (rc == GOT_OK) rc = open_groups(file, s, n, ds, status, err, errlen);
+    int worst = rc;
+    if (ntas_mpi_check(MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce(pretrained groups)", err,
+                       errlen) != 0)
+        rc = worst = GOT_ERROR;
+    if (worst != GOT_OK) {
+        if (rc == GOT_OK) ntas_set_err(err, errlen, "another rank failed");
+        if (rc == GOT_OK) rc = GOT_ERROR;
+        goto cleanup;
+    }
+    /* Phase 3: a pretraining is shared by all ranks, a read-back is the
+     * owner's; phase 4: the owners broadcast in setting order. */
+    for (int i = 0; i < n; i++)
+        if (status[i] != 1) got[i] = obtain_shared(&c->sets[i], &s[i], ds[i], i % size == rank, comm, opt, err, errlen);
+        else if (i % size == rank) got[i] = obtain(&c->sets[i], &s[i], ds[i], status[i], rank, opt, err, errlen);
+    for (int i = 0; i < n; i++) {
+        int head = broadcast_setting(&c->sets[i], &s[i], got[i], i % size, rank, comm, opt, err, errlen);
+        if (head != GOT_OK && (rc == GOT_OK || head == GOT_ERROR)) rc = head;
+    }
+cleanup:
+    for (int i = 0; ds && i < n; i++)
+        for (int k = 0; k < G_COUNT; k++) ntas_h5_close(&ds[i][k]);
+    /* The new groups reach the disk before any run starts (collective: every rank). */
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 && rc == GOT_OK) {
-        snprintf(err, errlen, "flushing the pretrained features failed");
+        ntas_h5_fail(err, errlen, "flushing the pretrained features");
         rc = GOT_ERROR;
     }
     free(got);

@@ -332,18 +332,28 @@ static void discard_created(hid_t *file, const char *tmp)
     remove(tmp);
 }
 
-int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_from, int n_copy,
-                      char *err, size_t errlen)
+/* The file's extents, fixed at create: each dimension as large as the
+ * largest extent along it of any run; which groups and dimensions appear. */
+typedef struct {
+    hsize_t size[DIM_COUNT];
+    int used_dim[DIM_COUNT];   /* a dimension scale is made for it */
+    unsigned present;          /* NTAS_RG_BIT of every group some run records */
+    double interval;           /* time between records, when uniform */
+    int uniform_time;
+    double cells;              /* of every dataset together */
+} file_shape;
+
+static void shape_of(const ntas_spec *spec, file_shape *fs)
 {
-    ntas_h5_quiet();
+    memset(fs, 0, sizeof *fs);
+    hsize_t *size = fs->size;
+    int *used_dim = fs->used_dim;
     const int n = spec->n_runs;
     /* Each file dimension as large as the largest extent along it of any run. */
-    hsize_t size[DIM_COUNT];
     size[DIM_RUN] = (hsize_t)n;
     for (int d = 1; d < DIM_COUNT; d++) size[d] = 1;
-    double interval = spec->runs[0].params.dt * (double)spec->runs[0].params.record_every;
-    int uniform_time = 1;
-    unsigned present = 0;
+    fs->interval = spec->runs[0].params.dt * (double)spec->runs[0].params.record_every;
+    fs->uniform_time = 1;
     for (int i = 0; i < n; i++) {
         const ntas_params *p = &spec->runs[i].params;
         int64_t ext[NTAS_EXT_COUNT];
@@ -353,56 +363,32 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
             int d = ntas_result_axis_dim(ax);
             if (want > size[d]) size[d] = want;
         }
-        if (p->dt * (double)p->record_every != interval) uniform_time = 0;
-        present |= ntas_result_groups(p);
+        if (p->dt * (double)p->record_every != fs->interval) fs->uniform_time = 0;
+        fs->present |= ntas_result_groups(p);
     }
     /* Dimension scales of the dimensions some created dataset uses. */
-    int used_dim[DIM_COUNT] = {0};
     used_dim[DIM_RUN] = 1;
-    double cells = 0;
     for (int k = 0; k < DS_COUNT; k++) {
         const ds_desc dk = desc_of(k);
-        if (!(present & NTAS_RG_BIT(dk.group))) continue;
+        if (!(fs->present & NTAS_RG_BIT(dk.group))) continue;
         double c = 1;
         for (int d = 0; d < dk.ndims; d++) {
             used_dim[dk.dims[d]] = 1;
             c *= (double)size[dk.dims[d]];
         }
-        cells += c;
+        fs->cells += c;
     }
-    if (cells * 8 > 2e12) {
-        ntas_set_err(err, errlen, "%s: the results would need %.3g GB; raise record_every or split the sweep", path, cells * 8 / 1e9);
-        return -1;
-    }
+}
 
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        ntas_set_err(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), file = H5I_INVALID_HID;
-    /* The 1.8 format stores large attributes (spec_text) densely. */
-    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0) {
-        ntas_h5_fail(err, errlen, "%s: the file access settings", tmp);
-        ntas_h5_close(&fapl);
-        return -1;
-    }
-    /* Alignment and MPI-IO hints for parallel file systems (h5fapl.h). */
-    if (ntas_h5_fapl_for_create(fapl, err, errlen) != 0) {
-        ntas_h5_close(&fapl);
-        return -1;
-    }
-    if ((file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
-        ntas_h5_fail(err, errlen, "%s: cannot create the results file", tmp);
-        ntas_h5_close(&fapl);
-        return -1;
-    }
-    ntas_h5_close(&fapl);
-    int ok = 1;
-    char herr[1024] = "";   /* the first failure, with HDF5's words */
-/* Stops the layout at its first failure (ok = 0), keeping why. */
+/* Stops a layout step list at its first failure (ok = 0), keeping why in herr. */
 #define LAYOUT_STEP(expr, ...) \
-    do { if (ok && !(expr)) { ok = 0; ntas_h5_fail(herr, sizeof herr, __VA_ARGS__); } } while (0)
+    do { if (ok && !(expr)) { ok = 0; ntas_h5_fail(herr, herrlen, __VA_ARGS__); } } while (0)
+
+/* The file's attributes: which sweep, version, format. 1, or 0 with herr. */
+static int write_file_attrs(hid_t file, const ntas_spec *spec, char *herr, size_t herrlen)
+{
+    int ok = 1;
+    const int n = spec->n_runs;
     char hex[17];
     ntas_hex64(spec->hash, hex);
     LAYOUT_STEP(ntas_h5_set_str_attr(file, "ntasweep_version", NTASWEEP_VERSION) == 0, "writing attribute ntasweep_version");
@@ -414,8 +400,18 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
     LAYOUT_STEP(ntas_h5_set_str_attr(file, "spec_hash", hex) == 0, "writing attribute spec_hash");
     LAYOUT_STEP(ntas_h5_set_i64_attr(file, "n_runs", n) == 0, "writing attribute n_runs");
 
-    /* Dimension scales. */
-    hid_t scale[DIM_COUNT];
+    return ok;
+}
+
+/* A 1-D dimension scale per used dimension, into scale[] (-1 for the
+ * others; the caller closes them). 1, or 0 with herr. */
+static int create_scales(hid_t file, const file_shape *fs, hid_t scale[DIM_COUNT], char *herr, size_t herrlen)
+{
+    int ok = 1;
+    const hsize_t *size = fs->size;
+    const int *used_dim = fs->used_dim;
+    const int uniform_time = fs->uniform_time;
+    const double interval = fs->interval;
     for (int d = 0; d < DIM_COUNT; d++) {
         scale[d] = -1;
         if (!used_dim[d]) continue;
@@ -426,7 +422,7 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         LAYOUT_STEP(scale[d] >= 0, "creating dimension scale %s", ntas_result_dim_name(d));
         double *v = ok ? malloc(size[d] * sizeof(double)) : NULL;
         int64_t *iv = (int64_t *)v;
-        if (!v) { if (ok) ntas_set_err(herr, sizeof herr, "out of memory"); ok = 0; continue; }
+        if (!v) { if (ok) ntas_set_err(herr, herrlen, "out of memory"); ok = 0; continue; }
         for (hsize_t i = 0; i < size[d]; i++) {
             if (is_time) v[i] = uniform_time ? (double)i * interval : (double)i;
             else iv[i] = (int64_t)i;
@@ -440,9 +436,17 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
                         "writing the units of %s", ntas_result_dim_name(d));
     }
 
-    LAYOUT_STEP(write_run_coords(file, spec, scale[DIM_RUN]) == 0, "writing the run coordinates");
+    return ok;
+}
 
-    /* Results, NaN-filled (status 0 = pending, message empty). */
+/* Every result dataset some run records, NaN-filled (status 0 = pending,
+ * message empty), with its scales attached. 1, or 0 with herr. */
+static int create_result_datasets(hid_t file, const file_shape *fs, const hid_t scale[DIM_COUNT], char *herr,
+                                  size_t herrlen)
+{
+    int ok = 1;
+    const hsize_t *size = fs->size;
+    const unsigned present = fs->present;
     const double nan = NAN;
     const int8_t zero = 0;
     char empty[NTAS_MESSAGE_LEN] = "";
@@ -462,19 +466,76 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
         LAYOUT_STEP(ntas_h5_set_str_attr(ds, "description", dk.description) == 0, "describing dataset %s", dk.name);
         if (ds >= 0) LAYOUT_STEP(H5Dclose(ds) >= 0, "closing dataset %s", dk.name);
     }
+    return ok;
+}
+
+/* The whole layout of a new file. 1, or 0 with herr. */
+static int write_layout(hid_t file, const ntas_spec *spec, const file_shape *fs, char *herr, size_t herrlen)
+{
+    int ok = write_file_attrs(file, spec, herr, herrlen);
+    hid_t scale[DIM_COUNT];
+    for (int d = 0; d < DIM_COUNT; d++) scale[d] = H5I_INVALID_HID;
+    ok = ok && create_scales(file, fs, scale, herr, herrlen);
+    LAYOUT_STEP(write_run_coords(file, spec, scale[DIM_RUN]) == 0, "writing the run coordinates");
+    ok = ok && create_result_datasets(file, fs, scale, herr, herrlen);
     for (int d = 0; d < DIM_COUNT; d++)
         if (scale[d] >= 0) LAYOUT_STEP(ntas_h5_close(&scale[d]) == 0, "closing dimension scale %s", ntas_result_dim_name(d));
     LAYOUT_STEP(tag_for_xarray(file, spec) == 0, "tagging the coordinates for xarray");
+    return ok;
+}
 #undef LAYOUT_STEP
-    char cerr[1024] = "";
-    int copied = !ok || !copy_from || copy_results(file, copy_from, n_copy, cerr, sizeof cerr) == 0;
+
+/* OUT.tmp, created with the access settings of the results file. The file
+ * id, or H5I_INVALID_HID with err. */
+static hid_t create_tmp(const char *tmp, char *err, size_t errlen)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), file = H5I_INVALID_HID;
+    /* The 1.8 format stores large attributes (spec_text) densely. */
+    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0) {
+        ntas_h5_fail(err, errlen, "%s: the file access settings", tmp);
+    } else if (ntas_h5_fapl_for_create(fapl, err, errlen) != 0) {
+        /* alignment and MPI-IO hints for parallel file systems (h5fapl.h): err filled */
+    } else if ((file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
+        ntas_h5_fail(err, errlen, "%s: cannot create the results file", tmp);
+    }
+    ntas_h5_close(&fapl);
+    return file;
+}
+
+/* Copies an extended file's results and creates the pretrained groups. 1,
+ * or 0 with err. */
+static int fill_from_old(hid_t file, const ntas_spec *spec, const char *copy_from, int n_copy, char *err, size_t errlen)
+{
+    if (copy_from && copy_results(file, copy_from, n_copy, err, errlen) != 0) return 0;
     /* The pretrained CNNs of the cnn runs (pretrain.h), copied when extending. */
     ntas_pretrain_setting *pre = NULL;
     int n_pre = 0;
-    if (ok && copied && (ntas_pretrain_plan(spec, &pre, &n_pre, cerr, sizeof cerr) != 0 ||
-                         ntas_pretrain_create_groups(file, pre, n_pre, copy_from, cerr, sizeof cerr) != 0))
-        copied = 0;
+    int ok = ntas_pretrain_plan(spec, &pre, &n_pre, err, errlen) == 0 &&
+             ntas_pretrain_create_groups(file, pre, n_pre, copy_from, err, errlen) == 0;
     free(pre);
+    return ok;
+}
+
+int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_from, int n_copy,
+                      char *err, size_t errlen)
+{
+    ntas_h5_quiet();
+    file_shape fs;
+    shape_of(spec, &fs);
+    if (fs.cells * 8 > 2e12) {
+        ntas_set_err(err, errlen, "%s: the results would need %.3g GB; raise record_every or split the sweep", path, fs.cells * 8 / 1e9);
+        return -1;
+    }
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        ntas_set_err(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    hid_t file = create_tmp(tmp, err, errlen);
+    if (file < 0) return -1;
+    char herr[1024] = "", cerr[1024] = "";   /* the first layout failure, with HDF5's words; a copy's */
+    int ok = write_layout(file, spec, &fs, herr, sizeof herr);
+    int copied = !ok || fill_from_old(file, spec, copy_from, n_copy, cerr, sizeof cerr);
     /* Flushed first, so the close has nothing left to write: a close that
      * fails leaves an id behind (see discard_created). */
     if (ok && copied && H5Fflush(file, H5F_SCOPE_LOCAL) < 0) {
@@ -825,11 +886,23 @@ int64_t ntas_store_hdf5_file(const ntas_store *st)
 
 int ntas_store_flush(ntas_store *st, char *err, size_t errlen)
 {
+    /* MPI-IO reports a failed fsync as MPI_ERR_OTHER only: the system's
+     * reason is errno, set by the failing call (cleared first, so it is not
+     * an older error's). */
+    errno = 0;
     if (H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) {
+        int why = errno;
         ntas_h5_fail(err, errlen, "flushing the results file");
+        size_t used = strlen(err);
+        if (why != 0 && used + 1 < errlen) ntas_set_err(err + used, errlen - used, "; system error: %s", strerror(why));
         return -1;
     }
     return 0;
+}
+
+void ntas_store_abandon(ntas_store *st)
+{
+    free(st);
 }
 
 int ntas_store_close(ntas_store *st, char *err, size_t errlen)

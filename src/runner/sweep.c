@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "ntasweep/core/blas_threads.h"
+#include "ntasweep/core/err.h"
 #include "ntasweep/config/spec.h"
+#include "ntasweep/io/h5util.h"
 #include "ntasweep/io/lock.h"
 #include "ntasweep/io/mpi_util.h"
 #include "ntasweep/io/pretrain.h"
@@ -245,6 +247,18 @@ static int open_and_pretrain(sweep_state *s)
     return pr == 2 ? NTAS_EXIT_INPUT : NTAS_EXIT_FAILED;
 }
 
+/* Any rank failed: the first failing rank says why (a write or sync can
+ * fail on one rank only). Nonzero on every rank then. */
+static int report_first_failure(const sweep_state *s, int failed)
+{
+    int mine = failed ? s->rank : s->size, first = mine;
+    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS) first = failed ? s->rank : 0;
+    if (first == s->size) return 0;
+    if (s->rank == first && s->rank == 0) fprintf(stderr, "ntasweep: %s\n", s->err);
+    else if (s->rank == first) fprintf(stderr, "ntasweep: rank %d: %s\n", s->rank, s->err);
+    return -1;
+}
+
 /* Phase 5: hand the runs out (coord.h), close the file, report. */
 static int run_queue(sweep_state *s)
 {
@@ -259,17 +273,26 @@ static int run_queue(sweep_state *s)
                                .features = &s->features, .activity_path = activity};
     ntas_sweep_summary sum;
     int rc = ntas_coord_run(&s->spec, s->res.status, s->store, MPI_COMM_WORLD, &copt, &sum, s->err, sizeof s->err);
-    char cerr[256];
-    if (ntas_store_close(s->store, cerr, sizeof cerr) != 0 && rc == 0) {
-        snprintf(s->err, sizeof s->err, "%s", cerr);
+    /* Every rank gets here and knows whether any rank failed (coord_run ends
+     * in a collective). The final flush syncs the file (MPI_File_sync:
+     * fsync), which H5Fclose does not: a failing sync means results that
+     * may not be on the disk. After any failure the collective close could
+     * hang (store.h: ntas_store_abandon). */
+    char cerr[1024];
+    if (rc == 0 && ntas_store_flush(s->store, cerr, sizeof cerr) != 0) {
+        ntas_set_err(s->err, sizeof s->err, "%s: %s", o->out, cerr);
+        rc = -1;
+    }
+    if (agree(rc != 0) != 0) {
+        ntas_store_abandon(s->store);
+    } else if (ntas_store_close(s->store, cerr, sizeof cerr) != 0) {
+        ntas_set_err(s->err, sizeof s->err, "%s: %s", o->out, cerr);
         rc = -1;
     }
     s->store = NULL;
+    if (report_first_failure(s, rc != 0) != 0) return NTAS_EXIT_FAILED;
     int code = NTAS_EXIT_OK;
-    if (rc != 0) {
-        if (s->rank == 0) fprintf(stderr, "ntasweep: %s\n", s->err);
-        code = NTAS_EXIT_FAILED;
-    } else if (s->rank == 0) {
+    if (s->rank == 0) {
         int left = sum.abandoned + sum.not_started;
         if (!o->quiet)
             fprintf(stderr, "ntasweep: %d done, %d failed, %d already done before, %d left pending (%d abandoned mid-run) -> %s\n",
@@ -293,6 +316,7 @@ int ntas_sweep_run(const ntas_sweep_options *o)
     /* First of all: a stop signal during start-up must not kill the process
      * (SIGUSR1's default action), only stop the sweep before it begins. */
     ntas_coord_install_signal_handlers();
+    ntas_h5_start();   /* before MPI_Init: no HDF5 hook in MPI_Finalize (h5util.h) */
     MPI_Init(NULL, NULL);
     ntas_mpi_errors_return(NULL, 0);   /* checked codes, not aborts: mpi_util.h */
     /* Runs are small; parallelism is across runs (MPI), not inside BLAS. */
@@ -317,6 +341,7 @@ int ntas_sweep_run(const ntas_sweep_options *o)
     ntas_lock_release(&s.lock);
     ntas_resume_free(&s.res);
     if (s.spec_loaded) ntas_spec_free(&s.spec);
+    if (ntas_h5_finish() != 0 && code == NTAS_EXIT_OK) code = NTAS_EXIT_FAILED;   /* a file not closed */
     MPI_Finalize();
     return code;
 }

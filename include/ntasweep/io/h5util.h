@@ -40,4 +40,18 @@ int ntas_h5_set_i64_attr(hid_t obj, const char *name, int64_t value);
  * own, valid or not. 0, or -1 if the close failed. */
 int ntas_h5_close(hid_t *id);
 
+
+/* HDF5's lifetime in an MPI program. Called before MPI_Init, ntas_h5_start
+ * initialises HDF5 with its exit-time termination off (H5dont_atexit): HDF5
+ * then installs neither an atexit handler nor, because MPI is not up yet,
+ * its MPI_Finalize hook (an attribute on MPI_COMM_SELF). Both would close
+ * every id still open, and an id whose H5Fclose failed (a disk that fails
+ * every write: the close cannot rewrite the superblock) is half-destroyed:
+ * closing it again crashes (SIGSEGV in H5F__close_cb). ntas_h5_finish,
+ * called before MPI_Finalize, then ends HDF5 while MPI is still up if no
+ * file is left open, and otherwise leaves it alone: the process is about to
+ * exit with the close's error already reported. Returns the number of files
+ * left open (0 on a clean end). */
+void ntas_h5_start(void);
+long ntas_h5_finish(void);
 #endif

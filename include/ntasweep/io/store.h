@@ -77,5 +77,12 @@ int64_t ntas_store_hdf5_file(const ntas_store *st);
 int  ntas_store_flush(ntas_store *st, char *err, size_t errlen);
 /* Collective: flushes and closes. */
 int  ntas_store_close(ntas_store *st, char *err, size_t errlen);
+/* After a failed write or sync on some rank: frees st but leaves its HDF5
+ * ids open, on purpose. The close is collective, and HDF5 leaves it at a
+ * rank's first failed write while the others wait in it for ever; the file
+ * is then as after a kill -9, which the layout survives (runs flagged done
+ * have their data). ntas_h5_finish (h5util.h) sees the open file and leaves
+ * HDF5 alone; MPI_Finalize closes the MPI-IO file on every rank together. */
+void ntas_store_abandon(ntas_store *st);
 
 #endif
