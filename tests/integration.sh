@@ -177,8 +177,16 @@ INI
       # can outlive it for a moment and still hold the lock rightly. Resume
       # once every process of the killed group is gone (zombies aside), as a
       # scheduler would before the next allocation.
-      for _ in $(seq 600); do group_alive "$pid" || break; sleep 0.05; done
-      if group_alive "$pid"; then echo "process group $pid still alive 30 s after kill -9"; exit 1; fi
+      # The ranks may sit in process groups of their own (the launcher's
+      # daemon gives them one): wait for every process that writes this file
+      # too (pgrep -f skips zombies, whose command line is empty).
+      for _ in $(seq 1200); do
+        group_alive "$pid" || pgrep -f -- "-o $tmp/k.h5" > /dev/null || break
+        sleep 0.05
+      done
+      if group_alive "$pid" || pgrep -f -- "-o $tmp/k.h5" > /dev/null; then
+        echo "the killed job (process group $pid) still runs 60 s after kill -9"; exit 1
+      fi
       echo "trial $trial.$attempt: kill -9 after $delay s (sent: $sent, launcher exit status $rc)"
       done_runs=none
       if [ -e "$tmp/k.h5" ]; then
