@@ -203,35 +203,10 @@ inA srun --mpi=list 2>&1 | grep -qw "$srun_mpi" ||
 
 # --- the sweep: tests' smoke sweep with 6 seeds (24 runs) and n_blocks
 # chosen from a measured reference so that a one-host run lasts >= 6 s.
-make_sweep() { # N_BLOCKS
-  sed "s/^replicates = .*/replicates = 6/; s/^n_blocks = .*/n_blocks = $1/" "$src/sweeps/smoke.ini" > "$tmp/sweep.ini"
-}
 export OPENBLAS_NUM_THREADS=1
-runs_done() { { "$bin" status --json "$1" 2> /dev/null || true; } | py "$src/tests/json_get.py" "done" 2> /dev/null || true; }
-ntasweep_pids() { # NS: pids of ntasweep processes in that namespace
-  local p
-  for p in $(ip netns pids "$1" 2> /dev/null); do
-    [ "$(cat "/proc/$p/comm" 2> /dev/null || true)" = ntasweep ] && echo "$p"
-  done
-  return 0
-}
-reference() { # the sweep on 2 ranks of this machine, no SLURM; prints its seconds
-  local t0 t1
-  rm -f "$tmp/ref.h5"*
-  t0=$(date +%s.%N)
-  "$src/tools/mpi-launch" -n 2 "$bin" run "$tmp/sweep.ini" -o "$tmp/ref.h5" --quiet
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
-}
-blocks=16
-make_sweep "$blocks"
-secs=$(reference)
-while awk -v s="$secs" 'BEGIN { exit !(s < 6) }' && [ "$blocks" -lt 4096 ]; do
-  blocks=$(awk -v b="$blocks" -v s="$secs" 'BEGIN { n = int(b * 7 / (s > 0.05 ? s : 0.05)); if (n > 4096) n = 4096; if (n <= b) n = 2 * b; print n }')
-  make_sweep "$blocks"
-  secs=$(reference)
-done
-echo "reference: $secs s on one host with n_blocks = $blocks"
+# shellcheck source=lib/sized_sweep.sh
+. "$src/tests/lib/sized_sweep.sh"
+size_sweep
 check "reference on one host (2 ranks): 24 runs done" [ "$(runs_done "$tmp/ref.h5")" = 24 ]
 
 # job_field JOB FIELD: a field of `scontrol show job` (JobState, Restarts, ...).

@@ -87,9 +87,6 @@ chmod +x "$tmp/agent.sh"
 # The smoke sweep with 6 seeds (24 runs) and n_blocks chosen from a measured
 # reference so that a one-host run lasts several seconds: the kill must land
 # while runs are left, on a fast idle machine as on a loaded one.
-make_sweep() { # N_BLOCKS
-  sed "s/^replicates = .*/replicates = 6/; s/^n_blocks = .*/n_blocks = $1/" "$src/sweeps/smoke.ini" > "$tmp/sweep.ini"
-}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 two_hosts() { # OUT: the sweep on 2 ranks in A and 2 in B
   ip netns exec "$nsA" "$mpirun_bin" -np 4 --host "$ipA:2,$ipB:2" --oversubscribe \
@@ -97,33 +94,10 @@ two_hosts() { # OUT: the sweep on 2 ranks in A and 2 in B
     --mca oob_tcp_if_include "$subnet" --mca btl_tcp_if_include "$subnet" \
     -x OPENBLAS_NUM_THREADS "$bin" run "$tmp/sweep.ini" -o "$1" --quiet --grace 0
 }
-runs_done() { { "$bin" status --json "$1" 2> /dev/null || true; } | py "$src/tests/json_get.py" done 2> /dev/null || true; }
-ntasweep_pids() { # NS: pids of ntasweep processes in that namespace
-  local p
-  for p in $(ip netns pids "$1" 2> /dev/null); do
-    [ "$(cat "/proc/$p/comm" 2> /dev/null || true)" = ntasweep ] && echo "$p"
-  done
-  return 0
-}
-reference() { # the sweep on 2 ranks of this machine, no namespaces; prints its seconds
-  local t0 t1
-  rm -f "$tmp/ref.h5"*
-  t0=$(date +%s.%N)
-  "$mpirun_bin" -np 2 --oversubscribe "$bin" run "$tmp/sweep.ini" -o "$tmp/ref.h5" --quiet
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
-}
 
-blocks=16
-make_sweep "$blocks"
-secs=$(reference)
-# Aim at >= 6 s for the reference (blocks grow in proportion, at most 4096).
-while awk -v s="$secs" 'BEGIN { exit !(s < 6) }' && [ "$blocks" -lt 4096 ]; do
-  blocks=$(awk -v b="$blocks" -v s="$secs" 'BEGIN { n = int(b * 7 / (s > 0.05 ? s : 0.05)); if (n > 4096) n = 4096; if (n <= b) n = 2 * b; print n }')
-  make_sweep "$blocks"
-  secs=$(reference)
-done
-echo "reference: $secs s on one host with n_blocks = $blocks"
+# shellcheck source=lib/sized_sweep.sh
+. "$src/tests/lib/sized_sweep.sh"
+size_sweep
 check "reference on one host (2 ranks): 24 runs done" [ "$(runs_done "$tmp/ref.h5")" = 24 ]
 
 shared=$tmp/shared

@@ -10,6 +10,7 @@
  * comment) are refused with the line. iniparser then reads the values, and
  * any disagreement with the scanner is reported at the key's line. */
 #include "ntasweep/config/ini_scan.h"
+#include "ntasweep/core/err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -66,7 +67,7 @@ static int read_file(const char *path, char **text, size_t *len, char *err, size
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "%s: cannot open sweep file: %s", path, strerror(errno));
+        ntas_set_err(err, errlen, "%s: cannot open sweep file: %s", path, strerror(errno));
         return -1;
     }
     char *buf = malloc(MAX_FILE_BYTES + 1);
@@ -75,12 +76,12 @@ static int read_file(const char *path, char **text, size_t *len, char *err, size
     fclose(f);
     if (!buf || bad) {
         free(buf);
-        snprintf(err, errlen, "%s: cannot read sweep file", path);
+        ntas_set_err(err, errlen, "%s: cannot read sweep file", path);
         return -1;
     }
     if (n > MAX_FILE_BYTES) {
         free(buf);
-        snprintf(err, errlen, "%s: sweep file larger than %d bytes", path, MAX_FILE_BYTES);
+        ntas_set_err(err, errlen, "%s: sweep file larger than %d bytes", path, MAX_FILE_BYTES);
         return -1;
     }
     buf[n] = '\0';

@@ -1,5 +1,6 @@
 /* params — the canonical key table and validation. See params.h. */
 #include "ntasweep/config/params.h"
+#include "ntasweep/core/err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -205,15 +206,15 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
     size_t n = strlen(text);
     while (n > 0 && isspace((unsigned char)text[n - 1])) n--;
     char buf[128];
-    if (n == 0) { snprintf(err, errlen, "empty value"); return -1; }
-    if (n >= sizeof buf) { snprintf(err, errlen, "value too long (%zu characters)", n); return -1; }
+    if (n == 0) { ntas_set_err(err, errlen, "empty value"); return -1; }
+    if (n >= sizeof buf) { ntas_set_err(err, errlen, "value too long (%zu characters)", n); return -1; }
     memcpy(buf, text, n);
     buf[n] = '\0';
 
     char range[64];   /* filled only for a message: formatting costs more than parsing */
     /* Plain decimal only: strtod would also take hex (0x14), "infinity", ... */
     if (d->type != NTAS_PT_CHOICE && buf[strspn(buf, "0123456789+-.eE")] != '\0') {
-        snprintf(err, errlen, "'%s' is not %s (plain decimal notation)", buf, d->type == NTAS_PT_INT ? "an integer" : "a number");
+        ntas_set_err(err, errlen, "'%s' is not %s (plain decimal notation)", buf, d->type == NTAS_PT_INT ? "an integer" : "a number");
         return -1;
     }
     switch (d->type) {
@@ -234,18 +235,18 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
             /* Accept integral reals such as 1e3, reject 2.5. */
             double r = strtod(buf, &end);
             if (*end != '\0' || !isfinite(r) || r != floor(r) || fabs(r) > 9e15) {
-                snprintf(err, errlen, "'%s' is not an integer", buf);
+                ntas_set_err(err, errlen, "'%s' is not an integer", buf);
                 return -1;
             }
             v = (long long)r;
         } else if (errno == ERANGE) {
             range_text(d, range, sizeof range);
-            snprintf(err, errlen, "'%s' is out of range (must be %s)", buf, range);
+            ntas_set_err(err, errlen, "'%s' is out of range (must be %s)", buf, range);
             return -1;
         }
         if ((double)v < d->min || (double)v > d->max || (d->min_open && (double)v <= d->min)) {
             range_text(d, range, sizeof range);
-            snprintf(err, errlen, "%lld is out of range (must be %s)", v, range);
+            ntas_set_err(err, errlen, "%lld is out of range (must be %s)", v, range);
             return -1;
         }
         *int_field(d, p) = v;
@@ -254,19 +255,19 @@ int ntas_param_parse(const ntas_param_desc *d, const char *text, ntas_params *p,
     case NTAS_PT_REAL: {
         char *end;
         double v = strtod(buf, &end);
-        if (*end != '\0') { snprintf(err, errlen, "'%s' is not a number", buf); return -1; }
-        if (!isfinite(v)) { snprintf(err, errlen, "'%s' is not a finite number", buf); return -1; }
+        if (*end != '\0') { ntas_set_err(err, errlen, "'%s' is not a number", buf); return -1; }
+        if (!isfinite(v)) { ntas_set_err(err, errlen, "'%s' is not a finite number", buf); return -1; }
         if (v == 0.0) v = 0.0;   /* -0 and 0 compute the same: one canonical text, one run key */
         if (v < d->min || v > d->max || (d->min_open && v <= d->min)) {
             range_text(d, range, sizeof range);
-            snprintf(err, errlen, "%s is out of range (must be %s)", buf, range);
+            ntas_set_err(err, errlen, "%s is out of range (must be %s)", buf, range);
             return -1;
         }
         *real_field(d, p) = v;
         return 0;
     }
     }
-    snprintf(err, errlen, "internal: unknown parameter type");
+    ntas_set_err(err, errlen, "internal: unknown parameter type");
     return -1;
 }
 
@@ -371,7 +372,7 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
         const char *key = p->dataset != d->dataset ? "dataset" : p->label_map != d->label_map ? "label_map"
                         : p->cnn_steps != d->cnn_steps ? "cnn_steps" : p->cnn_seed != d->cnn_seed ? "cnn_seed" : NULL;
         if (key) {
-            snprintf(err, errlen, "%s only applies to model=cnn_nta or cnn_alone", key);
+            ntas_set_err(err, errlen, "%s only applies to model=cnn_nta or cnn_alone", key);
             *bad_key = key;
             return -1;
         }
@@ -381,25 +382,25 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
     if (p->model == NTAS_MODEL_CNN_ALONE && p->weight_cost != NTAS_WEIGHT_COST_SQUARED) {
         /* AdamW's decoupled weight decay is cnn_alone's only weight cost;
          * lambda_w is not applied, so a form of it would be silently ignored. */
-        snprintf(err, errlen, "model=cnn_alone has no weight cost lambda_w (AdamW's weight decay only): "
+        ntas_set_err(err, errlen, "model=cnn_alone has no weight cost lambda_w (AdamW's weight decay only): "
                  "weight_cost does not apply");
         *bad_key = "weight_cost";
         return -1;
     }
     if (p->scaling != NTAS_SCALING_FAN_IN) {
-        snprintf(err, errlen, "model=%s has no teachers and a cross-entropy loss: scaling does not apply", name);
+        ntas_set_err(err, errlen, "model=%s has no teachers and a cross-entropy loss: scaling does not apply", name);
         *bad_key = "scaling";
         return -1;
     }
     if (p->data != NTAS_DATA_SAMPLED) {
         /* Cross-entropy on image features: the loss depends on the batch
          * through more than its second moment, so only real batches exist. */
-        snprintf(err, errlen, "model=%s trains on batches of image features: data must be sampled", name);
+        ntas_set_err(err, errlen, "model=%s trains on batches of image features: data must be sampled", name);
         *bad_key = "data";
         return -1;
     }
     if (p->dataset == NTAS_DATASET_NONE) {
-        snprintf(err, errlen, "model=%s needs a dataset: set dataset = mnist or fashion", name);
+        ntas_set_err(err, errlen, "model=%s needs a dataset: set dataset = mnist or fashion", name);
         *bad_key = "dataset";
         return -1;
     }
@@ -408,7 +409,7 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (fixed[i].have != fixed[i].want) {
-            snprintf(err, errlen, "model=%s reads the CNN's 64 features and classifies 10 labels under 2 tasks "
+            ntas_set_err(err, errlen, "model=%s reads the CNN's 64 features and classifies 10 labels under 2 tasks "
                      "(d_in=64, d_out=10, teachers=2); set %s = %lld, not %lld", name, fixed[i].key,
                      (long long)fixed[i].want, (long long)fixed[i].have);
             *bad_key = fixed[i].key;
@@ -416,7 +417,7 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
         }
     if (p->teacher != NTAS_TEACHER_ORTHOGONAL || p->composition != NTAS_COMPOSE_NONE ||
         p->curriculum != NTAS_CURRICULUM_ALTERNATING) {
-        snprintf(err, errlen, "model=%s has no teachers (its tasks are label maps) and alternates two tasks: "
+        ntas_set_err(err, errlen, "model=%s has no teachers (its tasks are label maps) and alternates two tasks: "
                  "teacher, composition and curriculum must stay orthogonal / none / alternating", name);
         *bad_key = p->teacher != NTAS_TEACHER_ORTHOGONAL ? "teacher"
                  : p->composition != NTAS_COMPOSE_NONE ? "composition" : "curriculum";
@@ -437,7 +438,7 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
     if (p->model == NTAS_MODEL_REDUCED && p->data == NTAS_DATA_WISHART) {
         /* Its batch is the fixed input x = 1, not a Gaussian draw, so there
          * is no second moment to sample: S = 1 always (data = expected). */
-        snprintf(err, errlen, "model=reduced has the fixed input x = 1 (S = 1, already the expected flow): "
+        ntas_set_err(err, errlen, "model=reduced has the fixed input x = 1 (S = 1, already the expected flow): "
                  "data must be sampled or expected, not wishart");
         *bad_key = "data";
         return -1;
@@ -451,7 +452,7 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
         };
         for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
             if (fixed[i].have != fixed[i].want) {
-                snprintf(err, errlen, "model=reduced is the 2-D model of Sec. 5 (d_in=1, d_out=2, teachers=2, "
+                ntas_set_err(err, errlen, "model=reduced is the 2-D model of Sec. 5 (d_in=1, d_out=2, teachers=2, "
                          "paths=2, batch=1: input x = 1); set %s = %lld, not %lld", fixed[i].key,
                          (long long)fixed[i].want, (long long)fixed[i].have);
                 *bad_key = fixed[i].key;
@@ -459,14 +460,14 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
             }
         if (p->teacher != NTAS_TEACHER_ORTHOGONAL || p->composition != NTAS_COMPOSE_NONE ||
             p->curriculum != NTAS_CURRICULUM_ALTERNATING) {
-            snprintf(err, errlen, "model=reduced has the fixed teachers e_1, e_2 on an alternating curriculum: "
+            ntas_set_err(err, errlen, "model=reduced has the fixed teachers e_1, e_2 on an alternating curriculum: "
                      "teacher, composition and curriculum must stay orthogonal / none / alternating");
             *bad_key = p->teacher != NTAS_TEACHER_ORTHOGONAL ? "teacher"
                      : p->composition != NTAS_COMPOSE_NONE ? "composition" : "curriculum";
             return -1;
         }
         if (p->scaling != NTAS_SCALING_FAN_IN) {
-            snprintf(err, errlen, "model=reduced has the fixed teachers e_1, e_2 and the summed loss "
+            ntas_set_err(err, errlen, "model=reduced has the fixed teachers e_1, e_2 and the summed loss "
                      "of Sec. 5: scaling must stay fan_in");
             *bad_key = "scaling";
             return -1;
@@ -474,7 +475,7 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
         return 0;
     }
     if (p->reduced_init != NTAS_REDUCED_RANDOM) {
-        snprintf(err, errlen, "reduced_init only applies to model=reduced");
+        ntas_set_err(err, errlen, "reduced_init only applies to model=reduced");
         *bad_key = "reduced_init";
         return -1;
     }
@@ -483,7 +484,7 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
     char why[400];
     int n_tasks = ntas_teachers_count(&o, why, sizeof why);
     if (n_tasks < 0) {
-        snprintf(err, errlen, "%s", why);
+        ntas_set_err(err, errlen, "%s", why);
         *bad_key = p->teacher == NTAS_TEACHER_CORRELATED && !(p->rho < 1.0) ? "rho"
                  : p->teacher == NTAS_TEACHER_CORRELATED_RANDOM && !(p->rho <= 1.0) ? "rho"
                  : p->teacher == NTAS_TEACHER_LOWRANK ? "teacher_rank"
@@ -493,7 +494,7 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
         return -1;
     }
     if (p->curriculum != NTAS_CURRICULUM_ALTERNATING && n_tasks == p->teachers) {
-        snprintf(err, errlen, "curriculum=%s visits composite tasks, but there are none "
+        ntas_set_err(err, errlen, "curriculum=%s visits composite tasks, but there are none "
                  "(set composition = task or subtask, with teachers >= 2)",
                  p->curriculum == NTAS_CURRICULUM_COMPOSITION ? "composition" : "composites");
         *bad_key = "curriculum";
@@ -501,7 +502,7 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
     }
     if (ntas_params_sorted_model(p)) {
         if (p->paths < p->teachers) {
-            snprintf(err, errlen, "model=%s sorts its rows into one student per teacher and stores them in the "
+            ntas_set_err(err, errlen, "model=%s sorts its rows into one student per teacher and stores them in the "
                      "path slots: paths = %lld must be >= teachers = %lld",
                      p->model == NTAS_MODEL_FC ? "fc" : "nta_neuron", (long long)p->paths, (long long)p->teachers);
             *bad_key = "paths";
@@ -509,7 +510,7 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
         }
         double rows = (double)p->paths * (double)p->d_out, trows = (double)p->teachers * (double)p->d_out;
         if ((double)ntas_params_n_records(p) * rows * trows > MAX_ROW_COS) {
-            snprintf(err, errlen, "model=%s keeps the row cosines of every record until the run's end "
+            ntas_set_err(err, errlen, "model=%s keeps the row cosines of every record until the run's end "
                      "(%g values > %g): raise record_every",
                      p->model == NTAS_MODEL_FC ? "fc" : "nta_neuron",
                      (double)ntas_params_n_records(p) * rows * trows, MAX_ROW_COS);
@@ -519,7 +520,7 @@ static int validate_variant(const ntas_params *p, char *err, size_t errlen, cons
     }
     /* dt = tau_w2 is allowed: the paper's FC runs (Table 2, 3) use dt = tau_W2 = 0.01. */
     if (p->model == NTAS_MODEL_FC && p->dt > p->tau_w2 && p->dt_limit == NTAS_DT_LIMIT_TAU) {
-        snprintf(err, errlen, "dt = %g must not exceed tau_w2 = %g (explicit Euler is unstable otherwise; "
+        ntas_set_err(err, errlen, "dt = %g must not exceed tau_w2 = %g (explicit Euler is unstable otherwise; "
                  "dt_limit = none lifts this bound)",
                  p->dt, p->tau_w2);
         *bad_key = "dt";
@@ -536,44 +537,44 @@ int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const c
      * 0.03). Only dt > tau overshoots, and is refused. */
     const int bounded = p->dt_limit == NTAS_DT_LIMIT_TAU;
     if (bounded && p->dt > p->tau_c && p->model != NTAS_MODEL_FC) {
-        snprintf(err, errlen, "dt = %g must not exceed tau_c = %g (explicit Euler overshoots otherwise; "
+        ntas_set_err(err, errlen, "dt = %g must not exceed tau_c = %g (explicit Euler overshoots otherwise; "
                  "dt_limit = none lifts this bound)", p->dt, p->tau_c);
         *bad_key = "dt";
         return -1;
     }
     if (bounded && p->dt > p->tau_w) {
-        snprintf(err, errlen, "dt = %g must not exceed tau_w = %g (explicit Euler overshoots otherwise; "
+        ntas_set_err(err, errlen, "dt = %g must not exceed tau_w = %g (explicit Euler overshoots otherwise; "
                  "dt_limit = none lifts this bound)", p->dt, p->tau_w);
         *bad_key = "dt";
         return -1;
     }
     if (p->model != NTAS_MODEL_REDUCED && p->teacher == NTAS_TEACHER_ORTHOGONAL &&
         p->d_in < p->teachers * p->d_out) {
-        snprintf(err, errlen, "orthogonal teachers need d_in >= teachers * d_out, but d_in = %lld < %lld * %lld",
+        ntas_set_err(err, errlen, "orthogonal teachers need d_in >= teachers * d_out, but d_in = %lld < %lld * %lld",
                  (long long)p->d_in, (long long)p->teachers, (long long)p->d_out);
         *bad_key = "d_in";
         return -1;
     }
     if (p->block_len / p->dt < 0.5) {
-        snprintf(err, errlen, "block_len = %g is shorter than half a step dt = %g", p->block_len, p->dt);
+        ntas_set_err(err, errlen, "block_len = %g is shorter than half a step dt = %g", p->block_len, p->dt);
         *bad_key = "block_len";
         return -1;
     }
     if (p->block_len / p->dt > (double)MAX_TOTAL_STEPS ||
         ntas_params_total_steps(p) > MAX_TOTAL_STEPS) {
-        snprintf(err, errlen, "block_len / dt * n_blocks exceeds %lld Euler steps", MAX_TOTAL_STEPS);
+        ntas_set_err(err, errlen, "block_len / dt * n_blocks exceeds %lld Euler steps", MAX_TOTAL_STEPS);
         *bad_key = "n_blocks";
         return -1;
     }
     if (ntas_params_n_records(p) > MAX_RECORDS) {
-        snprintf(err, errlen, "%lld records per run exceed %lld: raise record_every",
+        ntas_set_err(err, errlen, "%lld records per run exceed %lld: raise record_every",
                  (long long)ntas_params_n_records(p), MAX_RECORDS);
         *bad_key = "record_every";
         return -1;
     }
     if ((double)p->paths * (double)p->d_out * (double)p->d_in > 1e8 ||
         (double)p->batch * (double)(p->d_in + p->d_out) > 1e9) {
-        snprintf(err, errlen, "model or batch too large for one run (paths*d_out*d_in = %g)",
+        ntas_set_err(err, errlen, "model or batch too large for one run (paths*d_out*d_in = %g)",
                  (double)p->paths * (double)p->d_out * (double)p->d_in);
         *bad_key = "d_in";
         return -1;

@@ -3,6 +3,7 @@
  * [derived] expressions of expr.h) and the expansion into runs (expand.h).
  * See spec.h. */
 #include "ntasweep/config/spec.h"
+#include "ntasweep/core/err.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -59,7 +60,7 @@ static int load(ntas_spec *s, const char *path, const char *const *overrides, in
     ntas_plan pl;
     memset(&pl, 0, sizeof pl);
     int rc = -1;
-    if (!(s->path = strdup(path))) { snprintf(err, errlen, "out of memory"); goto out; }
+    if (!(s->path = strdup(path))) { ntas_set_err(err, errlen, "out of memory"); goto out; }
     if (ntas_ini_read(&sc, path)) goto out;
     default_name(s, path);
     if (ntas_plan_build(&sc, s, &pl, overrides, n_overrides)) goto out;
@@ -67,7 +68,7 @@ static int load(ntas_spec *s, const char *path, const char *const *overrides, in
     for (int v = 0; v < pl.n_vars; v++) snprintf(s->var_names[v], NTAS_NAME_LEN, "%s", pl.vars[v].name);
     s->n_vars = pl.n_vars;
     if (expand && ntas_expand(&sc, s, &pl)) goto out;
-    if (set_text_and_hash(s, &sc, overrides, n_overrides) != 0) { snprintf(err, errlen, "out of memory"); goto out; }
+    if (set_text_and_hash(s, &sc, overrides, n_overrides) != 0) { ntas_set_err(err, errlen, "out of memory"); goto out; }
     rc = 0;
 out:
     ntas_ini_scan_free(&sc);
@@ -100,11 +101,11 @@ void ntas_spec_free(ntas_spec *s)
 int ntas_spec_set_runs(ntas_spec *s, const int *order, int n, char *err, size_t errlen)
 {
     ntas_run *runs = malloc((size_t)(n > 0 ? n : 1) * sizeof *runs);
-    if (!runs) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!runs) { ntas_set_err(err, errlen, "out of memory"); return -1; }
     for (int i = 0; i < n; i++) {
         if (order[i] < 0 || order[i] >= s->n_runs) {
             free(runs);
-            snprintf(err, errlen, "internal: run order names run %d of %d", order[i], s->n_runs);
+            ntas_set_err(err, errlen, "internal: run order names run %d of %d", order[i], s->n_runs);
             return -1;
         }
         runs[i] = s->runs[order[i]];

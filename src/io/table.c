@@ -1,5 +1,6 @@
 /* table — see table.h. */
 #include "ntasweep/io/table.h"
+#include "ntasweep/core/err.h"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -155,7 +156,7 @@ static int read_columns(hid_t file, ntas_table *t, char *err, size_t errlen)
 {
     char *names = coordinate_names(file);
     if (!names) {
-        snprintf(err, errlen, "no 'coordinates' attribute on status (written before format 4?)");
+        ntas_set_err(err, errlen, "no 'coordinates' attribute on status (written before format 4?)");
         return -1;
     }
     int rc = -1;
@@ -167,14 +168,14 @@ static int read_columns(hid_t file, ntas_table *t, char *err, size_t errlen)
     for (int i = 0; i < t->n_runs; i++) c->real[i] = i;
     for (char *tok = strtok(names, " "); tok; tok = strtok(NULL, " ")) {
         if (!(c = add_col(t, tok)) || read_1d(file, tok, t->n_runs, c) != 0) {
-            snprintf(err, errlen, "cannot read coordinate '%s'", tok);
+            ntas_set_err(err, errlen, "cannot read coordinate '%s'", tok);
             goto out;
         }
         c->is_param = 1;
     }
     for (int k = 0; k < 2; k++)
         if (!(c = add_col(t, fixed[k])) || read_1d(file, fixed[k], t->n_runs, c) != 0) {
-            snprintf(err, errlen, "cannot read '%s'", fixed[k]);
+            ntas_set_err(err, errlen, "cannot read '%s'", fixed[k]);
             goto out;
         }
     read_ctx r = {t, err, errlen, 1};
@@ -184,7 +185,7 @@ static int read_columns(hid_t file, ntas_table *t, char *err, size_t errlen)
     for (int k = 0; k < 3; k++) {
         if (H5Lexists(file, derived[k].from, H5P_DEFAULT) <= 0) continue;
         if (!(c = add_col(t, derived[k].name)) || reduce_2d(file, derived[k].from, t->n_runs, derived[k].last, c) != 0) {
-            snprintf(err, errlen, "cannot read '%s'", derived[k].from);
+            ntas_set_err(err, errlen, "cannot read '%s'", derived[k].from);
             goto out;
         }
     }
@@ -207,7 +208,7 @@ int ntas_table_read(const char *path, ntas_table *t, char *err, size_t errlen)
     int rc = file >= 0 ? read_columns(file, t, why, sizeof why) : -1;
     if (file >= 0) H5Fclose(file);
     if (rc != 0) {
-        snprintf(err, errlen, "%s: %s", path, why[0] ? why : "cannot open");
+        ntas_set_err(err, errlen, "%s: %s", path, why[0] ? why : "cannot open");
         ntas_table_free(t);
     }
     return rc;

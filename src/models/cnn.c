@@ -7,6 +7,7 @@
  * are Y = X W^T + b with one GEMM each way.
  */
 #include "ntasweep/models/cnn.h"
+#include "ntasweep/core/err.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -41,7 +42,7 @@ int ntas_cnn_init(ntas_cnn *net, int max_batch, char *err, size_t errlen)
 {
     memset(net, 0, sizeof *net);
     if (max_batch < 1) {
-        snprintf(err, errlen, "CNN batch size %d must be at least 1", max_batch);
+        ntas_set_err(err, errlen, "CNN batch size %d must be at least 1", max_batch);
         return -1;
     }
     net->max_batch = max_batch;
@@ -67,7 +68,7 @@ int ntas_cnn_init(ntas_cnn *net, int max_batch, char *err, size_t errlen)
         !net->pool_arg || !net->act || !net->hidden || !net->features || !net->logits ||
         !net->dlogits || !net->dfeatures || !net->dhidden || !net->dact || !net->dconv) {
         ntas_cnn_free(net);
-        snprintf(err, errlen, "out of memory for a CNN with batches of %d images", max_batch);
+        ntas_set_err(err, errlen, "out of memory for a CNN with batches of %d images", max_batch);
         return -1;
     }
     point_tensors(&net->w, net->params);
@@ -350,7 +351,7 @@ void ntas_shuffle(int *idx, int n, ntas_rng *rng)
 static int check_images(const ntas_idx_dataset *set, const char *what, char *err, size_t errlen)
 {
     if (set->rows != NTAS_CNN_SIDE || set->cols != NTAS_CNN_SIDE || set->n < 1) {
-        snprintf(err, errlen, "%s: the CNN needs 28 x 28 images, got %d images of %d x %d", what, set->n,
+        ntas_set_err(err, errlen, "%s: the CNN needs 28 x 28 images, got %d images of %d x %d", what, set->n,
                  set->rows, set->cols);
         return -1;
     }
@@ -508,12 +509,12 @@ static int shard_gradient(ntas_cnn *net, shard_work *w, const double *X, const u
     for (int k = 0; k < w->n_mine; k++)
         node_sum(net, w, X, y, B, w->all[w->mine_first + k], w->send + (size_t)k * w->block);
     if (w->parts > 1 && ex->gather(ex->ctx, w->send, (size_t)w->n_mine * w->block, w->recv, w->recv_n) != 0) {
-        snprintf(err, errlen, "exchanging the CNN's shard gradients failed");
+        ntas_set_err(err, errlen, "exchanging the CNN's shard gradients failed");
         return -1;
     }
     *g = combine(w, (shard_node){0, NTAS_CNN_SHARDS}, w->sum);
     if (!*g) {
-        snprintf(err, errlen, "internal: the shard tree is not covered by the parts' nodes");
+        ntas_set_err(err, errlen, "internal: the shard tree is not covered by the parts' nodes");
         return -1;
     }
     return 0;
@@ -524,7 +525,7 @@ int ntas_cnn_sharded_gradient(ntas_cnn *net, const double *X, const uint8_t *y, 
 {
     shard_work w;
     if (shard_work_init(&w, net, ex) != 0) {
-        snprintf(err, errlen, "out of memory for the CNN's shard gradients (or bad part %d of %d)",
+        ntas_set_err(err, errlen, "out of memory for the CNN's shard gradients (or bad part %d of %d)",
                  ex ? ex->part : 0, ex ? ex->parts : 1);
         return -1;
     }
@@ -573,7 +574,7 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
     memset(&w, 0, sizeof w);
     int rc = check_images(train, "pretraining set", err, errlen);
     if (rc == 0 && (B < 1 || B > net->max_batch || B > n || o->steps < 0)) {
-        snprintf(err, errlen, "pretraining batch %d must be in 1..%d (network) and at most the %d images, "
+        ntas_set_err(err, errlen, "pretraining batch %d must be in 1..%d (network) and at most the %d images, "
                  "steps %d must be >= 0", B, net->max_batch, n, o->steps);
         rc = -1;
     }
@@ -582,14 +583,14 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
         X = malloc((size_t)B * NTAS_CNN_PIXELS * sizeof *X);
         y = malloc((size_t)B);
         if (!perm || !X || !y || shard_work_init(&w, net, ex) != 0) {
-            snprintf(err, errlen, "out of memory for pretraining batches of %d images", B);
+            ntas_set_err(err, errlen, "out of memory for pretraining batches of %d images", B);
             rc = -1;
         }
     }
     /* Every part learns whether all could start (a lone failure must not
      * leave the others waiting in an exchange). */
     if (ex && ex->agree(ex->ctx, rc) != 0 && rc == 0) {
-        snprintf(err, errlen, "another part of the pretraining failed");
+        ntas_set_err(err, errlen, "another part of the pretraining failed");
         rc = -1;
     }
     if (rc != 0) goto done;
@@ -612,7 +613,7 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
         }
         const double loss = g[net->n_params];
         if (!isfinite(loss)) {
-            snprintf(err, errlen, "CNN pretraining diverged: batch loss %g at step %d", loss, step);
+            ntas_set_err(err, errlen, "CNN pretraining diverged: batch loss %g at step %d", loss, step);
             rc = -1;
             goto done;
         }
@@ -624,7 +625,7 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
         if (ex) stop = ex->agree(ex->ctx, stop ? 1 : 0);   /* all parts stop together */
         if (stop) {
             rc = stop < 0 ? -1 : 1;
-            if (rc < 0) snprintf(err, errlen, "another part of the pretraining failed");
+            if (rc < 0) ntas_set_err(err, errlen, "another part of the pretraining failed");
             goto done;
         }
     }

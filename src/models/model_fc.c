@@ -1,5 +1,6 @@
 /* model_fc — 2-layer fully-connected linear network. See model_fc.h. */
 #include "ntasweep/models/model_fc.h"
+#include "ntasweep/core/err.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -15,7 +16,7 @@ int ntas_fc_init(ntas_fc *m, int d_in, int d_hid, int d_out, char *err, size_t e
 {
     memset(m, 0, sizeof *m);
     if (d_in <= 0 || d_hid <= 0 || d_out <= 0) {
-        snprintf(err, errlen, "FC network: sizes must be positive (d_in=%d, d_hid=%d, d_out=%d)",
+        ntas_set_err(err, errlen, "FC network: sizes must be positive (d_in=%d, d_hid=%d, d_out=%d)",
                  d_in, d_hid, d_out);
         return -1;
     }
@@ -32,7 +33,7 @@ int ntas_fc_init(ntas_fc *m, int d_in, int d_hid, int d_out, char *err, size_t e
     m->G = calloc(en, sizeof *m->G);
     if (!m->W1 || !m->dW1 || !m->W2 || !m->dW2 || !m->W_eff || !m->G) {
         ntas_fc_free(m);
-        snprintf(err, errlen, "out of memory for an FC network of %d x %d x %d", d_out, d_hid, d_in);
+        ntas_set_err(err, errlen, "out of memory for an FC network of %d x %d x %d", d_out, d_hid, d_in);
         return -1;
     }
     return 0;
@@ -178,7 +179,7 @@ static int fc_init(void **state, const ntas_model_ctx *ctx, char *err, size_t er
     const ntas_params *p = ctx->p;
     fc_state *s = calloc(1, sizeof *s);
     if (!s) {
-        snprintf(err, errlen, "out of memory");
+        ntas_set_err(err, errlen, "out of memory");
         return -1;
     }
     s->P = (int)p->paths;

@@ -1,5 +1,6 @@
 /* model_neuron — per-neuron gated NTA. See model_neuron.h. */
 #include "ntasweep/models/model_neuron.h"
+#include "ntasweep/core/err.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -16,7 +17,7 @@ int ntas_neuron_init(ntas_neuron *m, int d_in, int d_out, int P, char *err, size
 {
     memset(m, 0, sizeof *m);
     if (d_in <= 0 || d_out <= 0 || P <= 0) {
-        snprintf(err, errlen, "per-neuron NTA: sizes must be positive (P=%d, d_out=%d, d_in=%d)", P,
+        ntas_set_err(err, errlen, "per-neuron NTA: sizes must be positive (P=%d, d_out=%d, d_in=%d)", P,
                  d_out, d_in);
         return -1;
     }
@@ -33,7 +34,7 @@ int ntas_neuron_init(ntas_neuron *m, int d_in, int d_out, int P, char *err, size
     m->G = calloc(en, sizeof *m->G);
     if (!m->W || !m->dW || !m->c || !m->dc || !m->W_eff || !m->G) {
         ntas_neuron_free(m);
-        snprintf(err, errlen, "out of memory for a per-neuron NTA model of %d x %d x %d", P, d_out,
+        ntas_set_err(err, errlen, "out of memory for a per-neuron NTA model of %d x %d x %d", P, d_out,
                  d_in);
         return -1;
     }
@@ -176,7 +177,7 @@ static int neuron_init(void **state, const ntas_model_ctx *ctx, char *err, size_
     const ntas_params *p = ctx->p;
     neuron_state *s = calloc(1, sizeof *s);
     if (!s) {
-        snprintf(err, errlen, "out of memory");
+        ntas_set_err(err, errlen, "out of memory");
         return -1;
     }
     if (ntas_neuron_init(&s->m, (int)p->d_in, (int)p->d_out, (int)p->paths, err, errlen) != 0 ||

@@ -1,5 +1,6 @@
 /* model_nta — NTA forward/backward/step. See model_nta.h. */
 #include "ntasweep/models/model_nta.h"
+#include "ntasweep/core/err.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -26,7 +27,7 @@ int ntas_nta_init(ntas_nta *m, int d_in, int d_out, int P, char *err, size_t err
     m->G = calloc(en, sizeof *m->G);
     if (!m->W || !m->dW || !m->c || !m->dc || !m->W_eff || !m->G) {
         ntas_nta_free(m);
-        snprintf(err, errlen, "out of memory for an NTA model of %d x %d x %d", P, d_out, d_in);
+        ntas_set_err(err, errlen, "out of memory for an NTA model of %d x %d x %d", P, d_out, d_in);
         return -1;
     }
     return 0;
@@ -131,7 +132,7 @@ static int nta_init(void **state, const ntas_model_ctx *ctx, char *err, size_t e
     const ntas_params *p = ctx->p;
     ntas_nta *m = malloc(sizeof *m);
     if (!m) {
-        snprintf(err, errlen, "out of memory");
+        ntas_set_err(err, errlen, "out of memory");
         return -1;
     }
     if (ntas_nta_init(m, (int)p->d_in, (int)p->d_out, (int)p->paths, err, errlen) != 0) {
@@ -210,7 +211,7 @@ static int nta_finish(void *state, const ntas_params *p, ntas_run_result *r, cha
     if (ntas_nta_finish_state(m, r) != 0) return 0;
     double *cs = malloc((size_t)r->M * (size_t)m->P * sizeof *cs);
     if (!cs) {
-        snprintf(err, errlen, "out of memory");
+        ntas_set_err(err, errlen, "out of memory");
         return -1;
     }
     ntas_cos_sim(r->teachers, r->M, m->W, m->P, m->d_out, m->d_in, cs);

@@ -1,5 +1,6 @@
 /* model_reduced — the reduced 2-D NTA. See model_reduced.h. */
 #include "ntasweep/models/model_reduced.h"
+#include "ntasweep/core/err.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -150,7 +151,7 @@ static int reduced_init(void **state, const ntas_model_ctx *ctx, char *err, size
     const ntas_params *p = ctx->p;
     reduced_state *s = calloc(1, sizeof *s);
     if (!s) {
-        snprintf(err, errlen, "out of memory");
+        ntas_set_err(err, errlen, "out of memory");
         return -1;
     }
     if (ntas_reduced_init(&s->red, err, errlen) != 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ntasweep/models/model.h"
+#include "ntasweep/core/err.h"
 #include "ntasweep/tasks/metrics.h"
 
 double ntas_norm2(const double *a, size_t n)
@@ -26,7 +27,7 @@ int ntas_finish_sorted(ntas_run_result *r, const double *rowcos, int64_t n_rec, 
     const size_t nrow = (size_t)P * (size_t)d_out, ntrow = (size_t)M * (size_t)d_out, cell = nrow * ntrow;
     double *mean = calloc(cell, sizeof *mean);
     if (!mean) {
-        snprintf(err, errlen, "out of memory");
+        ntas_set_err(err, errlen, "out of memory");
         return -1;
     }
     for (int64_t k = 0; k < n_rec; k++)
@@ -68,7 +69,7 @@ int ntas_sorted_rows_init(ntas_sorted_rows *s, const ntas_params *p, int64_t n_r
     s->sorted_w = malloc(ntrow * (size_t)s->d_in * sizeof *s->sorted_w);
     if (!s->rowcos || !s->src_row || !s->sorted_w) {
         ntas_sorted_rows_free(s);
-        snprintf(err, errlen, "out of memory for the row cosines of %lld records", (long long)n_records);
+        ntas_set_err(err, errlen, "out of memory for the row cosines of %lld records", (long long)n_records);
         return -1;
     }
     return 0;

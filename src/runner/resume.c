@@ -1,5 +1,6 @@
 /* resume — create, resume, extend or refuse. See resume.h. */
 #include "ntasweep/runner/resume.h"
+#include "ntasweep/core/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,10 +114,10 @@ static int move_aside(const char *path, char *moved_to, size_t len, char *err, s
         snprintf(moved_to, len, "%s.old-%d", path, i);
         if (access(moved_to, F_OK) == 0) continue;
         if (rename(path, moved_to) == 0) return 0;
-        snprintf(err, errlen, "%s: cannot rename to %s", path, moved_to);
+        ntas_set_err(err, errlen, "%s: cannot rename to %s", path, moved_to);
         return -1;
     }
-    snprintf(err, errlen, "%s: too many old copies beside it", path);
+    ntas_set_err(err, errlen, "%s: too many old copies beside it", path);
     return -1;
 }
 
@@ -134,7 +135,7 @@ int ntas_resume_prepare(ntas_resume *r, const char *path, const ntas_spec *spec,
     memset(&info, 0, sizeof info);
     int rc = -1;
     if (!r->order || !r->status || !sorted || !taken) {
-        snprintf(err, errlen, "out of memory");
+        ntas_set_err(err, errlen, "out of memory");
         goto out;
     }
     for (int i = 0; i < n; i++) r->order[i] = i;
@@ -199,7 +200,7 @@ int ntas_resume_prepare(ntas_resume *r, const char *path, const ntas_spec *spec,
         ntas_spec merged = *spec;
         merged.runs = malloc((size_t)n * sizeof *merged.runs);
         if (!merged.runs) {
-            snprintf(err, errlen, "out of memory");
+            ntas_set_err(err, errlen, "out of memory");
             goto out;
         }
         for (int i = 0; i < n; i++) merged.runs[i] = spec->runs[r->order[i]];
@@ -301,7 +302,7 @@ int ntas_resume_write_spec(const ntas_stored_sweep *s, const char *dir, char *ma
                            char *err, size_t errlen)
 {
     if (mkdir(dir, 0700) != 0) {
-        snprintf(err, errlen, "%s: cannot create a directory for the stored sweep text", dir);
+        ntas_set_err(err, errlen, "%s: cannot create a directory for the stored sweep text", dir);
         return -1;
     }
     const char *at = s->spec_text;
@@ -313,7 +314,7 @@ int ntas_resume_write_spec(const ntas_stored_sweep *s, const char *dir, char *ma
         int bad;
         const char *next = next_file(s, at, name, sizeof name, &text, &n, &bad);
         if (bad) {
-            snprintf(err, errlen, "the stored sweep includes %s, outside the directory of %s", name, s->spec_file);
+            ntas_set_err(err, errlen, "the stored sweep includes %s, outside the directory of %s", name, s->spec_file);
             ntas_resume_remove_spec(s, dir);
             return -1;
         }
@@ -325,7 +326,7 @@ int ntas_resume_write_spec(const ntas_stored_sweep *s, const char *dir, char *ma
         int ok = f && fwrite(text, 1, n, f) == n;
         if (f && fclose(f) != 0) ok = 0;
         if (!ok) {
-            snprintf(err, errlen, "%s: cannot write the stored sweep text", path);
+            ntas_set_err(err, errlen, "%s: cannot write the stored sweep text", path);
             ntas_resume_remove_spec(s, dir);
             return -1;
         }

@@ -73,7 +73,7 @@ static int make_parent_dirs(const char *path, char *err, size_t errlen)
         if (*p != '/') continue;
         *p = '\0';
         if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "%.700s: cannot create directory: %s", buf, strerror(errno));
+            ntas_set_err(err, errlen, "%.700s: cannot create directory: %s", buf, strerror(errno));
             return -1;
         }
         *p = '/';

@@ -6,6 +6,7 @@
  * unchanged, so one code path reads both forms.
  */
 #include "ntasweep/tasks/idx.h"
+#include "ntasweep/core/err.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -52,9 +53,9 @@ static int gz_failed(gzFile f, const char *path, char *err, size_t errlen)
     size_t plen = strlen(path);
     if (strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0) msg += plen + 2;
     if (code == Z_ERRNO)
-        snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+        ntas_set_err(err, errlen, "%s: read error: %s", path, strerror(errno));
     else
-        snprintf(err, errlen, "%s: corrupt or truncated gzip data (%s)", path, msg);
+        ntas_set_err(err, errlen, "%s: corrupt or truncated gzip data (%s)", path, msg);
     return 1;
 }
 
@@ -63,7 +64,7 @@ static gzFile open_idx(const char *path, char *err, size_t errlen)
     errno = 0;
     gzFile f = gzopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+        ntas_set_err(err, errlen, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
         return NULL;
     }
     gzbuffer(f, 1u << 17);
@@ -82,7 +83,7 @@ static int read_header(gzFile f, const char *path, uint32_t magic, const char *k
     if (got == 4) {
         uint32_t found = be32(b);
         if (found != magic) {
-            snprintf(err, errlen, "%s: magic number 0x%08x is not that of an IDX %s file (0x%08x)",
+            ntas_set_err(err, errlen, "%s: magic number 0x%08x is not that of an IDX %s file (0x%08x)",
                      path, (unsigned)found, kind, (unsigned)magic);
             return -1;
         }
@@ -91,21 +92,21 @@ static int read_header(gzFile f, const char *path, uint32_t magic, const char *k
     if (got < want) {
         if (gz_failed(f, path, err, errlen)) return -1;
         if (got == 0)
-            snprintf(err, errlen, "%s: file is empty", path);
+            ntas_set_err(err, errlen, "%s: file is empty", path);
         else
-            snprintf(err, errlen, "%s: file ends inside the IDX header (%zu of %zu bytes)", path, got, want);
+            ntas_set_err(err, errlen, "%s: file ends inside the IDX header (%zu of %zu bytes)", path, got, want);
         return -1;
     }
     uint64_t total = 1;
     for (int i = 0; i < rank; i++) {
         dims[i] = be32(b + 4 + 4 * i);
         if (dims[i] == 0 || (i > 0 && dims[i] > IDX_MAX_SIDE)) {
-            snprintf(err, errlen, "%s: dimension %d of the header is %u", path, i, (unsigned)dims[i]);
+            ntas_set_err(err, errlen, "%s: dimension %d of the header is %u", path, i, (unsigned)dims[i]);
             return -1;
         }
         total *= dims[i];
         if (total > IDX_MAX_ELEMENTS) {
-            snprintf(err, errlen, "%s: header announces more than %u elements", path, IDX_MAX_ELEMENTS);
+            ntas_set_err(err, errlen, "%s: header announces more than %u elements", path, IDX_MAX_ELEMENTS);
             return -1;
         }
     }
@@ -118,7 +119,7 @@ static int expect_end(gzFile f, const char *path, size_t payload, char *err, siz
 {
     unsigned char extra;
     if (read_upto(f, &extra, 1) == 1) {
-        snprintf(err, errlen, "%s: has bytes after the %zu payload bytes its header announces", path, payload);
+        ntas_set_err(err, errlen, "%s: has bytes after the %zu payload bytes its header announces", path, payload);
         return -1;
     }
     return gz_failed(f, path, err, errlen) ? -1 : 0;
@@ -127,7 +128,7 @@ static int expect_end(gzFile f, const char *path, size_t payload, char *err, siz
 static int short_payload(gzFile f, const char *path, size_t got, size_t want, char *err, size_t errlen)
 {
     if (!gz_failed(f, path, err, errlen))
-        snprintf(err, errlen, "%s: file ends after %zu of the %zu payload bytes its header announces",
+        ntas_set_err(err, errlen, "%s: file ends after %zu of the %zu payload bytes its header announces",
                  path, got, want);
     return -1;
 }
@@ -144,7 +145,7 @@ static int read_images(ntas_idx_dataset *ds, const char *path, char *err, size_t
     ds->pixels = malloc(total * sizeof *ds->pixels);
     chunk = malloc(IDX_CHUNK);
     if (!ds->pixels || !chunk) {
-        snprintf(err, errlen, "%s: out of memory for %zu pixels", path, total);
+        ntas_set_err(err, errlen, "%s: out of memory for %zu pixels", path, total);
         goto done;
     }
     for (size_t done_px = 0; done_px < total;) {
@@ -179,7 +180,7 @@ static int read_labels(ntas_idx_dataset *ds, const char *path, char *err, size_t
     if (read_header(f, path, NTAS_IDX_MAGIC_LABELS, "labels", 1, &n, err, errlen) != 0) goto done;
     ds->labels = malloc(n);
     if (!ds->labels) {
-        snprintf(err, errlen, "%s: out of memory for %u labels", path, (unsigned)n);
+        ntas_set_err(err, errlen, "%s: out of memory for %u labels", path, (unsigned)n);
         goto done;
     }
     size_t got = read_upto(f, ds->labels, n);
@@ -190,7 +191,7 @@ static int read_labels(ntas_idx_dataset *ds, const char *path, char *err, size_t
     if (expect_end(f, path, n, err, errlen) != 0) goto done;
     for (uint32_t i = 0; i < n; i++)
         if (ds->labels[i] > 9) {
-            snprintf(err, errlen, "%s: label %u of item %u is not a class 0..9", path,
+            ntas_set_err(err, errlen, "%s: label %u of item %u is not a class 0..9", path,
                      (unsigned)ds->labels[i], (unsigned)i);
             goto done;
         }
@@ -210,7 +211,7 @@ int ntas_idx_load(ntas_idx_dataset *ds, const char *images_path, const char *lab
     if (read_images(ds, images_path, err, errlen) != 0 || read_labels(&lab, labels_path, err, errlen) != 0)
         goto fail;
     if (lab.n != ds->n) {
-        snprintf(err, errlen, "%s has %d images but %s has %d labels", images_path, ds->n, labels_path, lab.n);
+        ntas_set_err(err, errlen, "%s has %d images but %s has %d labels", images_path, ds->n, labels_path, lab.n);
         goto fail;
     }
     ds->labels = lab.labels;
@@ -256,7 +257,7 @@ int ntas_idx_load_split(ntas_idx_dataset *ds, const char *dir, const char *split
     char images[IDX_PATH_MAX], labels[IDX_PATH_MAX];
     memset(ds, 0, sizeof *ds);
     if (strlen(dir) + strlen(split) + 32 > IDX_PATH_MAX) {
-        snprintf(err, errlen, "%.200s...: directory name too long", dir);
+        ntas_set_err(err, errlen, "%.200s...: directory name too long", dir);
         return -1;
     }
     find_file(images, sizeof images, dir, split, "images-idx3");
@@ -269,7 +270,7 @@ int ntas_idx_stride_subset(ntas_idx_dataset *dst, const ntas_idx_dataset *src, i
 {
     memset(dst, 0, sizeof *dst);
     if (every < 2) {
-        snprintf(err, errlen, "stride subset: every = %d must be at least 2", every);
+        ntas_set_err(err, errlen, "stride subset: every = %d must be at least 2", every);
         return -1;
     }
     size_t px = (size_t)src->rows * (size_t)src->cols;
@@ -280,7 +281,7 @@ int ntas_idx_stride_subset(ntas_idx_dataset *dst, const ntas_idx_dataset *src, i
     dst->labels = malloc((size_t)n + 1);
     if (!dst->pixels || !dst->labels) {
         ntas_idx_free(dst);
-        snprintf(err, errlen, "out of memory for a subset of %d images", n);
+        ntas_set_err(err, errlen, "out of memory for a subset of %d images", n);
         return -1;
     }
     int k = 0;

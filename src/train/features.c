@@ -7,6 +7,7 @@
  * data is outside the sweep), so a file whose pretraining came from other
  * data is refused (status 2) rather than silently resumed. */
 #include "ntasweep/train/features.h"
+#include "ntasweep/core/err.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -39,7 +40,7 @@ int ntas_data_dir(int dataset, const char *spec_path, char *dir, size_t len, cha
     const char *set = getenv(env);
     if (set && set[0]) {
         if (!holds_data(set)) {
-            snprintf(err, errlen, "%s=%s: no t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] there "
+            ntas_set_err(err, errlen, "%s=%s: no t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] there "
                      "(a full copy also has train-*)", env, set);
             return -1;
         }
@@ -52,7 +53,7 @@ int ntas_data_dir(int dataset, const char *spec_path, char *dir, size_t len, cha
             snprintf(dir, len, "%s", debian);
             return 0;
         }
-        snprintf(err, errlen, "dataset = fashion: no IDX files found; install Debian's dataset-fashion-mnist "
+        ntas_set_err(err, errlen, "dataset = fashion: no IDX files found; install Debian's dataset-fashion-mnist "
                  "(tools/install-deps) or set %s to their directory (looked in %s)", env, debian);
         return -1;
     }
@@ -65,7 +66,7 @@ int ntas_data_dir(int dataset, const char *spec_path, char *dir, size_t len, cha
     else snprintf(here, sizeof here, "%.*s", slash == spec_path ? 1 : (int)(slash - spec_path), spec_path);
     char *d = realpath(here, NULL);
     if (!d) {
-        snprintf(err, errlen, "dataset = mnist: cannot resolve the sweep file's directory %s: %s", here, strerror(errno));
+        ntas_set_err(err, errlen, "dataset = mnist: cannot resolve the sweep file's directory %s: %s", here, strerror(errno));
         return -1;
     }
     for (;;) {
@@ -85,7 +86,7 @@ int ntas_data_dir(int dataset, const char *spec_path, char *dir, size_t len, cha
         else *up = '\0';
     }
     free(d);
-    snprintf(err, errlen, "dataset = mnist: no IDX files found in data/mnist or shared/data/mnist-t10k beside the "
+    ntas_set_err(err, errlen, "dataset = mnist: no IDX files found in data/mnist or shared/data/mnist-t10k beside the "
              "sweep file or any directory above it; set %s to their directory", env);
     return -1;
 }
@@ -130,14 +131,14 @@ static int load_setting(ntas_pretrain_setting *s, ntas_idx_dataset *train, ntas_
 {
     char why[1024];
     if (ntas_idx_load_train_test(s->dir, train, test, &s->held_out, why, sizeof why) != 0) {
-        snprintf(err, errlen, "dataset = %s: %s", ntas_dataset_name(s->dataset), why);
+        ntas_set_err(err, errlen, "dataset = %s: %s", ntas_dataset_name(s->dataset), why);
         return -1;
     }
     ntas_cnn_train_opts o;
     ntas_cnn_train_opts_defaults(&o);
     if (train->rows != NTAS_CNN_SIDE || train->cols != NTAS_CNN_SIDE || test->rows != NTAS_CNN_SIDE ||
         test->cols != NTAS_CNN_SIDE || train->n < o.batch) {
-        snprintf(err, errlen, "dataset = %s in %s: the CNN needs 28 x 28 images and at least %d training images "
+        ntas_set_err(err, errlen, "dataset = %s in %s: the CNN needs 28 x 28 images and at least %d training images "
                  "(found %d of %d x %d)", ntas_dataset_name(s->dataset), s->dir, o.batch, train->n, train->rows,
                  train->cols);
         ntas_idx_free(train);
@@ -168,7 +169,7 @@ int ntas_pretrain_settings(const ntas_spec *spec, ntas_pretrain_setting **out, i
             ntas_pretrain_setting *ns = realloc(s, (size_t)(n + 1) * sizeof *ns);
             if (!ns) {
                 free(s);
-                snprintf(err, errlen, "out of memory");
+                ntas_set_err(err, errlen, "out of memory");
                 return -1;
             }
             s = ns;
@@ -215,7 +216,7 @@ int ntas_pretrain_plan(const ntas_spec *spec, ntas_pretrain_setting **out, int *
             ntas_idx_free(&test);
         }
         if (s[k].max_batch > s[k].n_train) {
-            snprintf(err, errlen, "batch = %lld is more than the %d training images of dataset = %s in %s",
+            ntas_set_err(err, errlen, "batch = %lld is more than the %d training images of dataset = %s in %s",
                      (long long)s[k].max_batch, s[k].n_train, ntas_dataset_name(s[k].dataset), s[k].dir);
             free(s);
             return -1;
@@ -277,7 +278,7 @@ int ntas_pretrain_compute_parts(const ntas_pretrain_setting *s, ntas_features *f
     ntas_cnn net;
     memset(&net, 0, sizeof net);
     if (mine.key != s->key) {
-        snprintf(err, errlen, "dataset = %s in %s changed while the sweep started (content hash %016llx, planned %016llx)",
+        ntas_set_err(err, errlen, "dataset = %s in %s changed while the sweep started (content hash %016llx, planned %016llx)",
                  ntas_dataset_name(s->dataset), s->dir, (unsigned long long)mine.data_hash, (unsigned long long)s->data_hash);
         goto done;
     }
@@ -288,11 +289,11 @@ int ntas_pretrain_compute_parts(const ntas_pretrain_setting *s, ntas_features *f
     o.seed = (uint64_t)s->seed;
     o.progress_every = 1;
     if (ntas_features_alloc(f, 1) != 0 || ntas_cnn_init(&net, o.batch, err, errlen) != 0) {
-        if (!err[0]) snprintf(err, errlen, "out of memory for the features of %d images", s->n_train + s->n_test);
+        if (!err[0]) ntas_set_err(err, errlen, "out of memory for the features of %d images", s->n_train + s->n_test);
         goto done;
     }
     if (net.n_params != NTAS_CNN_PARAMS) {
-        snprintf(err, errlen, "internal: the CNN has %zu parameters, pretrain.c counts %zu", net.n_params, (size_t)NTAS_CNN_PARAMS);
+        ntas_set_err(err, errlen, "internal: the CNN has %zu parameters, pretrain.c counts %zu", net.n_params, (size_t)NTAS_CNN_PARAMS);
         goto done;
     }
     ntas_rng rng;
