@@ -94,6 +94,27 @@ static void test_basic(void)
     CHECK(stray_files() == 0);
 }
 
+/* Polls /proc/PID/cmdline until it contains want (at most ~10 s). */
+static void wait_cmdline(pid_t pid, const char *want)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+    for (int i = 0; i < 10000; i++) {
+        FILE *f = fopen(path, "rb");
+        size_t n = 0;
+        if (f) {
+            n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+        }
+        for (size_t k = 0; k < n; k++)
+            if (buf[k] == '\0') buf[k] = ' ';
+        buf[n] = '\0';
+        if (strstr(buf, want)) return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void test_live(void)
 {
     char me[256], note[600], err[1200], before[512], after[512];
@@ -110,8 +131,10 @@ static void test_live(void)
         _exit(127);
     }
     close(p[0]);
-    /* Until the exec is done the child's command line is ours, which also
-     * names ntasweep: live either way. */
+    /* Wait until the exec is done (its command line names ntasweep-holder):
+     * while the kernel swaps the program in, /proc/PID/cmdline can read
+     * empty and the name can be "sh", so the holder would look gone. */
+    wait_cmdline(child, "ntasweep-holder");
     write_lock(me, (long)child, 0);
     ntas_lock l;
     read_lock(before, sizeof before);

@@ -28,6 +28,26 @@ static void host_name(char *buf, size_t len)
     buf[len - 1] = '\0';
 }
 
+/* A process whose command line reads empty: a zombie (dead), or one in the
+ * middle of an exec (its name is still the old one) or a kernel thread.
+ * /proc/PID/stat says which: state Z is dead, otherwise its name decides. */
+static int ntasweep_by_stat(long pid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;   /* gone meanwhile */
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *open = strchr(line, '('), *close = strrchr(line, ')');
+    if (!open || !close || close < open || close[1] != ' ') return 0;
+    if (close[2] == 'Z') return 0;
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(close - open - 1), open + 1);
+    return strstr(name, "ntasweep") != NULL;
+}
+
 /* Is pid a running ntasweep on this host? A reused pid of another program
  * does not count (its /proc/PID/cmdline names something else). */
 static int ntasweep_alive(long pid)
@@ -40,6 +60,7 @@ static int ntasweep_alive(long pid)
     if (!f) return 1;   /* no /proc: trust kill() */
     size_t n = fread(cmd, 1, sizeof cmd - 1, f);
     fclose(f);
+    if (n == 0) return ntasweep_by_stat(pid);
     for (size_t i = 0; i < n; i++)
         if (cmd[i] == '\0') cmd[i] = ' ';
     cmd[n] = '\0';
