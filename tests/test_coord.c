@@ -53,7 +53,7 @@ extern char **environ;
 #define STOP_RUN 6          /* stop scenario: the run whose training raises SIGUSR1 */
 #define STOP_STEP 7         /* ... after this many steps */
 #define FAIL_RUN 5          /* fail scenario: the run whose training fails */
-#define WAIT_LIMIT_S 120.0  /* an awaited event that takes longer is a failure */
+#define WAIT_LIMIT_S 300.0  /* an awaited event that takes longer is a failure (ctest TIMEOUT 600) */
 #define TAG_GO 77
 
 static const char *SWEEP =
@@ -287,6 +287,7 @@ static int file_rows(const char *path, const ntas_spec *spec, ntas_store_info *i
     }
     ntas_run_result shape;
     memset(&shape, 0, sizeof shape);
+    err[0] = '\0';
     hid_t file = H5I_INVALID_HID;
     int bad = -1;
     if (info->n_runs == N_RUNS && ntas_run_result_init(&shape, &spec->runs[0].params, err, sizeof err) == 0 &&
@@ -299,6 +300,10 @@ static int file_rows(const char *path, const ntas_spec *spec, ntas_store_info *i
     }
     if (file >= 0) H5Fclose(file);
     ntas_run_result_free(&shape);
+    if (bad < 0) {
+        fprintf(stderr, "%s: %d runs (want %d), or unreadable: %s\n", path, info->n_runs, N_RUNS, err);
+        ntas_store_info_free(info);   /* the caller frees info only when bad >= 0 */
+    }
     return bad;
 }
 
