@@ -75,6 +75,42 @@ assert d["figures"]["Fig. 2"]["differs"] == 1 and d["figures"]["Fig. 9"]["missin
 EOF
 echo "ok   --json carries values and verdicts"
 
+# A differing row with a documented cause still differs (and fails --strict),
+# and says why in the text and the JSON; a passing row does not print it.
+py - "$tmp/bad.py" "$tmp/cause.py" <<'PYEOF'
+import sys
+s = open(sys.argv[1]).read()
+s = s.replace("tol=0.01),", "tol=0.01, cause=\"a known single-batch spread\"),", 1)
+s = s.replace("tol=0),", "tol=0, cause=\"never shown on a pass\"),", 1)
+open(sys.argv[2], "w").write(s)
+PYEOF
+grep -q "known single-batch spread" "$tmp/cause.py" || fail "the cause table was not written"
+rc=0; "$src/tools/paper_check" "$tmp/res" --reference "$tmp/cause.py" --strict > "$tmp/cause.out" || rc=$?
+cat "$tmp/cause.out"
+[ "$rc" -eq 1 ] || fail "--strict with a caused difference: expected exit 1, got $rc"
+has "initial loss .* differs (cause: a known single-batch spread)" "$tmp/cause.out"
+has "time to 0.1 in block 3 .* pass$" "$tmp/cause.out"
+has "summary: 1 pass, 1 differs, 1 missing (1 of the differing rows with a documented cause)" "$tmp/cause.out"
+"$src/tools/paper_check" "$tmp/res" --reference "$tmp/cause.py" --json > "$tmp/cause.json"
+py - "$tmp/cause.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [r["verdict"] for r in d["rows"]] == ["differs", "pass", "missing"], d["rows"]
+assert d["rows"][0]["cause"] == "a known single-batch spread", d["rows"][0]
+assert d["rows"][2]["cause"] is None, d["rows"][2]
+assert d["summary"] == {"pass": 1, "differs": 1, "missing": 1}, d["summary"]
+assert d["differs_with_cause"] == 1, d
+PYEOF
+echo "ok   a documented cause is printed with the differing row, in text and JSON"
+py - "$tmp/bad.py" "$tmp/badcause.py" <<'PYEOF'
+import sys
+open(sys.argv[2], "w").write(open(sys.argv[1]).read().replace("tol=0.01),", "tol=0.01, cause=3),", 1))
+PYEOF
+rc=0; "$src/tools/paper_check" "$tmp/res" --reference "$tmp/badcause.py" > "$tmp/badcause.out" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "a cause that is not a string: expected exit 2, got $rc"
+has "cause must be a string" "$tmp/badcause.out"
+echo "ok   a cause that is not text is refused"
+
 # The shipped table: every row gets a verdict; fig2 rows are computed from the fake file.
 "$src/tools/paper_check" "$tmp/res" --json > "$tmp/all.json"
 py - "$tmp/all.json" <<'EOF'

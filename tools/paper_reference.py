@@ -18,6 +18,10 @@ A row is a dict:
   tol       absolute tolerance: pass when |ours - ref| <= tol (for a range,
             lo - tol <= ours <= hi + tol)
   source    where ref comes from
+  cause     (optional) why the row differs, shown by a run that changes
+            exactly one thing and reproduces the authors' number (the
+            command is in docs/figures.md); the row still differs, and
+            tools/paper_check prints "differs (cause: ...)"
 Times are in the paper's time units; blocks are counted from 0 (block b
 starts at t = b * block_len), so "switch n" (after n blocks trained) is
 block n.
@@ -31,9 +35,12 @@ NB6 = "fig6_A5_A6_gating_FC.ipynb"
 NB8 = "fig8_task_switching.ipynb (data of 2024-10-29)"
 
 
-def _row(figure, sweep, quantity, measure, ref, tol, source):
-    return dict(figure=figure, sweep=sweep, quantity=quantity, measure=measure, ref=ref, tol=tol,
-                source=source)
+def _row(figure, sweep, quantity, measure, ref, tol, source, cause=None):
+    row = dict(figure=figure, sweep=sweep, quantity=quantity, measure=measure, ref=ref, tol=tol,
+               source=source)
+    if cause:
+        row["cause"] = cause
+    return row
 
 
 ROWS = []
