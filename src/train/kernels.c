@@ -4,19 +4,40 @@
 #include <cblas.h>
 #include <string.h>
 
-double ntas_task_grad_batch(const double *D, const double *X, int B, int d_out, int d_in, double *E,
-                            double *G)
+void ntas_task_grad_batch_g(const double *D, const double *X, int B, int d_out, int d_in, double *E, double *G)
 {
     /* E = X D^T = Y - Y* in one GEMM (Y* = X T^T is never formed). */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, d_out, d_in, 1.0, X, d_in, D, d_in, 0.0, E,
                 d_out);
-    const size_t n = (size_t)B * (size_t)d_out;
-    double sq = 0.0;
-    for (size_t i = 0; i < n; i++) sq += E[i] * E[i];
     /* G = dY^T X with dY = E / B: the 1/B rides on the GEMM's alpha. */
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d_out, d_in, B, 1.0 / B, E, d_out, X, d_in,
                 0.0, G, d_in);
+}
+
+double ntas_batch_loss(const double *E, int B, int d_out)
+{
+    const size_t n = (size_t)B * (size_t)d_out;
+    double sq = 0.0;
+    for (size_t i = 0; i < n; i++) sq += E[i] * E[i];
     return 0.5 * sq / B;
+}
+
+double ntas_batch_loss_approx(const double *E, int B, int d_out, double *rel_err)
+{
+    const size_t n = (size_t)B * (size_t)d_out;
+    /* Any order of summing n products of nonnegative terms is within
+     * gamma_n = n u / (1 - n u) of the exact sum (u = 2^-53, Higham 2002,
+     * Sec. 3.1), so two orders differ by at most ~2 gamma_n relative; the
+     * two divisions add an ulp each. Twice that again for slack. */
+    *rel_err = 4.0 * ((double)n + 4.0) * 0x1p-53;
+    return 0.5 * cblas_ddot((int)n, E, 1, E, 1) / B;
+}
+
+double ntas_task_grad_batch(const double *D, const double *X, int B, int d_out, int d_in, double *E,
+                            double *G)
+{
+    ntas_task_grad_batch_g(D, X, B, d_out, d_in, E, G);
+    return ntas_batch_loss(E, B, d_out);
 }
 
 /* sum_i a_i b_i over n values in 8 fixed lanes (lane i % 8), the lanes then

@@ -138,7 +138,26 @@ static int teacher_init(void **state, const ntas_params *p, uint64_t run_key, co
     return 0;
 }
 
-static double teacher_loss_grad(void *state, const ntas_model_ops *m, void *model, int task, ntas_task_grad *g)
+/* The loss of the sampled batch in E: the exact serial sum when need asks
+ * for it or the fast approximation cannot stand in for it (run_task.h). */
+static double teacher_batch_loss(const teacher_task *t, const ntas_loss_need *need)
+{
+    const int unit = t->p->scaling == NTAS_SCALING_UNIT;
+    if (!need->exact) {
+        double rel;
+        double loss = ntas_batch_loss_approx(t->E, t->B, t->d_out, &rel);
+        if (unit) loss /= t->d_out;
+        const double thr = need->threshold, big = loss > thr ? loss : thr;
+        /* Finite below DBL_MAX / 2: the exact sum cannot overflow either. */
+        if (isfinite(loss) && loss < 0x1p1022 && (isnan(thr) || fabs(loss - thr) > rel * big + 0x1p-1000))
+            return loss;
+    }
+    const double loss = ntas_batch_loss(t->E, t->B, t->d_out);
+    return unit ? loss / t->d_out : loss;
+}
+
+static double teacher_loss_grad(void *state, const ntas_model_ops *m, void *model, int task,
+                                const ntas_loss_need *need, ntas_task_grad *g)
 {
     teacher_task *t = state;
     const double *T = t->teachers + (size_t)task * t->en;
@@ -148,7 +167,8 @@ static double teacher_loss_grad(void *state, const ntas_model_ops *m, void *mode
     double loss;
     if (t->data == NTAS_DATA_SAMPLED) {
         ntas_rng_normal_fill(&t->data_rng, t->X, (size_t)t->B * (size_t)t->d_in);
-        loss = ntas_task_grad_batch(t->D, t->X, t->B, t->d_out, t->d_in, t->E, G);
+        ntas_task_grad_batch_g(t->D, t->X, t->B, t->d_out, t->d_in, t->E, G);
+        loss = teacher_batch_loss(t, need);
     } else if (t->data == NTAS_DATA_WISHART) {
         const double *A = ntas_wishart_factor(&t->ws, &t->data_rng);
         loss = ntas_task_grad_factor(t->D, A, t->ws.At, t->B, t->d_out, t->d_in, t->S, G);
@@ -158,7 +178,7 @@ static double teacher_loss_grad(void *state, const ntas_model_ops *m, void *mode
     if (t->p->scaling == NTAS_SCALING_UNIT) {
         /* L_task averaged, not summed, over the outputs: the loss and its
          * gradient shrink by 1/d_out (the authors' earlier runs). */
-        loss /= t->d_out;
+        if (t->data != NTAS_DATA_SAMPLED) loss /= t->d_out;
         cblas_dscal((int)t->en, 1.0 / t->d_out, G, 1);
     }
     g->X = NULL;
@@ -249,7 +269,9 @@ static int run_steps(const ntas_params *p, const ntas_model_ops *m, void *model,
         const int64_t block = k / steps_per_block, in_block = k % steps_per_block;
         const int task = plan[block];
         ntas_task_grad g = {NULL, NULL, 0};
-        const double loss = t->loss_grad(task_state, m, model, task, &g);
+        const int record = k % p->record_every == 0;
+        const ntas_loss_need need = {record, isnan(r->time_to_threshold[block]) ? NTAS_LOSS_THRESHOLD : NAN};
+        const double loss = t->loss_grad(task_state, m, model, task, &need, &g);
         if (!isfinite(loss)) {
             r->status = NTAS_STATUS_FAILED;
             snprintf(r->message, sizeof r->message, "diverged: task loss is %g at step %lld (t = %g)", loss,
@@ -258,7 +280,6 @@ static int run_steps(const ntas_params *p, const ntas_model_ops *m, void *model,
         }
         if (loss < NTAS_LOSS_THRESHOLD && isnan(r->time_to_threshold[block]))
             r->time_to_threshold[block] = (double)in_block * p->dt;
-        const int record = k % p->record_every == 0;
         const int64_t rec = k / p->record_every;
         if (record) {
             r->loss[rec] = loss;
