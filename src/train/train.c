@@ -59,8 +59,10 @@ typedef struct {
     ntas_wishart ws;
     double *X, *E, *D;
     double *S; /* data = wishart: scratch of ntas_task_grad_factor */
-    /* SVD of each base teacher m: U [M][modes][d_out], V [M][modes][d_in]. */
-    double *U, *sv, *V;
+    /* SVD of each base teacher m: U [M][modes][d_out], V [M][modes][d_in];
+     * their transposes Ut [d_out][M][modes], Vt [d_in][M][modes] (every
+     * mode of every teacher a column: ntas_sv_projection), and its scratch. */
+    double *U, *sv, *V, *Ut, *Vt, *svp_scratch;
 } teacher_task;
 
 static void teacher_free(void *state)
@@ -75,6 +77,9 @@ static void teacher_free(void *state)
     free(t->U);
     free(t->sv);
     free(t->V);
+    free(t->Ut);
+    free(t->Vt);
+    free(t->svp_scratch);
     free(t);
 }
 
@@ -93,6 +98,11 @@ static int teacher_build(teacher_task *t, const ntas_model_ops *m, ntas_run_resu
         if (ntas_svd(r->teachers + (size_t)k * t->en, t->d_out, t->d_in, t->U + (size_t)k * t->modes * t->d_out,
                      t->sv + (size_t)k * t->modes, t->V + (size_t)k * t->modes * t->d_in, err, errlen) != 0)
             return -1;
+    const size_t n = (size_t)t->M * (size_t)t->modes;
+    for (size_t c = 0; c < n; c++) {
+        for (int i = 0; i < t->d_out; i++) t->Ut[(size_t)i * n + c] = t->U[c * (size_t)t->d_out + (size_t)i];
+        for (int j = 0; j < t->d_in; j++) t->Vt[(size_t)j * n + c] = t->V[c * (size_t)t->d_in + (size_t)j];
+    }
     return 0;
 }
 
@@ -124,7 +134,11 @@ static int teacher_init(void **state, const ntas_params *p, uint64_t run_key, co
     t->U = malloc(M * modes * (size_t)t->d_out * sizeof *t->U);
     t->sv = malloc(M * modes * sizeof *t->sv);
     t->V = malloc(M * modes * (size_t)t->d_in * sizeof *t->V);
-    if ((batch && (!t->X || !t->E)) || (wishart && !t->S) || !t->D || !t->U || !t->sv || !t->V) {
+    t->Ut = malloc(M * modes * (size_t)t->d_out * sizeof *t->Ut);
+    t->Vt = malloc(M * modes * (size_t)t->d_in * sizeof *t->Vt);
+    t->svp_scratch = malloc((M * modes > 0 ? M * modes : 1) * sizeof *t->svp_scratch);
+    if ((batch && (!t->X || !t->E)) || (wishart && !t->S) || !t->D || !t->U || !t->sv || !t->V || !t->Ut ||
+        !t->Vt || !t->svp_scratch) {
         teacher_free(t);
         ntas_set_err(err, errlen, "out of memory for a batch of %d", (int)p->batch);
         return -1;
@@ -190,27 +204,15 @@ static void teacher_record(void *state, const ntas_model_ops *m, void *model, in
                            int64_t rec)
 {
     teacher_task *t = state;
-    const size_t modes = (size_t)t->modes;
-    double *out = r->sv_projection + (size_t)rec * (size_t)t->P * (size_t)t->M * modes;
+    const int n = t->M * t->modes;
+    double *out = r->sv_projection + (size_t)rec * (size_t)t->P * (size_t)n;
     for (int q = 0; q < t->P; q++) {
         const double *W = m->path_weights(model, q);
-        for (int k = 0; k < t->M; k++)
-            for (size_t a = 0; a < modes; a++) {
-                double *o = out + ((size_t)q * (size_t)t->M + (size_t)k) * modes + a;
-                if (!W) {
-                    *o = NAN;
-                    continue;
-                }
-                const double *u = t->U + ((size_t)k * modes + a) * (size_t)t->d_out;
-                const double *v = t->V + ((size_t)k * modes + a) * (size_t)t->d_in;
-                double sum = 0.0;
-                for (int i = 0; i < t->d_out; i++) {
-                    double wv = 0.0;
-                    for (int j = 0; j < t->d_in; j++) wv += W[(size_t)i * (size_t)t->d_in + (size_t)j] * v[j];
-                    sum += u[i] * wv;
-                }
-                *o = sum;
-            }
+        double *o = out + (size_t)q * (size_t)n;
+        if (W)
+            ntas_sv_projection(W, t->Ut, t->Vt, t->d_out, t->d_in, n, o, t->svp_scratch);
+        else
+            for (int c = 0; c < n; c++) o[c] = NAN;
     }
 }
 

@@ -66,4 +66,16 @@ ntas_kernel_isa ntas_kernel_isa_best(void);
 double ntas_task_grad_factor_with(ntas_kernel_isa isa, const double *D, const double *L_f, const double *Lt_f,
                                   int B, int d_out, int d_in, double *scratch, double *G);
 
+/* The projections u_c^T W v_c of a path's weights W (d_out x d_in) on n
+ * pairs of singular vectors (Sec. 5: every mode of every teacher), from
+ * their transposes Ut (d_out x n: column c is u_c) and Vt (d_in x n):
+ *   out_c = sum_i Ut_ic (sum_j W_ij Vt_jc),  j increasing, then i increasing,
+ * exactly the plain nested dot products per output; the vector copies run
+ * across outputs, so every copy gives the same bits. scratch holds n
+ * doubles. */
+void ntas_sv_projection(const double *W, const double *Ut, const double *Vt, int d_out, int d_in, int n,
+                        double *out, double *scratch);
+void ntas_sv_projection_with(ntas_kernel_isa isa, const double *W, const double *Ut, const double *Vt, int d_out,
+                             int d_in, int n, double *out, double *scratch);
+
 #endif
