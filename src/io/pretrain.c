@@ -434,8 +434,10 @@ static int obtain(ntas_features *f, const ntas_pretrain_setting *s, const hid_t 
     int rc = ntas_pretrain_compute(s, f, on_progress, &pc, err, errlen);
     if (rc == 1) return GOT_STOPPED;
     if (rc != 0) return GOT_ERROR;
+    errno = 0;   /* the system's reason the MPI-IO driver drops (h5util.h) */
     if (write_group(ds, f) != 0) {
-        ntas_h5_fail(err, errlen, "writing the pretrained %s features into the results file", ntas_dataset_name(s->dataset));
+        ntas_h5_fail_io(err, errlen, errno, NULL, "writing the pretrained %s features into the results file",
+                        ntas_dataset_name(s->dataset));
         return GOT_ERROR;
     }
     free(f->cnn_params);
@@ -532,8 +534,10 @@ static int obtain_shared(ntas_features *f, const ntas_pretrain_setting *s, const
     if (rc == 1) return GOT_STOPPED;
     if (rc != 0) return GOT_ERROR;
     if (!owner) return GOT_OK;
+    errno = 0;   /* the system's reason the MPI-IO driver drops (h5util.h) */
     if (write_group(ds, f) != 0) {
-        ntas_h5_fail(err, errlen, "writing the pretrained %s features into the results file", ntas_dataset_name(s->dataset));
+        ntas_h5_fail_io(err, errlen, errno, NULL, "writing the pretrained %s features into the results file",
+                        ntas_dataset_name(s->dataset));
         return GOT_ERROR;
     }
     free(f->cnn_params);
@@ -696,8 +700,9 @@ cleanup:
     for (int i = 0; ds && i < n; i++)
         for (int k = 0; k < G_COUNT; k++) ntas_h5_close(&ds[i][k]);
     /* The new groups reach the disk before any run starts (collective: every rank). */
+    errno = 0;
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 && rc == GOT_OK) {
-        ntas_h5_fail(err, errlen, "flushing the pretrained features");
+        ntas_h5_fail_io(err, errlen, errno, NULL, "flushing the pretrained features");
         rc = GOT_ERROR;
     }
     free(got);
