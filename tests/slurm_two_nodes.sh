@@ -114,63 +114,28 @@ for ns in "$nsA" "$nsB"; do ip -n "$ns" link set lo up; done
 ip -n "$nsA" link set "w${tag}a" up
 ip -n "$nsB" link set "w${tag}b" up
 
-# --- munge: a fresh key, a socket of our own.
-mkdir -p "$cl/state" "$cl/log" "$cl/munge" "$cl/nodetmp" "$cl/tmp-nodeA" "$cl/tmp-nodeB" \
+# --- munge (a fresh key, a socket of our own) and slurm.conf: each daemon
+# is alone in its namespace, so the standard ports are free there and nothing
+# of this machine's own network is used.
+# shellcheck source=lib/slurm_conf.sh
+. "$src/tests/lib/slurm_conf.sh"
+mkdir -p "$cl/state" "$cl/log" "$cl/nodetmp" "$cl/tmp-nodeA" "$cl/tmp-nodeB" \
   "$cl/spool/slurmd-nodeA" "$cl/spool/slurmd-nodeB"
-chmod 700 "$cl/munge"
-head -c 1024 /dev/urandom > "$cl/munge/munge.key"
-chmod 600 "$cl/munge/munge.key"
-munged --foreground --force --key-file="$cl/munge/munge.key" --socket="$cl/munge/munge.socket" \
-  --pid-file="$cl/munge/munged.pid" --seed-file="$cl/munge/munged.seed" \
-  --log-file="$cl/log/munged.log" > "$cl/log/munged.out" 2>&1 &
-echo $! > "$cl/munged.pid"
-for _ in $(seq 100); do [ -S "$cl/munge/munge.socket" ] && break; sleep 0.1; done
-[ -S "$cl/munge/munge.socket" ] || { echo "munged did not start"; exit 1; }
-
-# --- slurm.conf: each daemon is alone in its namespace, so the standard
-# ports are free there and nothing of this machine's own network is used.
+start_munged "$cl" || exit 1
 cpus=$(nproc)
-cat > "$SLURM_CONF" <<EOF
-# Written by tests/slurm_two_nodes.sh: two nodes in network namespaces.
-ClusterName=ntastwo
-SlurmctldHost=nodeA($ipA)
-SlurmUser=root
-SlurmdUser=root
-SlurmctldPort=6817
-SlurmdPort=6818
-AuthType=auth/munge
-CredType=cred/munge
-# cred_expire also sets how long a requeued job waits before it starts again.
-AuthInfo=socket=$cl/munge/munge.socket,cred_expire=10
-StateSaveLocation=$cl/state
-SlurmdSpoolDir=$cl/spool/slurmd-%n
-SlurmctldPidFile=$cl/state/slurmctld.pidfile
-SlurmdPidFile=$cl/spool/slurmd-%n.pidfile
-SlurmctldLogFile=$cl/log/slurmctld.log
-SlurmdLogFile=$cl/log/slurmd-%n.log
-SlurmctldDebug=info
-SlurmdDebug=info
+{
+  echo "# Written by tests/slurm_two_nodes.sh: two nodes in network namespaces."
+  # A dead rank's peers hang in MPI: SLURM kills them 5 s after the step ends.
+  slurm_conf "$cl" ntastwo "nodeA($ipA)" 6817 6818 5
+  cat <<EOF
 # Each slurmd sees its own directory here (a bind mount in its mount
 # namespace): the PMIx plugin makes per-step directories in TmpFS.
 TmpFS=$cl/nodetmp
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-SchedulerType=sched/backfill
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=none
-ReturnToService=2
-SchedulerParameters=sched_interval=2
-MinJobAge=600
-# A dead rank's peers hang in MPI: SLURM kills them this soon after the step ends.
-KillWait=5
 NodeName=nodeA NodeAddr=$ipA NodeHostname=nodeA CPUs=$cpus State=UNKNOWN
 NodeName=nodeB NodeAddr=$ipB NodeHostname=nodeB CPUs=$cpus State=UNKNOWN
 PartitionName=two Nodes=nodeA,nodeB Default=YES MaxTime=INFINITE State=UP
 EOF
+} > "$SLURM_CONF"
 
 # nsenter, unshare and sh exec one another: each $! is the daemon's own pid.
 # shellcheck disable=SC2016 # the inner shell expands its own arguments
