@@ -199,34 +199,14 @@ submit() { # prints the job id
     jobs/sweep.sbatch)
 }
 
-# Wait (up to 60 s) until a run is done with node B's rank alive, then kill
-# it. A sweep that ended before that is no kill: again with twice the blocks
-# (and a new reference), 3 times.
-for attempt in 1 2 3; do
-  rm -f "$shared/two.h5"*
-  job=$(submit)
-  killed=0 seenA=0 seenB=0 deadline=$((SECONDS + 60))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    s=$(job_field "$job" JobState)
-    case $s in PENDING|RUNNING|CONFIGURING|"") ;; *) break ;; esac
-    pa=$(ntasweep_pids "$nsA"); pb=$(ntasweep_pids "$nsB")
-    [ -n "$pa" ] && seenA=1
-    [ -n "$pb" ] && seenB=1
-    d=$(runs_done "$shared/two.h5")
-    if [ -n "$pb" ] && [ -n "$d" ] && [ "$d" -ge 1 ] && [ "$d" -lt 24 ]; then
-      for p in $pb; do kill -KILL "$p" 2> /dev/null && killed=$((killed + 1)); done
-      break
-    fi
-    sleep 0.1
-  done
-  state=$(wait_end "$job" 60)
-  [ "$killed" -ge 1 ] && break
-  [ "$attempt" -lt 3 ] || break
-  blocks=$((2 * blocks))
-  echo "attempt $attempt: the job ended ($state) before a kill landed; again with n_blocks = $blocks"
-  make_sweep "$blocks"
-  secs=$(reference)
-done
+# Once a run is done with node B's rank alive, that rank is killed
+# (tests/lib/sized_sweep.sh); srun -K1 then ends the step and the job fails.
+start_sweep() { job=$(submit); }
+sweep_running() {
+  case $(job_field "$job" JobState) in PENDING|RUNNING|CONFIGURING|"") return 0 ;; *) return 1 ;; esac
+}
+end_sweep() { state=$(wait_end "$job" 60); }
+kill_b_mid_sweep "$shared/two.h5"
 nodes=$(job_field "$job" NodeList)
 check "job $job ran on both nodes (NodeList=$nodes)" [ "$nodes" = "nodeA,nodeB" ]
 check "a rank ran on node A" [ "$seenA" -eq 1 ]

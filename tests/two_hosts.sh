@@ -102,36 +102,12 @@ check "reference on one host (2 ranks): 24 runs done" [ "$(runs_done "$tmp/ref.h
 
 shared=$tmp/shared
 mkdir -p "$shared"
-# Wait (up to 60 s) until a run is done with both hosts' ranks alive, then
-# kill host B's ranks. A sweep that ended before that is no kill: the
-# attempt is repeated with twice the blocks (and a new reference), 3 times.
-for attempt in 1 2 3; do
-  rm -f "$shared/two.h5"*
-  two_hosts "$shared/two.h5" > "$tmp/kill.log" 2>&1 &
-  job=$!
-  killed=0 seenA=0 seenB=0
-  for _ in $(seq 600); do
-    kill -0 "$job" 2> /dev/null || break
-    pa=$(ntasweep_pids "$nsA"); pb=$(ntasweep_pids "$nsB")
-    [ -n "$pa" ] && seenA=1
-    [ -n "$pb" ] && seenB=1
-    d=$(runs_done "$shared/two.h5")
-    if [ -n "$pb" ] && [ -n "$d" ] && [ "$d" -ge 1 ] && [ "$d" -lt 24 ]; then
-      for p in $pb; do kill -KILL "$p" 2> /dev/null && killed=$((killed + 1)); done
-      break
-    fi
-    sleep 0.1
-  done
-  rc=0
-  wait "$job" || rc=$?
-  job=
-  [ "$killed" -ge 1 ] && break
-  [ "$attempt" -lt 3 ] || break
-  blocks=$((2 * blocks))
-  echo "attempt $attempt: the sweep ended before a kill landed; again with n_blocks = $blocks"
-  make_sweep "$blocks"
-  secs=$(reference)
-done
+# Once a run is done with both hosts' ranks alive, host B's ranks are killed
+# (tests/lib/sized_sweep.sh); mpirun then ends the job.
+start_sweep() { two_hosts "$shared/two.h5" > "$tmp/kill.log" 2>&1 & job=$!; }
+sweep_running() { kill -0 "$job" 2> /dev/null; }
+end_sweep() { rc=0; wait "$job" || rc=$?; job=; }
+kill_b_mid_sweep "$shared/two.h5"
 check "ranks ran on host A" [ "$seenA" -eq 1 ]
 check "ranks ran on host B" [ "$seenB" -eq 1 ]
 check "host B's ranks were killed mid-sweep ($killed processes)" [ "$killed" -ge 1 ]
