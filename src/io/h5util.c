@@ -66,36 +66,6 @@ static void shorten_driver_text(char *desc, size_t len)
     snprintf(desc, len, "%s", out);
 }
 
-/* `what` from fmt, then the stack's ends; *inner_has_errno tells whether the
- * innermost entry already carries the system's reason. */
-static void fail_v(char *err, size_t errlen, int *inner_has_errno, const char *fmt, va_list ap)
-{
-    stack_ends s;
-    memset(&s, 0, sizeof s);
-    /* Walk first: formatting `what` calls no HDF5 function, but be safe. */
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, stack_entry, &s);
-    *inner_has_errno = s.inner_has_errno;
-    vsnprintf(err, errlen, fmt, ap);
-    if (s.n == 0) return;
-    shorten_driver_text(s.inner, sizeof s.inner);
-    size_t used = strlen(err);
-    if (used + 1 >= errlen) return;
-    if (s.n == 1 || !strcmp(s.outer, s.inner))
-        ntas_set_err(err + used, errlen - used, ": %s: %s", s.api, s.inner);
-    else
-        ntas_set_err(err + used, errlen - used, ": %s: %s (%s)", s.api, s.outer, s.inner);
-}
-
-void ntas_h5_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    int has_errno;
-    va_list ap;
-    va_start(ap, fmt);
-    fail_v(err, errlen, &has_errno, fmt, ap);
-    va_end(ap);
-}
-
 /* What statvfs and access show about the directory holding path, written to
  * out only when it explains a failed write (a full device, a read-only or
  * unwritable directory); otherwise out is left empty. */
@@ -120,20 +90,47 @@ static void checked_dir_state(const char *path, char *out, size_t outlen)
     if (access(dir, W_OK) != 0) ntas_set_err(out, outlen, "%s is not writable (%s)", dir, strerror(errno));
 }
 
-void ntas_h5_fail_io(char *err, size_t errlen, int sys_errno, const char *path, const char *fmt, ...)
+/* `what` from fmt, then the stack's ends, then the system's reason when the
+ * stack lacks it (ntas_h5_fail_io; sys_errno 0 and no path: none). */
+static void fail_v(char *err, size_t errlen, int sys_errno, const char *path, const char *fmt, va_list ap)
 {
     if (!err || errlen == 0) return;
-    int has_errno;
-    va_list ap;
-    va_start(ap, fmt);
-    fail_v(err, errlen, &has_errno, fmt, ap);
-    va_end(ap);
-    if (has_errno) return;   /* the sec2 driver's text already says it */
+    stack_ends s;
+    memset(&s, 0, sizeof s);
+    /* Walk first: formatting `what` calls no HDF5 function, but be safe. */
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, stack_entry, &s);
+    vsnprintf(err, errlen, fmt, ap);
+    if (s.n > 0) {
+        shorten_driver_text(s.inner, sizeof s.inner);
+        size_t used = strlen(err);
+        if (used + 1 >= errlen) return;
+        if (s.n == 1 || !strcmp(s.outer, s.inner))
+            ntas_set_err(err + used, errlen - used, ": %s: %s", s.api, s.inner);
+        else
+            ntas_set_err(err + used, errlen - used, ": %s: %s (%s)", s.api, s.outer, s.inner);
+    }
+    if (s.inner_has_errno) return;   /* the sec2 driver's text already says it */
     char reason[4200] = "";
     if (sys_errno != 0) ntas_set_err(reason, sizeof reason, "system error: %s", strerror(sys_errno));
     else if (path && path[0]) checked_dir_state(path, reason, sizeof reason);
     size_t used = strlen(err);
     if (reason[0] && used + 1 < errlen) ntas_set_err(err + used, errlen - used, "; %s", reason);
+}
+
+void ntas_h5_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(err, errlen, 0, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void ntas_h5_fail_io(char *err, size_t errlen, int sys_errno, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(err, errlen, sys_errno, path, fmt, ap);
+    va_end(ap);
 }
 
 hid_t ntas_h5_str_type(size_t n)
