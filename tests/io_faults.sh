@@ -21,13 +21,9 @@ tmp=$(mktemp -d /tmp/ntasweep-iofaults.XXXXXX)
 mounted=""
 on_exit() {
   local rc=$?
-  if [ "$finished" -eq 0 ] && [ "$rc" -ne 77 ]; then
-    echo "$passed passed, $failed failed, then a step failed (exit $rc) before the remaining checks"
-    [ "$rc" -ne 0 ] || rc=1
-  fi
   [ -z "$mounted" ] || umount "$mounted" 2>/dev/null || umount -l "$mounted" 2>/dev/null || true
   rm -rf "$tmp"
-  exit "$rc"
+  exit_checked "$rc"
 }
 trap on_exit EXIT
 export OPENBLAS_NUM_THREADS=1

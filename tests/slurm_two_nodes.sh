@@ -94,12 +94,10 @@ cleanup() {
   stop "$cl/munged.pid"
   wait 2> /dev/null || true
   if [ "$finished" -eq 0 ] && [ "$rc" -ne 77 ]; then
-    echo "$passed passed, $failed failed, then a step failed (exit $rc) before the remaining checks"
     for f in "$cl"/log/*; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
-    [ "$rc" -ne 0 ] || rc=1
   fi
   rm -rf "$tmp"
-  exit "$rc"
+  exit_checked "$rc"
 }
 trap cleanup EXIT
 trap "exit 1" INT TERM HUP
@@ -209,18 +207,8 @@ end_sweep() { state=$(wait_end "$job" 60); }
 kill_b_mid_sweep "$shared/two.h5"
 nodes=$(job_field "$job" NodeList)
 check "job $job ran on both nodes (NodeList=$nodes)" [ "$nodes" = "nodeA,nodeB" ]
-check "a rank ran on node A" [ "$seenA" -eq 1 ]
-check "a rank ran on node B" [ "$seenB" -eq 1 ]
-check "node B's rank was killed mid-sweep ($killed processes)" [ "$killed" -ge 1 ]
 check "the job failed when node B's rank died ($state)" [ "$state" = FAILED ]
-# The job has ended; nothing of it may still run on either node.
-for _ in $(seq 100); do
-  [ -z "$(ntasweep_pids "$nsA")$(ntasweep_pids "$nsB")" ] && break
-  sleep 0.1
-done
-check "no rank left running on either node" [ -z "$(ntasweep_pids "$nsA")$(ntasweep_pids "$nsB")" ]
-left=$(runs_done "$shared/two.h5")
-check "the killed job left the sweep unfinished ($left of 24 done)" [ "${left:-0}" -lt 24 ]
+check_killed_mid_sweep "$shared/two.h5" node
 
 # The requeue: the same job, again on both nodes, resumes the file.
 check "scontrol requeue $job" inA scontrol requeue "$job"
@@ -231,6 +219,4 @@ check "the requeued job completed ($state, Restarts=$restarts)" [ "$state/$resta
 check "all 24 runs done after the requeue" [ "$(runs_done "$shared/two.h5")" = 24 ]
 check "bitwise equal to the one-host run" py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$shared/two.h5"
 if [ "$failed" -gt 0 ]; then cat "$tmp"/job-*.log; fi
-finished=1
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+finish

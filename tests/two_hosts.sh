@@ -51,12 +51,8 @@ cleanup() {
       ip netns del "$ns" 2> /dev/null || true
     fi
   done
-  if [ "$finished" -eq 0 ] && [ "$rc" -ne 77 ]; then
-    echo "$passed passed, $failed failed, then a step failed (exit $rc) before the remaining checks"
-    [ "$rc" -ne 0 ] || rc=1
-  fi
   rm -rf "$tmp"
-  exit "$rc"
+  exit_checked "$rc"
 }
 trap cleanup EXIT
 
@@ -108,24 +104,12 @@ start_sweep() { two_hosts "$shared/two.h5" > "$tmp/kill.log" 2>&1 & job=$!; }
 sweep_running() { kill -0 "$job" 2> /dev/null; }
 end_sweep() { rc=0; wait "$job" || rc=$?; job=; }
 kill_b_mid_sweep "$shared/two.h5"
-check "ranks ran on host A" [ "$seenA" -eq 1 ]
-check "ranks ran on host B" [ "$seenB" -eq 1 ]
-check "host B's ranks were killed mid-sweep ($killed processes)" [ "$killed" -ge 1 ]
 check "the job failed when host B died (exit $rc)" [ "$rc" -ne 0 ]
-# mpirun has ended; nothing of the job may still run on either host.
-for _ in $(seq 100); do
-  [ -z "$(ntasweep_pids "$nsA")$(ntasweep_pids "$nsB")" ] && break
-  sleep 0.1
-done
-check "no rank left running on either host" [ -z "$(ntasweep_pids "$nsA")$(ntasweep_pids "$nsB")" ]
-left=$(runs_done "$shared/two.h5")
-check "the killed job left the sweep unfinished ($left of 24 done)" [ "${left:-0}" -lt 24 ]
+check_killed_mid_sweep "$shared/two.h5" host
 if [ "$failed" -gt 0 ]; then cat "$tmp/kill.log"; fi
 
 # The requeue: the same command on the same two hosts resumes the file.
 check "the resumed sweep on two hosts completes" two_hosts "$shared/two.h5"
 check "all 24 runs done after the resume" [ "$(runs_done "$shared/two.h5")" = 24 ]
 check "bitwise equal to the one-host run" py "$src/tests/compare_h5.py" "$tmp/ref.h5" "$shared/two.h5"
-finished=1
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+finish

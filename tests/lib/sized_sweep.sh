@@ -69,3 +69,20 @@ kill_b_mid_sweep() {
     secs=$(reference)
   done
 }
+# check_killed_mid_sweep FILE WHERE: the checks after kill_b_mid_sweep, once
+# the job has ended (WHERE: "host" or "node"): ranks ran on A and on B, B's
+# were killed, nothing of the job still runs on either (waiting up to 10 s),
+# and FILE's sweep is unfinished.
+check_killed_mid_sweep() {
+  local file=$1 where=$2 left
+  check "ranks ran on $where A" [ "$seenA" -eq 1 ]
+  check "ranks ran on $where B" [ "$seenB" -eq 1 ]
+  check "$where B's ranks were killed mid-sweep ($killed processes)" [ "$killed" -ge 1 ]
+  for _ in $(seq 100); do
+    [ -z "$(ntasweep_pids "$nsA")$(ntasweep_pids "$nsB")" ] && break
+    sleep 0.1
+  done
+  check "no rank left running on either $where" [ -z "$(ntasweep_pids "$nsA")$(ntasweep_pids "$nsB")" ]
+  left=$(runs_done "$file")
+  check "the killed job left the sweep unfinished ($left of 24 done)" [ "${left:-0}" -lt 24 ]
+}
