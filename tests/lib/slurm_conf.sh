@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # slurm_conf.sh — the pieces of a test SLURM cluster that tests/local_slurm.sh
 # (one host) and tests/slurm_two_nodes.sh (two network namespaces) share:
 # munged with a key and socket of its own, and the slurm.conf settings. Every
