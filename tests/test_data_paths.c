@@ -184,10 +184,10 @@ static void test_expected_loss(void)
             /* nta and nta_neuron draw W alike and start every gate at 1/2. */
             ntas_nta m;
             CHECK(ntas_nta_init(&m, d_in, d_out, P, err, sizeof err) == 0);
-            ntas_nta_init_params(&m, p.init_sigma, 0.5, &init);
+            ntas_gated_paths_init_params(&m, p.init_sigma, 0.5, &init);
             for (size_t i = 0; i < en; i++)
                 for (int q = 0; q < P; q++) W_eff[i] += 0.5 * m.W[(size_t)q * en + i];
-            ntas_nta_free(&m);
+            ntas_gated_paths_free(&m);
         }
         /* Block 0's task (block_task is recorded only for composite curricula). */
         const int task0 = ntas_curriculum_block_task((ntas_curriculum_kind)p.curriculum, r.M, r.n_tasks - r.M,

@@ -326,9 +326,12 @@ static int open_group(hid_t file, const ntas_pretrain_setting *s, hid_t *ds)
 }
 
 /* Writes every dataset, the status flag last: a group with status 1 is complete. */
-static int write_group(const hid_t *ds, ntas_features *f)
+/* Writes the computed features of setting s into its group (status last),
+ * then drops the CNN parameters they no longer need. 0, or -1 with err. */
+static int write_group(const hid_t *ds, ntas_features *f, const ntas_pretrain_setting *s, char *err, size_t errlen)
 {
     int ok = 1;
+    errno = 0;   /* the system's reason the MPI-IO driver drops (h5util.h) */
     for (int pass = 0; pass < 2 && ok; pass++)
         for (int k = 0; ok && k < G_COUNT; k++) {
             if ((k == G_STATUS) != (pass == 1)) continue;
@@ -338,7 +341,14 @@ static int write_group(const hid_t *ds, ntas_features *f)
             ok = H5Dwrite(ds[k], group_ds[k].is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
                           H5P_DEFAULT, buf) >= 0;
         }
-    return ok ? 0 : -1;
+    if (!ok) {
+        ntas_h5_fail_io(err, errlen, errno, NULL, "writing the pretrained %s features into the results file",
+                        ntas_dataset_name(s->dataset));
+        return -1;
+    }
+    free(f->cnn_params);
+    f->cnn_params = NULL;
+    return 0;
 }
 
 static int read_group(const hid_t *ds, ntas_features *f)
@@ -434,12 +444,7 @@ static int obtain(ntas_features *f, const ntas_pretrain_setting *s, const hid_t 
     int rc = ntas_pretrain_compute(s, f, on_progress, &pc, err, errlen);
     if (rc == 1) return GOT_STOPPED;
     if (rc != 0) return GOT_ERROR;
-    if (write_group(ds, f) != 0) {
-        ntas_h5_fail(err, errlen, "writing the pretrained %s features into the results file", ntas_dataset_name(s->dataset));
-        return GOT_ERROR;
-    }
-    free(f->cnn_params);
-    f->cnn_params = NULL;
+    if (write_group(ds, f, s, err, errlen) != 0) return GOT_ERROR;
     if (!opt->quiet)
         fprintf(stderr, "ntasweep: pretrained the %s CNN in %.0f s: test accuracy %.4f on %d test images\n",
                 ntas_dataset_name(s->dataset), now() - t0, f->test_accuracy, s->n_test);
@@ -532,12 +537,7 @@ static int obtain_shared(ntas_features *f, const ntas_pretrain_setting *s, const
     if (rc == 1) return GOT_STOPPED;
     if (rc != 0) return GOT_ERROR;
     if (!owner) return GOT_OK;
-    if (write_group(ds, f) != 0) {
-        ntas_h5_fail(err, errlen, "writing the pretrained %s features into the results file", ntas_dataset_name(s->dataset));
-        return GOT_ERROR;
-    }
-    free(f->cnn_params);
-    f->cnn_params = NULL;
+    if (write_group(ds, f, s, err, errlen) != 0) return GOT_ERROR;
     if (!mine.quiet)
         fprintf(stderr, "ntasweep: pretrained the %s CNN in %.1f s on %d rank%s: test accuracy %.4f on %d test images\n",
                 ntas_dataset_name(s->dataset), now() - t0, size, size == 1 ? "" : "s", f->test_accuracy, s->n_test);
@@ -696,8 +696,9 @@ cleanup:
     for (int i = 0; ds && i < n; i++)
         for (int k = 0; k < G_COUNT; k++) ntas_h5_close(&ds[i][k]);
     /* The new groups reach the disk before any run starts (collective: every rank). */
+    errno = 0;
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 && rc == GOT_OK) {
-        ntas_h5_fail(err, errlen, "flushing the pretrained features");
+        ntas_h5_fail_io(err, errlen, errno, NULL, "flushing the pretrained features");
         rc = GOT_ERROR;
     }
     free(got);
