@@ -41,8 +41,9 @@ size_sweep() {
 # background), sweep_running (true while that job runs) and end_sweep (waits
 # for its end; sets what the caller checks), and sets nsA and nsB. B is killed
 # once 1 to 12 of the 24 runs are done; a job that ends first, gets past 12
-# runs first, or has no run done within 60 s is no kill: it is repeated with
-# twice the blocks (and a new reference), 3 times. Sets killed (processes killed),
+# runs first, has no run done within 60 s, or has all 24 done despite the
+# kill is no kill: it is repeated with twice the blocks (and a new
+# reference), 3 times. Sets killed (processes killed),
 # seenA and seenB (1 if a rank of A / B was seen).
 kill_b_mid_sweep() {
   local file=$1 attempt deadline pa pb d p
@@ -65,10 +66,14 @@ kill_b_mid_sweep() {
       sleep 0.1
     done
     end_sweep
-    [ "$killed" -ge 1 ] && return 0
+    # A kill counts only if it left the sweep unfinished: under heavy load
+    # A's ranks can still finish every remaining run before the job is
+    # aborted (seen: 24 of 24 done after a kill at 12). Longer runs then.
+    d=$(runs_done "$file")
+    [ "$killed" -ge 1 ] && [ "${d:-0}" -lt 24 ] && return 0
     [ "$attempt" -lt 3 ] || return 0
     blocks=$((2 * blocks))
-    echo "attempt $attempt: no kill landed within the first half of the runs; again with n_blocks = $blocks"
+    echo "attempt $attempt: no kill landed mid-sweep (killed $killed, ${d:-0} of 24 done); again with n_blocks = $blocks"
     make_sweep "$blocks"
     secs=$(reference)
   done
