@@ -82,8 +82,39 @@ void ntas_cnn_free(ntas_cnn *net)
                      net->act, net->hidden, net->features, net->logits, net->dlogits,
                      net->dfeatures, net->dhidden, net->dact, net->dconv};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) free(all[k]);
+    float *all_f[] = {net->f_col, net->f_act, net->f_hidden, net->f_features, net->f_params, net->f_dy, net->f_out};
+    for (size_t k = 0; k < sizeof all_f / sizeof all_f[0]; k++) free(all_f[k]);
     free(net->pool_arg);
     memset(net, 0, sizeof *net);
+}
+
+enum { CONV_PER_IMAGE = NTAS_CNN_CONV_POS * NTAS_CNN_CHANNELS };
+
+int ntas_cnn_use_float32(ntas_cnn *net, char *err, size_t errlen)
+{
+    if (net->float32) return 0;
+    const size_t B = (size_t)net->max_batch;
+    /* f_dy holds the largest output gradient (the conv's), f_out the
+     * largest GEMM result (fc1's weight gradient, or a batch's conv output
+     * or fc1 input gradient, whichever is larger). */
+    size_t out = (size_t)NTAS_CNN_HIDDEN * NTAS_CNN_FLAT;
+    if (B * CONV_PER_IMAGE > out) out = B * CONV_PER_IMAGE;
+    if (B * NTAS_CNN_FLAT > out) out = B * NTAS_CNN_FLAT;
+    net->f_col = malloc(B * NTAS_CNN_CONV_POS * NTAS_CNN_TAPS * sizeof(float));
+    net->f_act = malloc(B * NTAS_CNN_FLAT * sizeof(float));
+    net->f_hidden = malloc(B * NTAS_CNN_HIDDEN * sizeof(float));
+    net->f_features = malloc(B * NTAS_CNN_FEATURES * sizeof(float));
+    net->f_params = malloc(net->n_params * sizeof(float));
+    net->f_dy = malloc(B * CONV_PER_IMAGE * sizeof(float));
+    net->f_out = malloc(out * sizeof(float));
+    if (!net->f_col || !net->f_act || !net->f_hidden || !net->f_features || !net->f_params || !net->f_dy ||
+        !net->f_out) {
+        ntas_set_err(err, errlen, "out of memory for the float32 copies of a CNN with batches of %d images",
+                     net->max_batch);
+        return -1;   /* ntas_cnn_free releases what was allocated */
+    }
+    net->float32 = 1;
+    return 0;
 }
 
 /* Fresh optimiser state: zero moments, step count 0. */
@@ -108,49 +139,94 @@ void ntas_cnn_init_params(ntas_cnn *net, ntas_rng *rng)
 
 /* ---- layers ---------------------------------------------------------------- */
 
-/* Y (B x n_out) = X (B x n_in) W^T + b, W being n_out x n_in. */
-static void linear_forward(double *Y, const double *X, const double *W, const double *b, int B,
-                           int n_out, int n_in)
+static void to_float(float *dst, const double *src, size_t n)
 {
+    for (size_t i = 0; i < n; i++) dst[i] = (float)src[i];
+}
+
+/* The float copy of weight tensor W (a slice of net->params). */
+static float *float_weights(const ntas_cnn *net, const double *W)
+{
+    return net->f_params + (W - net->params);
+}
+
+/* Y (B x n_out) = X (B x n_in) W^T + b, W being n_out x n_in. In float32
+ * mode the product is Xf (X as float) times W rounded to float here (kept
+ * in f_params for the backward pass), and b is added in double. */
+static void linear_forward(ntas_cnn *net, double *Y, const double *X, const float *Xf, const double *W,
+                           const double *b, int B, int n_out, int n_in)
+{
+    if (net->float32) {
+        float *Wf = float_weights(net, W);
+        to_float(Wf, W, (size_t)n_out * n_in);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, Xf, n_in, Wf, n_in, 0.0f,
+                    net->f_out, n_out);
+        for (int r = 0; r < B; r++)
+            for (int j = 0; j < n_out; j++)
+                Y[(size_t)r * n_out + j] = (double)net->f_out[(size_t)r * n_out + j] + b[j];
+        return;
+    }
     for (int r = 0; r < B; r++) memcpy(Y + (size_t)r * n_out, b, (size_t)n_out * sizeof *b);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0, X, n_in, W, n_in,
                 1.0, Y, n_out);
 }
 
-/* Given dY, the gradient w.r.t. Y of linear_forward: dW = dY^T X,
- * db = column sums of dY, and (when dX is non-NULL) dX = dY W. */
-static void linear_backward(const double *dY, const double *X, const double *W, double *dW, double *db,
-                            double *dX, int B, int n_out, int n_in)
+static void from_float(double *dst, const float *src, size_t n)
 {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0, dY, n_out, X, n_in,
-                0.0, dW, n_in);
+    for (size_t i = 0; i < n; i++) dst[i] = (double)src[i];
+}
+
+/* Given dY, the gradient w.r.t. Y of linear_forward: dW = dY^T X,
+ * db = column sums of dY, and (when dX is non-NULL) dX = dY W. In float32
+ * mode the products take dY as float and the forward pass's float X and W;
+ * db is summed in double either way. */
+static void linear_backward(ntas_cnn *net, const double *dY, const double *X, const float *Xf, const double *W,
+                            double *dW, double *db, double *dX, int B, int n_out, int n_in)
+{
     memset(db, 0, (size_t)n_out * sizeof *db);
     for (int r = 0; r < B; r++)
         for (int j = 0; j < n_out; j++) db[j] += dY[(size_t)r * n_out + j];
+    if (net->float32) {
+        const float *Wf = float_weights(net, W);
+        to_float(net->f_dy, dY, (size_t)B * n_out);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f, net->f_dy, n_out, Xf, n_in,
+                    0.0f, net->f_out, n_in);
+        from_float(dW, net->f_out, (size_t)n_out * n_in);
+        if (dX) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f, net->f_dy, n_out, Wf,
+                        n_in, 0.0f, net->f_out, n_in);
+            from_float(dX, net->f_out, (size_t)B * n_in);
+        }
+        return;
+    }
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0, dY, n_out, X, n_in,
+                0.0, dW, n_in);
     if (dX)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0, dY, n_out, W, n_in,
                     0.0, dX, n_in);
 }
-
-enum { CONV_PER_IMAGE = NTAS_CNN_CONV_POS * NTAS_CNN_CHANNELS };
 
 void ntas_cnn_forward(ntas_cnn *net, const double *X, int B)
 {
     const int S = NTAS_CNN_SIDE, CS = NTAS_CNN_CONV_SIDE, PS = NTAS_CNN_POOL_SIDE, K = NTAS_CNN_KERNEL;
     const int C = NTAS_CNN_CHANNELS;
 
-    /* im2col: row (b, oy, ox) holds the 4x4 window at (oy, ox), tap ky*4+kx. */
+    /* im2col: row (b, oy, ox) holds the 4x4 window at (oy, ox), tap ky*4+kx
+     * (straight into the float copy in float32 mode). */
     for (int b = 0; b < B; b++) {
         const double *img = X + (size_t)b * NTAS_CNN_PIXELS;
-        double *col = net->col + (size_t)b * NTAS_CNN_CONV_POS * NTAS_CNN_TAPS;
+        const size_t at = (size_t)b * NTAS_CNN_CONV_POS * NTAS_CNN_TAPS;
         for (int oy = 0; oy < CS; oy++)
             for (int ox = 0; ox < CS; ox++)
-                for (int ky = 0; ky < K; ky++)
-                    memcpy(col + ((size_t)(oy * CS + ox) * NTAS_CNN_TAPS + (size_t)ky * K),
-                           img + (oy + ky) * S + ox, (size_t)K * sizeof *img);
+                for (int ky = 0; ky < K; ky++) {
+                    const size_t o = at + (size_t)(oy * CS + ox) * NTAS_CNN_TAPS + (size_t)ky * K;
+                    const double *src = img + (oy + ky) * S + ox;
+                    if (net->float32) to_float(net->f_col + o, src, (size_t)K);
+                    else memcpy(net->col + o, src, (size_t)K * sizeof *img);
+                }
     }
     /* conv[b][pos][c] = sum_tap col[b][pos][tap] conv_w[c][tap] + conv_b[c]. */
-    linear_forward(net->conv, net->col, net->w.conv_w, net->w.conv_b, B * NTAS_CNN_CONV_POS, C,
+    linear_forward(net, net->conv, net->col, net->f_col, net->w.conv_w, net->w.conv_b, B * NTAS_CNN_CONV_POS, C,
                    NTAS_CNN_TAPS);
 
     /* Max-pool 2x2, stride 1, then ReLU. The first maximum in window order
@@ -174,15 +250,19 @@ void ntas_cnn_forward(ntas_cnn *net, const double *X, int B)
                 }
     }
 
-    linear_forward(net->hidden, net->act, net->w.fc1_w, net->w.fc1_b, B, NTAS_CNN_HIDDEN, NTAS_CNN_FLAT);
+    if (net->float32) to_float(net->f_act, net->act, (size_t)B * NTAS_CNN_FLAT);
+    linear_forward(net, net->hidden, net->act, net->f_act, net->w.fc1_w, net->w.fc1_b, B, NTAS_CNN_HIDDEN,
+                   NTAS_CNN_FLAT);
     for (size_t i = 0; i < (size_t)B * NTAS_CNN_HIDDEN; i++)
         net->hidden[i] = 1.0 / (1.0 + exp(-net->hidden[i]));
-    linear_forward(net->features, net->hidden, net->w.fc2_w, net->w.fc2_b, B, NTAS_CNN_FEATURES,
-                   NTAS_CNN_HIDDEN);
+    if (net->float32) to_float(net->f_hidden, net->hidden, (size_t)B * NTAS_CNN_HIDDEN);
+    linear_forward(net, net->features, net->hidden, net->f_hidden, net->w.fc2_w, net->w.fc2_b, B,
+                   NTAS_CNN_FEATURES, NTAS_CNN_HIDDEN);
     for (size_t i = 0; i < (size_t)B * NTAS_CNN_FEATURES; i++)
         if (net->features[i] < 0.0) net->features[i] = 0.0;
-    linear_forward(net->logits, net->features, net->w.fc3_w, net->w.fc3_b, B, NTAS_CNN_CLASSES,
-                   NTAS_CNN_FEATURES);
+    if (net->float32) to_float(net->f_features, net->features, (size_t)B * NTAS_CNN_FEATURES);
+    linear_forward(net, net->logits, net->features, net->f_features, net->w.fc3_w, net->w.fc3_b, B,
+                   NTAS_CNN_CLASSES, NTAS_CNN_FEATURES);
 }
 
 /* ntas_log_softmax_xent with the mean's 1/B replaced by `scale`: a shard of
@@ -228,19 +308,19 @@ static double backward_scaled(ntas_cnn *net, const double *X, const uint8_t *lab
     const int C = NTAS_CNN_CHANNELS;
     double loss = xent_scaled(net->logits, labels, B, NTAS_CNN_CLASSES, inv_total, net->dlogits);
 
-    linear_backward(net->dlogits, net->features, net->w.fc3_w, net->dw.fc3_w, net->dw.fc3_b,
+    linear_backward(net, net->dlogits, net->features, net->f_features, net->w.fc3_w, net->dw.fc3_w, net->dw.fc3_b,
                     net->dfeatures, B, NTAS_CNN_CLASSES, NTAS_CNN_FEATURES);
     for (size_t i = 0; i < (size_t)B * NTAS_CNN_FEATURES; i++)
         if (!(net->features[i] > 0.0)) net->dfeatures[i] = 0.0;
 
-    linear_backward(net->dfeatures, net->hidden, net->w.fc2_w, net->dw.fc2_w, net->dw.fc2_b,
+    linear_backward(net, net->dfeatures, net->hidden, net->f_hidden, net->w.fc2_w, net->dw.fc2_w, net->dw.fc2_b,
                     net->dhidden, B, NTAS_CNN_FEATURES, NTAS_CNN_HIDDEN);
     for (size_t i = 0; i < (size_t)B * NTAS_CNN_HIDDEN; i++) {
         const double h = net->hidden[i];
         net->dhidden[i] *= h * (1.0 - h);
     }
 
-    linear_backward(net->dhidden, net->act, net->w.fc1_w, net->dw.fc1_w, net->dw.fc1_b, net->dact, B,
+    linear_backward(net, net->dhidden, net->act, net->f_act, net->w.fc1_w, net->dw.fc1_w, net->dw.fc1_b, net->dact, B,
                     NTAS_CNN_HIDDEN, NTAS_CNN_FLAT);
 
     /* Through ReLU and the pool: each active pooled unit sends its gradient
@@ -256,7 +336,7 @@ static double backward_scaled(ntas_cnn *net, const double *X, const uint8_t *lab
             if (act[o] > 0.0) dconv[arg[o]] += dact[o];
     }
 
-    linear_backward(net->dconv, net->col, net->w.conv_w, net->dw.conv_w, net->dw.conv_b, NULL,
+    linear_backward(net, net->dconv, net->col, net->f_col, net->w.conv_w, net->dw.conv_w, net->dw.conv_b, NULL,
                     B * NTAS_CNN_CONV_POS, C, NTAS_CNN_TAPS);
 
     if (dX) {

@@ -68,12 +68,28 @@ typedef struct {
 
     /* Backward scratch. */
     double *dlogits, *dfeatures, *dhidden, *dact, *dconv;
+
+    /* float32 GEMMs (ntas_cnn_use_float32; NULL and 0 otherwise): each
+     * layer's input and weights are rounded to float once per forward pass
+     * and kept for the backward pass; products come back as doubles, so
+     * biases, activations, the shard tree and AdamW stay double. */
+    int float32;
+    float *f_col, *f_act, *f_hidden, *f_features;   /* the layer inputs, as float */
+    float *f_params;                                  /* every weight, as float (ntas_cnn_tensors order) */
+    float *f_dy, *f_out;                              /* scratch: an output gradient, a GEMM result */
 } ntas_cnn;
 
 /* Allocates a network for batches of up to max_batch images; parameters are
  * zero until ntas_cnn_init_params. */
 int  ntas_cnn_init(ntas_cnn *net, int max_batch, char *err, size_t errlen);
 void ntas_cnn_free(ntas_cnn *net);
+
+/* Switches the network's GEMMs (conv as im2col, fc1..fc3, forward and
+ * backward) to float32 with float32 inputs, the way the paper's JAX
+ * pretraining ran (JAX's default dtype); allocates the float buffers.
+ * Results stay deterministic for a given BLAS (and so bitwise equal across
+ * part counts), but differ from the double path. 0, or -1 with err. */
+int  ntas_cnn_use_float32(ntas_cnn *net, char *err, size_t errlen);
 
 /* PyTorch's default init for Conv2d and Linear (kaiming_uniform_ with
  * a = sqrt(5), which gives bound 1/sqrt(fan_in), and the same bound for the
