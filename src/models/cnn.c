@@ -48,8 +48,10 @@ int ntas_cnn_init(ntas_cnn *net, int max_batch, char *err, size_t errlen)
     net->max_batch = max_batch;
     for (int k = 0; k < NTAS_CNN_N_TENSORS; k++) net->n_params += tensor_size[k];
     const size_t B = (size_t)max_batch, np = net->n_params;
-    net->params = calloc(np, sizeof(double));
-    net->grads = calloc(np, sizeof(double));
+    /* One spare slot after the parameters and the gradients: the batch
+     * loss travels there when the parts share them (ntas_cnn_pretrain_parts). */
+    net->params = calloc(np + 1, sizeof(double));
+    net->grads = calloc(np + 1, sizeof(double));
     net->adam_m = calloc(np, sizeof(double));
     net->adam_v = calloc(np, sizeof(double));
     net->col = malloc(B * NTAS_CNN_CONV_POS * NTAS_CNN_TAPS * sizeof(double));
@@ -445,14 +447,31 @@ _Static_assert(NTAS_CNN_SHARDS == 1 << SHARD_LEVELS, "the shards are the leaves 
 
 typedef struct { int lo, hi; } shard_node;   /* the shards lo .. hi-1 of one tree node */
 
+/* One part's view of the tree. The node sums are blocks of `block`
+ * doubles (every parameter's gradient, then the loss); block index i belongs
+ * to slice q = the part q with slice_lo(q) <= i < slice_lo(q + 1). Each part
+ * finishes the tree and AdamW on its own slice only, and the parts then
+ * share the new parameters: the tree's additions and AdamW are elementwise,
+ * so which part does an element changes none of its bits. */
 typedef struct {
     int parts, part;
     size_t block;                 /* doubles per node sum: every parameter's gradient, then the loss */
+    size_t lo, len;               /* this part's slice of a block */
     int n_all, mine_first, n_mine;
     shard_node all[MAX_NODES];    /* every part's nodes, part by part (distinct nodes: at most 2S-1) */
-    size_t *recv_n;               /* [parts] doubles each part sends */
-    double *send, *recv, *sum, *scratch[SHARD_LEVELS];
+    size_t *send_n, *send_off;    /* [parts] doubles this part sends to each part, from where in send */
+    size_t *recv_n;               /* [parts] doubles each part sends this part (its nodes' slices of mine) */
+    size_t *share_n;              /* [parts] slice lengths (the parameter exchange) */
+    double *nodes;                /* [n_mine][block] this part's node sums */
+    double *send;                 /* nodes, or (more than one node) their slices packed by destination */
+    double *recv;                 /* [n_all][len] every node's slice of mine, in w->all order */
+    double *sum, *scratch[SHARD_LEVELS];
 } shard_work;
+
+static size_t slice_lo(size_t block, int q, int parts)
+{
+    return (size_t)((unsigned long long)block * (unsigned long long)q / (unsigned long long)parts);
+}
 
 /* Images of shard s of a batch of B: [*lo, *hi). */
 static void shard_images(int B, int s, int *lo, int *hi)
@@ -489,11 +508,15 @@ static int node_depth(shard_node nd)
 
 static void shard_work_free(shard_work *w)
 {
-    if (w->recv != w->send) free(w->recv);
-    free(w->send);
+    if (w->send != w->nodes) free(w->send);
+    if (w->recv != w->nodes) free(w->recv);
+    free(w->nodes);
     free(w->sum);
     for (int k = 0; k < SHARD_LEVELS; k++) free(w->scratch[k]);
+    free(w->send_n);
+    free(w->send_off);
     free(w->recv_n);
+    free(w->share_n);
     memset(w, 0, sizeof *w);
 }
 
@@ -504,22 +527,39 @@ static int shard_work_init(shard_work *w, const ntas_cnn *net, const ntas_cnn_ex
     w->part = ex ? ex->part : 0;
     if (w->parts < 1 || w->part < 0 || w->part >= w->parts) return -1;
     w->block = net->n_params + 1;
-    w->recv_n = malloc((size_t)w->parts * sizeof *w->recv_n);
-    if (!w->recv_n) return -1;
+    w->lo = slice_lo(w->block, w->part, w->parts);
+    w->len = slice_lo(w->block, w->part + 1, w->parts) - w->lo;
+    const size_t P = (size_t)w->parts;
+    w->send_n = calloc(P, sizeof *w->send_n);
+    w->send_off = calloc(P, sizeof *w->send_off);
+    w->recv_n = calloc(P, sizeof *w->recv_n);
+    w->share_n = calloc(P, sizeof *w->share_n);
+    if (!w->send_n || !w->send_off || !w->recv_n || !w->share_n) {
+        shard_work_free(w);
+        return -1;
+    }
     for (int p = 0; p < w->parts; p++) {
         int first, end, n0 = w->n_all;
         part_shards(p, w->parts, &first, &end);
         cover(0, NTAS_CNN_SHARDS, first, end, w->all, &w->n_all);
-        w->recv_n[p] = (size_t)(w->n_all - n0) * w->block;
+        w->recv_n[p] = (size_t)(w->n_all - n0) * w->len;
+        w->share_n[p] = slice_lo(w->block, p + 1, w->parts) - slice_lo(w->block, p, w->parts);
         if (p == w->part) {
             w->mine_first = n0;
             w->n_mine = w->n_all - n0;
         }
     }
-    w->send = malloc((size_t)(w->n_mine > 0 ? w->n_mine : 1) * w->block * sizeof(double));
-    w->recv = w->parts == 1 ? w->send : malloc((size_t)w->n_all * w->block * sizeof(double));
+    /* Where each destination's slices start in send: inside the one node
+     * sum itself (no copy), or packed by pack_slices. */
+    for (int q = 0; q < w->parts; q++) {
+        w->send_n[q] = (size_t)w->n_mine * w->share_n[q];
+        w->send_off[q] = w->n_mine == 1 ? slice_lo(w->block, q, w->parts) : 0;
+    }
+    w->nodes = malloc((size_t)(w->n_mine > 0 ? w->n_mine : 1) * w->block * sizeof(double));
+    w->send = w->parts == 1 || w->n_mine <= 1 ? w->nodes : malloc((size_t)w->n_mine * w->block * sizeof(double));
+    w->recv = w->parts == 1 ? w->nodes : malloc((size_t)w->n_all * w->len * sizeof(double));
     w->sum = malloc(w->block * sizeof(double));
-    int ok = w->send && w->recv && w->sum;
+    int ok = w->nodes && w->send && w->recv && w->sum;
     for (int k = 0; k < SHARD_LEVELS; k++) {
         w->scratch[k] = malloc(w->block * sizeof(double));
         ok &= w->scratch[k] != NULL;
@@ -566,35 +606,65 @@ static void node_sum(ntas_cnn *net, shard_work *w, const double *X, const uint8_
     add_blocks(dst, dst, right, w->block);
 }
 
-/* Sum of node nd from the gathered node sums: a gathered node as it is,
- * else its two children added (the same additions node_sum makes). */
+/* Slice of node nd (this part's slice of a block, len doubles) from the
+ * received node slices: a received node as it is, else its two children
+ * added (the same additions node_sum makes). */
 static const double *combine(shard_work *w, shard_node nd, double *dst)
 {
     for (int k = 0; k < w->n_all; k++)
-        if (w->all[k].lo == nd.lo && w->all[k].hi == nd.hi) return w->recv + (size_t)k * w->block;
+        if (w->all[k].lo == nd.lo && w->all[k].hi == nd.hi) return w->recv + (size_t)k * w->len;
     if (nd.hi - nd.lo == 1) return NULL;   /* unreachable: every shard lies in some part's nodes */
     const int mid = (nd.lo + nd.hi) / 2;
     const double *a = combine(w, (shard_node){nd.lo, mid}, dst);
     const double *b = combine(w, (shard_node){mid, nd.hi}, w->scratch[node_depth(nd)]);
     if (!a || !b) return NULL;
-    add_blocks(dst, a, b, w->block);
+    add_blocks(dst, a, b, w->len);
     return dst;
 }
 
-/* This part's node sums, the exchange, the whole tree: *g points at the
- * batch gradient (then the loss) inside w. */
+/* Several node sums: each destination's slices of them, one after the
+ * other, destination by destination. */
+static void pack_slices(shard_work *w)
+{
+    size_t off = 0;
+    for (int q = 0; q < w->parts; q++) {
+        w->send_off[q] = off;
+        for (int k = 0; k < w->n_mine; k++) {
+            memcpy(w->send + off, w->nodes + (size_t)k * w->block + slice_lo(w->block, q, w->parts),
+                   w->share_n[q] * sizeof *w->send);
+            off += w->share_n[q];
+        }
+    }
+}
+
+/* This part's node sums, the exchange, the whole tree on this part's
+ * slice: *g points at the batch gradient's elements lo .. lo+len-1 (the
+ * loss is element n_params) inside w. */
 static int shard_gradient(ntas_cnn *net, shard_work *w, const double *X, const uint8_t *y, int B,
                           const ntas_cnn_exchange *ex, const double **g, char *err, size_t errlen)
 {
     for (int k = 0; k < w->n_mine; k++)
-        node_sum(net, w, X, y, B, w->all[w->mine_first + k], w->send + (size_t)k * w->block);
-    if (w->parts > 1 && ex->gather(ex->ctx, w->send, (size_t)w->n_mine * w->block, w->recv, w->recv_n) != 0) {
-        ntas_set_err(err, errlen, "exchanging the CNN's shard gradients failed");
-        return -1;
+        node_sum(net, w, X, y, B, w->all[w->mine_first + k], w->nodes + (size_t)k * w->block);
+    if (w->parts > 1) {
+        if (w->n_mine > 1) pack_slices(w);
+        if (ex->scatter(ex->ctx, w->send, w->send_n, w->send_off, w->recv, w->recv_n) != 0) {
+            ntas_set_err(err, errlen, "exchanging the CNN's shard gradients failed");
+            return -1;
+        }
     }
     *g = combine(w, (shard_node){0, NTAS_CNN_SHARDS}, w->sum);
     if (!*g) {
         ntas_set_err(err, errlen, "internal: the shard tree is not covered by the parts' nodes");
+        return -1;
+    }
+    return 0;
+}
+
+/* Every part's slice of buf (block doubles) to every part. */
+static int share_slices(shard_work *w, const ntas_cnn_exchange *ex, double *buf, char *err, size_t errlen)
+{
+    if (w->parts > 1 && ex->share(ex->ctx, buf, w->share_n) != 0) {
+        ntas_set_err(err, errlen, "sharing the CNN's parameters across the parts failed");
         return -1;
     }
     return 0;
@@ -612,8 +682,9 @@ int ntas_cnn_sharded_gradient(ntas_cnn *net, const double *X, const uint8_t *y, 
     const double *g = NULL;
     int rc = shard_gradient(net, &w, X, y, B, ex, &g, err, errlen);
     if (rc == 0) {
-        memcpy(net->grads, g, net->n_params * sizeof *g);
-        *loss = g[net->n_params];
+        memcpy(net->grads + w.lo, g, w.len * sizeof *g);   /* grads has the spare slot for the loss */
+        rc = share_slices(&w, ex, net->grads, err, errlen);
+        *loss = net->grads[net->n_params];
     }
     shard_work_free(&w);
     return rc;
@@ -691,14 +762,23 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
             rc = -1;
             goto done;
         }
-        const double loss = g[net->n_params];
+        /* AdamW on this part's slice (its moments are the only ones this
+         * part keeps current), the loss in the spare slot, then every
+         * part's slice to every part. */
+        const size_t n_mine = w.lo + w.len > net->n_params ? net->n_params - w.lo : w.len;
+        net->adam_t++;
+        ntas_adamw_update(net->params + w.lo, g, net->adam_m + w.lo, net->adam_v + w.lo, n_mine, net->adam_t, o);
+        if (n_mine < w.len) net->params[net->n_params] = g[n_mine];
+        if (share_slices(&w, ex, net->params, err, errlen) != 0) {
+            rc = -1;
+            goto done;
+        }
+        const double loss = net->params[net->n_params];
         if (!isfinite(loss)) {
             ntas_set_err(err, errlen, "CNN pretraining diverged: batch loss %g at step %d", loss, step);
             rc = -1;
             goto done;
         }
-        net->adam_t++;
-        ntas_adamw_update(net->params, g, net->adam_m, net->adam_v, net->n_params, net->adam_t, o);
         const int last = step + 1 == o->steps;
         int stop = progress && o->progress_every > 0 && ((step + 1) % o->progress_every == 0 || last) &&
                    progress(ctx, step + 1, loss);
