@@ -160,7 +160,7 @@ static void linear_forward(ntas_cnn *net, double *Y, const double *X, const floa
 {
     if (net->float32) {
         float *Wf = float_weights(net, W);
-        to_float(Wf, W, (size_t)n_out * n_in);
+        if (!net->f_params_current) to_float(Wf, W, (size_t)n_out * n_in);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, Xf, n_in, Wf, n_in, 0.0f,
                     net->f_out, n_out);
         for (int r = 0; r < B; r++)
@@ -173,9 +173,13 @@ static void linear_forward(ntas_cnn *net, double *Y, const double *X, const floa
                 1.0, Y, n_out);
 }
 
-static void from_float(double *dst, const float *src, size_t n)
+/* dst = src, or with add dst = dst + src (one rounding each, as a separate sum would). */
+static void from_float(double *dst, const float *src, size_t n, int add)
 {
-    for (size_t i = 0; i < n; i++) dst[i] = (double)src[i];
+    if (add)
+        for (size_t i = 0; i < n; i++) dst[i] += (double)src[i];
+    else
+        for (size_t i = 0; i < n; i++) dst[i] = (double)src[i];
 }
 
 /* Given dY, the gradient w.r.t. Y of linear_forward: dW = dY^T X,
@@ -185,19 +189,24 @@ static void from_float(double *dst, const float *src, size_t n)
 static void linear_backward(ntas_cnn *net, const double *dY, const double *X, const float *Xf, const double *W,
                             double *dW, double *db, double *dX, int B, int n_out, int n_in)
 {
-    memset(db, 0, (size_t)n_out * sizeof *db);
+    /* net->add_grads (float32 only): dW and db are added to, not written. */
+    double col_sum[NTAS_CNN_HIDDEN];   /* the widest layer's outputs */
+    double *sums = net->add_grads ? col_sum : db;
+    memset(sums, 0, (size_t)n_out * sizeof *sums);
     for (int r = 0; r < B; r++)
-        for (int j = 0; j < n_out; j++) db[j] += dY[(size_t)r * n_out + j];
+        for (int j = 0; j < n_out; j++) sums[j] += dY[(size_t)r * n_out + j];
+    if (net->add_grads)
+        for (int j = 0; j < n_out; j++) db[j] += col_sum[j];
     if (net->float32) {
         const float *Wf = float_weights(net, W);
         to_float(net->f_dy, dY, (size_t)B * n_out);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f, net->f_dy, n_out, Xf, n_in,
                     0.0f, net->f_out, n_in);
-        from_float(dW, net->f_out, (size_t)n_out * n_in);
+        from_float(dW, net->f_out, (size_t)n_out * n_in, net->add_grads);
         if (dX) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f, net->f_dy, n_out, Wf,
                         n_in, 0.0f, net->f_out, n_in);
-            from_float(dX, net->f_out, (size_t)B * n_in);
+            from_float(dX, net->f_out, (size_t)B * n_in, 0);
         }
         return;
     }
@@ -569,19 +578,28 @@ static int shard_work_init(shard_work *w, const ntas_cnn *net, const ntas_cnn_ex
 }
 
 /* Gradient (and loss, last) of shard s's images into dst, scaled by 1/B. */
+/* With add set (float32 mode only), dst = dst + the leaf's gradient
+ * instead: each element gets the same one addition node_sum would make with
+ * the leaf in scratch, without writing and re-reading the scratch block. */
 static void shard_leaf(ntas_cnn *net, const shard_work *w, const double *X, const uint8_t *y, int B, int s,
-                       double *dst)
+                       double *dst, int add)
 {
     int lo, hi;
     shard_images(B, s, &lo, &hi);
     if (hi == lo) {
-        memset(dst, 0, w->block * sizeof *dst);
+        if (add)
+            for (size_t i = 0; i < w->block; i++) dst[i] += 0.0;   /* as a + 0 (turns -0 into +0) */
+        else
+            memset(dst, 0, w->block * sizeof *dst);
         return;
     }
     point_tensors(&net->dw, dst);   /* the backward pass writes the gradient straight into dst */
+    net->add_grads = add;
     const double *Xs = X + (size_t)lo * NTAS_CNN_PIXELS;
     ntas_cnn_forward(net, Xs, hi - lo);
-    dst[net->n_params] = backward_scaled(net, Xs, y + lo, hi - lo, 1.0 / B, NULL);
+    const double loss = backward_scaled(net, Xs, y + lo, hi - lo, 1.0 / B, NULL);
+    dst[net->n_params] = add ? dst[net->n_params] + loss : loss;
+    net->add_grads = 0;
     point_tensors(&net->dw, net->grads);
 }
 
@@ -596,12 +614,16 @@ static void node_sum(ntas_cnn *net, shard_work *w, const double *X, const uint8_
                      double *dst)
 {
     if (nd.hi - nd.lo == 1) {
-        shard_leaf(net, w, X, y, B, nd.lo, dst);
+        shard_leaf(net, w, X, y, B, nd.lo, dst, 0);
         return;
     }
     const int mid = (nd.lo + nd.hi) / 2;
-    double *right = w->scratch[node_depth(nd)];
     node_sum(net, w, X, y, B, (shard_node){nd.lo, mid}, dst);
+    if (net->float32 && nd.hi - mid == 1) {   /* a right leaf added as it is computed */
+        shard_leaf(net, w, X, y, B, mid, dst, 1);
+        return;
+    }
+    double *right = w->scratch[node_depth(nd)];
     node_sum(net, w, X, y, B, (shard_node){mid, nd.hi}, right);
     add_blocks(dst, dst, right, w->block);
 }
@@ -757,8 +779,14 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
         }
         gather_batch(train, perm, next, B, &w, X, y);
         next += B;
+        if (net->float32) {   /* one rounding of the weights for all shards of the step */
+            to_float(net->f_params, net->params, net->n_params);
+            net->f_params_current = 1;
+        }
         const double *g;
-        if (shard_gradient(net, &w, X, y, B, ex, &g, err, errlen) != 0) {
+        const int got = shard_gradient(net, &w, X, y, B, ex, &g, err, errlen);
+        net->f_params_current = 0;
+        if (got != 0) {
             rc = -1;
             goto done;
         }

@@ -76,6 +76,9 @@ typedef struct {
     int float32;
     float *f_col, *f_act, *f_hidden, *f_features;   /* the layer inputs, as float */
     float *f_params;                                  /* every weight, as float (ntas_cnn_tensors order) */
+    int add_grads;          /* 1: the backward pass adds the weight gradients to dw (shard sums) */
+    int f_params_current;   /* 1 while f_params holds params (the pretraining's shards of one step share
+                             * one rounding); 0: each forward pass rounds the weights it uses */
     float *f_dy, *f_out;                              /* scratch: an output gradient, a GEMM result */
 } ntas_cnn;
 
