@@ -2,14 +2,14 @@
 foreach(t fig2_outcome ranks_bitwise resume xarray_plot kill9_resume signal_stop extend_lock tiny_runs
         variants_bitwise variants_outcome validate_sweeps plot_smoke
         figures_outcome cnn_sweep cnn_holdout bench_quick data_paths
-        fastw_outcome)
+        fastw_outcome cnn_plot_refuse)
   add_test(NAME ${t} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration.sh ${t}
            $<TARGET_FILE:ntasweep> ${PROJECT_SOURCE_DIR})
   set_tests_properties(${t} PROPERTIES LABELS integration TIMEOUT 900
                        ENVIRONMENT "NTASWEEP_MPIEXEC=${NTASWEEP_MPIEXEC}")
 endforeach()
 # These need Fashion-MNIST and/or MNIST; without the data they exit 77 (skipped, with the reason).
-set_tests_properties(cnn_sweep cnn_holdout plot_smoke PROPERTIES SKIP_RETURN_CODE 77)
+set_tests_properties(cnn_sweep cnn_holdout plot_smoke cnn_plot_refuse PROPERTIES SKIP_RETURN_CODE 77)
 
 if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/bad_specs.cmake)
   include(${CMAKE_CURRENT_SOURCE_DIR}/bad_specs.cmake)

@@ -133,6 +133,29 @@ xarray_plot)
   check "its PNG was written" test -s "$tmp/s13.png"
   finish
   ;;
+cnn_plot_refuse)
+  # The CNN figure scripts refuse, like the others (xarray_plot), a file whose
+  # sweep varies what theirs fixes: here the tiny Fig. 7 sweep with tau_w as a
+  # grid axis, which sweeps/fig7.ini and sweeps/figA15.ini both fix. Needs
+  # MNIST (skipped without it); Fashion-MNIST is not needed, since the
+  # refusal comes before anything is drawn.
+  need_mnist "$src/tests/plot_smoke"
+  export NTASWEEP="$bin"   # the check asks this binary which keys the figure's sweep varies
+  mpi 2 "$bin" run "$src/tests/plot_smoke/fig7.ini" --set "tau_w=10,20" -o "$tmp/c.h5" --quiet
+  for name in fig7 figA15; do
+    rc=0; py "$src/tools/plot_$name.py" "$tmp/c.h5" -o "$tmp/$name.png" 2> "$tmp/$name.err" || rc=$?
+    cat "$tmp/$name.err"
+    check "plot_$name.py refuses a sweep that varies tau_w: exit 2" is "$rc" 2
+    check "plot_$name.py names the key, its sweep and what to use instead" \
+      has "varies tau_w, which sweeps/$name.ini keeps fixed.*plot_sweep.py" "$tmp/$name.err"
+    check "no PNG from the refused plot_$name.py" test ! -e "$tmp/$name.png"
+  done
+  # The same file with tau_w fixed is a Fig. 7 sweep: drawn.
+  mpi 2 "$bin" run "$src/tests/plot_smoke/fig7.ini" -o "$tmp/c1.h5" --quiet
+  check "plot_fig7.py draws the tiny Fig. 7 sweep" py "$src/tools/plot_fig7.py" "$tmp/c1.h5" -o "$tmp/c1.png"
+  check "its PNG was written" test -s "$tmp/c1.png"
+  finish
+  ;;
 kill9_resume)
   # kill -9 of the whole MPI job at random moments, then resume: the file
   # always opens, no run marked done is wrong, and the finished file is

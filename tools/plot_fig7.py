@@ -68,9 +68,12 @@ def pretrained_note(f):
     return "; ".join(notes)
 
 
-def plot(results, out, default_suffix):
+def plot(results, out, default_suffix, sweep_name="fig7"):
     out = out or os.path.splitext(results)[0] + default_suffix
     f = ntatools.open_results(results, REQUIRED)
+    # A file that varies what the figure's sweep fixes (say tau_w) would be
+    # averaged over it and drawn as one setting: refused, as every figure script.
+    ntatools.check_sweep(f, results, sweep_name)
     done, total = ntatools.group_by_case(f)
     maps_all = ntatools.decode(f["label_map"][()])
     models = ntatools.decode(f["model"][()])
@@ -114,12 +117,12 @@ def plot(results, out, default_suffix):
     ntatools.save_figure(fig, out, results, counts + "; mean \u00b1 s.e.m. over seeds")
 
 
-def main(default_suffix="_fig7.png", doc=__doc__):
+def main(default_suffix="_fig7.png", doc=__doc__, sweep_name="fig7"):
     ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("results", metavar="RESULTS.h5")
     ap.add_argument("-o", "--output", metavar="OUT.png", help="image to write (default: RESULTS%s)" % default_suffix)
     args = ap.parse_args()
-    plot(args.results, args.output, default_suffix)
+    plot(args.results, args.output, default_suffix, sweep_name)
 
 
 if __name__ == "__main__":

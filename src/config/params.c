@@ -22,7 +22,7 @@ static const char *const label_map_choices[] = {"identity", "parity", "upper_low
 static const char *const teacher_choices[] = {"orthogonal", "correlated", "lowrank", "correlated_random", NULL};
 static const char *const curriculum_choices[] = {"alternating", "composition", "composites", NULL};
 static const char *const composition_choices[] = {"none", "task", "subtask", NULL};
-static const char *const reduced_init_choices[] = {"random", "specialized", "collapsed", NULL};
+static const char *const reduced_init_choices[] = {"random", "specialized", "collapsed", "given", NULL};
 static const char *const norm_choices[] = {"l1", "l2", NULL};
 static const char *const data_choices[] = {"sampled", "wishart", "expected", NULL};
 static const char *const scaling_choices[] = {"fan_in", "unit", "unit_sum", NULL};
@@ -106,7 +106,8 @@ const ntas_param_desc ntas_param_table[] = {
     {"reduced_init", NTAS_PT_CHOICE, OFF(reduced_init), "random", 0, 0, 0, reduced_init_choices, "", "",
      "model=reduced: random = w ~ N(0, init_sigma^2), c = 1/2; specialized = w^p_m = delta_pm, "
      "c = (1, 0) (Fig. 4E); collapsed = w^1 = w^2 = e_1, c = (1/2, 1/2), both "
-     "students on one teacher (the authors' start of the forgetful panel of Fig. 4)", 1},
+     "students on one teacher (the authors' start of the forgetful panel of Fig. 4); given = w^p_m = "
+     "reduced_w<p><m>, c_p = reduced_c<p> (the authors' starts of Figs. A.1, A.9)", 1},
     /* Added with the CNN-embedded variant (Sec. 8, App. B.7). Where the
      * image files are is not a key (moving them must not change run keys):
      * see pretrain.h, NTASWEEP_MNIST_DIR / NTASWEEP_FASHION_DIR. */
@@ -146,6 +147,24 @@ const ntas_param_desc ntas_param_table[] = {
      "column_norm = lambda_W/(P d_in) sum_{p,j} ||W_p[:, j]||_2, the mean column 2-norm, not squared "
      "(the authors' Fig. A.3 code; subgradient 0 at a zero column). fc: W1's d_out-row blocks are the "
      "W_p. Not for model=cnn_alone (no weight cost)", 1},
+    /* Starting states of the authors' runs (issue #18). */
+    {"reduced_w11", NTAS_PT_REAL, OFF(reduced_w11), "0", -1000, 1000, 0, NULL, "w^1_1", "",
+     "model=reduced, reduced_init=given: initial component of student 1 along teacher 1 (e_1)", 1},
+    {"reduced_w12", NTAS_PT_REAL, OFF(reduced_w12), "0", -1000, 1000, 0, NULL, "w^1_2", "",
+     "model=reduced, reduced_init=given: initial component of student 1 along teacher 2 (e_2)", 1},
+    {"reduced_w21", NTAS_PT_REAL, OFF(reduced_w21), "0", -1000, 1000, 0, NULL, "w^2_1", "",
+     "model=reduced, reduced_init=given: initial component of student 2 along teacher 1 (e_1)", 1},
+    {"reduced_w22", NTAS_PT_REAL, OFF(reduced_w22), "0", -1000, 1000, 0, NULL, "w^2_2", "",
+     "model=reduced, reduced_init=given: initial component of student 2 along teacher 2 (e_2)", 1},
+    {"reduced_c1", NTAS_PT_REAL, OFF(reduced_c1), "0.5", -1000, 1000, 0, NULL, "c_1", "",
+     "model=reduced, reduced_init=given: initial gate of student 1", 1},
+    {"reduced_c2", NTAS_PT_REAL, OFF(reduced_c2), "0.5", -1000, 1000, 0, NULL, "c_2", "",
+     "model=reduced, reduced_init=given: initial gate of student 2", 1},
+    {"init_seed", NTAS_PT_INT, OFF(init_seed), "-1", -1, BIG, 0, NULL, "", "",
+     "-1 = the initial weights come from the run's own random stream (they differ between seeds "
+     "and cases); >= 0 = from a stream keyed by init_seed alone, so every run with the same "
+     "init_seed and shapes starts from the same W (the authors' one fixed initial W for all "
+     "seeds of Figs. A.1, A.16); the inputs stay each run's own", 1},
     {"cnn_precision", NTAS_PT_CHOICE, OFF(cnn_precision), "float64", 0, 0, 0, cnn_precision_choices, "", "",
      "model=cnn_nta, cnn_alone: arithmetic of the CNN pretraining's GEMMs (convolution, fc1..fc3, forward and "
      "backward): float64 = double throughout; float32 = float inputs, weights and products (the paper's JAX "
@@ -435,6 +454,48 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
     return 0;
 }
 
+/* reduced_init = given reads these keys; elsewhere a value other than the
+ * default would be silently ignored, so it is refused (the name of the
+ * first such key, or NULL). Defaults as in the table: w 0, c 1/2. */
+static const char *given_start_key_set(const ntas_params *p)
+{
+    return p->reduced_w11 != 0.0 ? "reduced_w11" : p->reduced_w12 != 0.0 ? "reduced_w12"
+         : p->reduced_w21 != 0.0 ? "reduced_w21" : p->reduced_w22 != 0.0 ? "reduced_w22"
+         : p->reduced_c1 != 0.5 ? "reduced_c1" : p->reduced_c2 != 0.5 ? "reduced_c2" : NULL;
+}
+
+/* The starting-state keys: given_start only with reduced_init = given,
+ * init_seed only where the initial weights are random. */
+static int validate_start(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
+{
+    const char *given = given_start_key_set(p);
+    if (given && !(p->model == NTAS_MODEL_REDUCED && p->reduced_init == NTAS_REDUCED_GIVEN)) {
+        ntas_set_err(err, errlen, "%s only applies to model=reduced with reduced_init = given", given);
+        *bad_key = given;
+        return -1;
+    }
+    if (p->init_seed < 0) return 0;
+    if (p->model == NTAS_MODEL_CNN_ALONE) {
+        ntas_set_err(err, errlen, "model=cnn_alone starts from the CNN's pretrained head (no random init): "
+                     "init_seed does not apply");
+        *bad_key = "init_seed";
+        return -1;
+    }
+    if (p->model == NTAS_MODEL_REDUCED && p->reduced_init != NTAS_REDUCED_RANDOM) {
+        ntas_set_err(err, errlen, "init_seed seeds the random initial weights, but reduced_init = %s sets "
+                     "them: use reduced_init = random, or drop init_seed", reduced_init_choices[p->reduced_init]);
+        *bad_key = "init_seed";
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t ntas_params_init_stream(const ntas_params *p, uint64_t run_key)
+{
+    if (p->init_seed < 0) return ntas_stream_key(run_key, "init");
+    return ntas_stream_key(ntas_stream_key((uint64_t)p->init_seed, "init_seed"), "init");
+}
+
 /* Memory of the per-record row cosines the sorted models keep until the
  * end of a run (doubles). */
 #define MAX_ROW_COS 50000000.0
@@ -442,6 +503,7 @@ static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const ch
 static int validate_variant(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
 {
     if (validate_cnn(p, err, errlen, bad_key) != 0) return -1;
+    if (validate_start(p, err, errlen, bad_key) != 0) return -1;
     if (p->model == NTAS_MODEL_REDUCED && p->data == NTAS_DATA_WISHART) {
         /* Its batch is the fixed input x = 1, not a Gaussian draw, so there
          * is no second moment to sample: S = 1 always (data = expected). */

@@ -189,7 +189,7 @@ static int fc_init(void **state, const ntas_model_ctx *ctx, char *err, size_t er
         return -1;
     }
     ntas_rng rng;
-    ntas_rng_init(&rng, ntas_stream_key(ctx->run_key, "init"));
+    ntas_rng_init(&rng, ntas_params_init_stream(p, ctx->run_key));
     ntas_fc_init_params(&s->m, p->init_sigma, &rng);
     *state = s;
     return 0;

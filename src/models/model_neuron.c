@@ -186,7 +186,7 @@ static int neuron_init(void **state, const ntas_model_ctx *ctx, char *err, size_
         return -1;
     }
     ntas_rng rng;
-    ntas_rng_init(&rng, ntas_stream_key(ctx->run_key, "init"));
+    ntas_rng_init(&rng, ntas_params_init_stream(p, ctx->run_key));
     ntas_neuron_init_params(&s->m, p->init_sigma, 0.5, &rng);
     *state = s;
     return 0;

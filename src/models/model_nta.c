@@ -140,7 +140,7 @@ static int nta_init(void **state, const ntas_model_ctx *ctx, char *err, size_t e
         return -1;
     }
     ntas_rng rng;
-    ntas_rng_init(&rng, ntas_stream_key(ctx->run_key, "init"));
+    ntas_rng_init(&rng, ntas_params_init_stream(p, ctx->run_key));
     ntas_nta_init_params(m, p->init_sigma, 0.5, &rng);
     *state = m;
     return 0;

@@ -162,9 +162,14 @@ static int reduced_init(void **state, const ntas_model_ctx *ctx, char *err, size
         ntas_reduced_init_specialized(&s->red);
     } else if (p->reduced_init == NTAS_REDUCED_COLLAPSED) {
         ntas_reduced_init_collapsed(&s->red);   /* Fig. 4C: w1 = w2 = e1, c = 1/2 */
+    } else if (p->reduced_init == NTAS_REDUCED_GIVEN) {
+        /* The authors' explicit starts (Figs. A.1, A.9); W is path-major. */
+        const double w[4] = {p->reduced_w11, p->reduced_w12, p->reduced_w21, p->reduced_w22};
+        const double c[2] = {p->reduced_c1, p->reduced_c2};
+        ntas_reduced_set(&s->red, w, c);
     } else {
         ntas_rng rng;
-        ntas_rng_init(&rng, ntas_stream_key(ctx->run_key, "init"));
+        ntas_rng_init(&rng, ntas_params_init_stream(p, ctx->run_key));
         ntas_reduced_init_random(&s->red, p->init_sigma, 0.5, &rng);
     }
     s->ratio = p->tau_c / p->tau_w;

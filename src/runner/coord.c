@@ -454,8 +454,11 @@ static int do_run(coord *c, int index, const ntas_run *run, ntas_poll_fn poll, i
 {
     ntas_run_result r;
     if (ntas_run_result_init(&r, &run->params, c->err, c->errlen) != 0) return -1;
-    int rc = ntas_train_run_features(&run->params, run->key, ntas_feature_cache_find(c->opt->features, &run->params),
-                                     &r, poll, c, c->err, c->errlen);
+    int rc = c->opt->run_fn
+                 ? c->opt->run_fn(c->opt->run_fn_ctx, index, run, &r, poll, c, c->err, c->errlen)
+                 : ntas_train_run_features(&run->params, run->key,
+                                           ntas_feature_cache_find(c->opt->features, &run->params), &r, poll, c,
+                                           c->err, c->errlen);
     *status = r.status;
     if (rc == 0 && r.status == NTAS_STATUS_FAILED && !c->opt->quiet) {
         char v[1024];

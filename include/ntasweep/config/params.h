@@ -31,7 +31,10 @@ typedef enum {
     NTAS_TEACHER_ORTHOGONAL = 0, NTAS_TEACHER_CORRELATED = 1, NTAS_TEACHER_LOWRANK = 2,
     NTAS_TEACHER_CORRELATED_RANDOM = 3
 } ntas_teacher_kind;
-typedef enum { NTAS_REDUCED_RANDOM = 0, NTAS_REDUCED_SPECIALIZED = 1, NTAS_REDUCED_COLLAPSED = 2 } ntas_reduced_init_kind;
+/* given: the start is read from the keys reduced_w11 .. reduced_c2. */
+typedef enum {
+    NTAS_REDUCED_RANDOM = 0, NTAS_REDUCED_SPECIALIZED = 1, NTAS_REDUCED_COLLAPSED = 2, NTAS_REDUCED_GIVEN = 3
+} ntas_reduced_init_kind;
 typedef enum { NTAS_NORM_L1 = 0, NTAS_NORM_L2 = 1 } ntas_norm_kind;
 /* How a step sees its batch (train.c): sampled = B fresh Gaussian inputs;
  * wishart = only S = X^T X / B, drawn directly (wishart.h); expected = S = I,
@@ -86,6 +89,13 @@ typedef struct {
     int64_t scaling;        /* ntas_scaling_kind */
     int64_t dt_limit;       /* ntas_dt_limit_kind (added for the authors' coarse runs, issue #18) */
     int64_t weight_cost;    /* ntas_weight_cost_kind (added for the authors' Fig. A.3 cost, issue #18) */
+    /* Starting states of the authors' runs (issue #18): reduced_init = given
+     * reads w^p_m = reduced_w<p><m> and c_p = reduced_c<p>; init_seed >= 0
+     * draws the random initial weights from a stream of its own, shared by
+     * every run that sets the same init_seed (-1: the run's own stream). */
+    double  reduced_w11, reduced_w12, reduced_w21, reduced_w22;
+    double  reduced_c1, reduced_c2;
+    int64_t init_seed;
     int64_t cnn_precision;  /* ntas_cnn_precision_kind: the pretraining's GEMMs (issue #16) */
 } ntas_params;
 
@@ -131,6 +141,13 @@ const char *ntas_param_get_choice(const ntas_param_desc *desc, const ntas_params
 /* Cross-field validation (dt < tau_c, d_in >= teachers*d_out, ...). On error
  * returns -1, fills err and sets *bad_key to the key to blame. */
 int ntas_params_validate(const ntas_params *p, char *err, size_t errlen, const char **bad_key);
+
+/* Key of the random stream the initial weights are drawn from: the run's
+ * own ("init" under run_key), or, when init_seed >= 0, one keyed by
+ * init_seed alone, so runs that differ only in seed or case start from the
+ * same W (the authors' fixed PRNGKey in Figs. A.1, A.16). The other
+ * streams (inputs) stay the run's own. */
+uint64_t ntas_params_init_stream(const ntas_params *p, uint64_t run_key);
 
 /* Derived sizes. */
 int64_t ntas_params_steps_per_block(const ntas_params *p);

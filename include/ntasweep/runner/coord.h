@@ -28,6 +28,14 @@
  * serving; measured with tools/bench-overhead --ranks (docs/scale.md). */
 #define NTAS_COORD_RANK0_COMPUTES 4
 
+/* Trains run `index` (the file's row) into r, which comes sized for run's
+ * params (ntas_run_result_init), calling poll(poll_ctx, ...) between steps.
+ * The contract of ntas_train_run_features: 0 when the run finished
+ * (r->status DONE, or FAILED with r->message), 1 when poll asked to abandon
+ * it, -1 with err on an error. */
+typedef int (*ntas_coord_run_fn)(void *ctx, int index, const ntas_run *run, ntas_run_result *r,
+                                 ntas_poll_fn poll, void *poll_ctx, char *err, size_t errlen);
+
 typedef struct {
     int quiet;
     double grace;               /* s a running run may go on after a stop signal */
@@ -36,6 +44,11 @@ typedef struct {
     ntas_lock *lock;            /* rank 0: its heartbeat is kept fresh; may be NULL */
     const ntas_feature_cache *features;   /* cnn runs' pretrained features; may be NULL */
     const char *activity_path;  /* rank 0 keeps here what each rank runs (JSON, for `status`); may be NULL */
+    /* The training of one run; NULL: the real one (ntas_train_run_features
+     * with the run's features). Set per rank, never sent: a test's fake
+     * training (tests/test_coord.c) drives the queue through the same poll. */
+    ntas_coord_run_fn run_fn;
+    void *run_fn_ctx;
 } ntas_coord_options;
 
 typedef struct {               /* counted on rank 0 */
