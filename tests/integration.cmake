@@ -43,6 +43,10 @@ endforeach()
 add_test(NAME paper_check COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/paper_check.sh ${PROJECT_SOURCE_DIR})
 set_tests_properties(paper_check PROPERTIES LABELS integration TIMEOUT 300)
 
+# tools/fig5_score.py on fake Fig. 5 grids: 50/50, one moved cell, columns by rank, --at, a missing file.
+add_test(NAME fig5_score COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/fig5_score.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(fig5_score PROPERTIES LABELS integration TIMEOUT 120)
+
 # A sweep across two MPI hosts made of network namespaces, one killed
 # mid-sweep and resumed (tests/two_hosts.sh); skipped (77) without the rights.
 add_test(NAME two_hosts COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/two_hosts.sh

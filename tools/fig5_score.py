@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Score a pair of Fig. 5 results files against the authors' printed grids.
+
+Reads a results file of sweeps/fig5_tauc.ini and one of sweeps/fig5_reg.ini
+(or of copies with one setting changed), averages the total alignment over
+the seeds of every cell and counts the cells within 0.1 of the arrays the
+authors' notebook printed (fig5_NTA_hpam.ipynb, held in paper_reference.py).
+Columns are matched by rank (the k-th smallest tau_c or lam of the file is
+the authors' k-th column), so a copy with every tau_c scaled by one factor is
+scored cell for cell.
+
+usage: fig5_score.py TAUC.h5 REG.h5 [--at T | --at 7tauB] [--show] [--name NAME]
+
+  --at T      total alignment of the state at time T (mean over teachers of
+              the best path's cos_sim, from the records; the final state when
+              T is the end of the run) instead of the final total_alignment;
+              7tauB = after 7 blocks, whatever the block length
+  --show      print both grids of seed means
+Prints one line: cells within 0.1 (tau_c grid, lam grid, all 50), the
+largest deviation, and the cells of the two regions that differ on main:
+(a) tau_B = 1, 0.8 x tau_c = 0.06, 0.08, 0.1 and (b) tau_B = 0.1, lam > 0.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ntatools  # noqa: E402
+
+ntatools.ensure_interpreter(("h5py", "numpy"))
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+
+from paper_reference import REG_GRID, TAU_C_GRID  # noqa: E402
+
+BLOCK_LENS = (1, 0.8, 0.6, 0.4, 0.1)  # rows: tau_B / tau_w = 10, 8, 6, 4, 1
+
+
+def alignment_at(f, at):
+    """Per-run total alignment: final, or at time `at` from the records."""
+    final = f["total_alignment"][:]
+    if at is None:
+        return final
+    cos = f["cos_sim"][:]  # run, record, teacher, path
+    interval = f["record_interval"][:]
+    block = f["block_len"][:]
+    out = np.full(len(final), np.nan)
+    for r in range(len(final)):
+        t = 7 * block[r] if at == "7tauB" else float(at)
+        k = int(round(t / interval[r]))
+        # record k holds the state before step k * record_every; the state
+        # after the last step is the final one
+        valid = int((~np.isnan(cos[r]).any(axis=(1, 2))).sum())
+        if k < valid:
+            out[r] = cos[r, k].max(axis=1).mean()
+        elif k == valid:
+            out[r] = final[r]
+    return out
+
+
+def grid(path, column, at):
+    with h5py.File(path, "r") as f:
+        block, col = f["block_len"][:], f[column][:]
+        value = alignment_at(f, at)
+        done = f["status"][:] == 1
+    cols = sorted(set(np.round(col, 12)))
+    if len(cols) != 5:
+        sys.exit("%s: %d values of %s, expected 5" % (path, len(cols), column))
+    g = np.full((5, 5), np.nan)
+    for i, b in enumerate(BLOCK_LENS):
+        for j, c in enumerate(cols):
+            sel = (np.abs(block - b) < 1e-9) & (np.abs(col - c) < 1e-12) & done
+            if sel.any():
+                g[i, j] = value[sel].mean()
+    return g
+
+
+def main(argv):
+    at, show, name = None, False, ""
+    args = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--at" and i + 1 < len(argv):
+            at = argv[i + 1]
+            i += 2
+            continue
+        if argv[i] == "--name" and i + 1 < len(argv):
+            name = argv[i + 1]
+            i += 2
+            continue
+        if argv[i] == "--show":
+            show = True
+        elif argv[i] in ("-h", "--help"):
+            print(__doc__)
+            return 0
+        else:
+            args.append(argv[i])
+        i += 1
+    if len(args) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    for p in args:
+        if not os.path.exists(p):
+            print("fig5_score: %s: no such file" % p, file=sys.stderr)
+            return 2
+    tauc, reg = grid(args[0], "tau_c", at), grid(args[1], "lam", at)
+    dev_t, dev_r = np.abs(tauc - np.array(TAU_C_GRID)), np.abs(reg - np.array(REG_GRID))
+    ok_t, ok_r = int((dev_t <= 0.1).sum()), int((dev_r <= 0.1).sum())
+    missing = int(np.isnan(tauc).sum() + np.isnan(reg).sum())
+    worst = np.nanmax(np.concatenate([dev_t.ravel(), dev_r.ravel()]))
+    region_a = " ".join("%.2f" % v for v in tauc[:2, 2:].ravel())
+    region_b = " ".join("%.2f" % v for v in reg[4, 1:])
+    print("%-12s within 0.1: tau_c grid %2d/25, lam grid %2d/25, all %2d/50; max dev %.2f; "
+          "(a) %s; (b) %s%s" % (name or "-", ok_t, ok_r, ok_t + ok_r, worst, region_a, region_b,
+                               "; %d cells without a finished run" % missing if missing else ""))
+    if show:
+        np.set_printoptions(precision=3, suppress=True)
+        print("tau_c grid (rows tau_B = 1 ... 0.1, columns tau_c ascending)\n", tauc)
+        print("lam grid (columns lam ascending)\n", reg)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
