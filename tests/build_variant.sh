@@ -16,12 +16,8 @@ test=$1 src=$2 build=$3 main_bin=$4
 tmp=$(mktemp -d /tmp/ntasweep-variant.XXXXXX)
 on_exit() {
   local rc=$?
-  if [ "$finished" -eq 0 ] && [ "$rc" -ne 77 ]; then
-    echo "$passed passed, $failed failed, then a step failed (exit $rc) before the remaining checks"
-    [ "$rc" -ne 0 ] || rc=1
-  fi
   rm -rf "$tmp"
-  exit "$rc"
+  exit_checked "$rc"
 }
 trap on_exit EXIT
 # configure_build DIR TARGETS... -- CMAKE_ARGS...: configure (logs in DIR.*.log), build TARGETS with -j2.

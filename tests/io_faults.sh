@@ -21,13 +21,9 @@ tmp=$(mktemp -d /tmp/ntasweep-iofaults.XXXXXX)
 mounted=""
 on_exit() {
   local rc=$?
-  if [ "$finished" -eq 0 ] && [ "$rc" -ne 77 ]; then
-    echo "$passed passed, $failed failed, then a step failed (exit $rc) before the remaining checks"
-    [ "$rc" -ne 0 ] || rc=1
-  fi
   [ -z "$mounted" ] || umount "$mounted" 2>/dev/null || umount -l "$mounted" 2>/dev/null || true
   rm -rf "$tmp"
-  exit "$rc"
+  exit_checked "$rc"
 }
 trap on_exit EXIT
 export OPENBLAS_NUM_THREADS=1
@@ -53,6 +49,9 @@ no_leftovers() {
   check "$1: no $2.lock left" not test -e "$2.lock"
   check "$1: no guessed cause in the message" not has "disk full?" "$tmp/log"
 }
+# said TEXT: ntasweep's own message carries TEXT (Open MPI's MPI-IO prints the
+# system's reason on a line of its own: that line does not count).
+said() { grep '^ntasweep: ' "$tmp/log" | grep -q -- "$1"; }
 smoke=$src/sweeps/smoke.ini
 
 case $test in
@@ -61,7 +60,7 @@ io_full_create)
   for np in 1 2; do
     run "$np" "$tmp/disk/F.h5" "$src/sweeps/fig2.ini"
     no_leftovers "full disk at create, $np rank(s)" "$tmp/disk/F.h5"
-    check "full disk at create, $np rank(s): HDF5's reason is shown" has "No space left on device" "$tmp/log"
+    check "full disk at create, $np rank(s): the system's reason is in the message" said "No space left on device"
     check "full disk at create, $np rank(s): no results file" not test -e "$tmp/disk/F.h5"
   done
   finish
@@ -78,7 +77,7 @@ io_full_extend)
   for np in 1 2; do
     run "$np" "$tmp/disk/a.h5" "$tmp/ext.ini"
     no_leftovers "full disk while extending, $np rank(s)" "$tmp/disk/a.h5"
-    check "full disk while extending, $np rank(s): HDF5's reason is shown" has "No space left on device" "$tmp/log"
+    check "full disk while extending, $np rank(s): the system's reason is in the message" said "No space left on device"
     check "full disk while extending, $np rank(s): the existing file is unchanged" cmp "$tmp/before.h5" "$tmp/disk/a.h5"
   done
   finish
@@ -102,7 +101,7 @@ io_write_fail|io_flush_fail)
     LD_PRELOAD=$failio NTAS_FAILIO_PATH=$out NTAS_FAILIO_OP=$op NTAS_FAILIO_AFTER=$after \
       run "$np" "$out" "$smoke" --flush 0
     no_leftovers "failing $op, $np rank(s)" "$out"
-    check "failing $op, $np rank(s): the system's reason is shown" has "$want" "$tmp/log"
+    check "failing $op, $np rank(s): the system's reason is in the message" said "system error: $want"
     check "failing $op, $np rank(s): the file still opens and is resumable" \
       bash -c '"$0" status "$1" > /dev/null; rc=$?; [ $rc -eq 3 ] || [ $rc -eq 0 ]' "$bin" "$out"
     # Without the failure the same command finishes the sweep.
@@ -121,11 +120,11 @@ io_readonly)
   for np in 1 2; do
     run "$np" "$tmp/disk/a.h5" "$smoke"
     no_leftovers "read-only directory, resume, $np rank(s)" "$tmp/disk/a.h5"
-    check "read-only directory, $np rank(s): the reason is shown" has "Read-only file system" "$tmp/log"
+    check "read-only directory, $np rank(s): the reason is in the message" said "Read-only file system"
     check "read-only directory, $np rank(s): the existing file is unchanged" cmp "$tmp/before.h5" "$tmp/disk/a.h5"
     run "$np" "$tmp/disk/new.h5" "$smoke"
     no_leftovers "read-only directory, new file, $np rank(s)" "$tmp/disk/new.h5"
-    check "read-only directory, new file, $np rank(s): the reason is shown" has "Read-only file system" "$tmp/log"
+    check "read-only directory, new file, $np rank(s): the reason is in the message" said "Read-only file system"
   done
   finish
   ;;
@@ -134,7 +133,7 @@ io_missing_dir)
   : > "$tmp/plain"
   run 1 "$tmp/plain/sub/a.h5" "$smoke"
   check "uncreatable directory: exit 2 (bad input)" is "$rc" 2
-  check "uncreatable directory: the reason is shown" has "Not a directory" "$tmp/log"
+  check "uncreatable directory: the reason is in the message" said "Not a directory"
   # The directory vanishes while the sweep runs: the results would be lost
   # with the unlinked file, so the run must say so and fail. The sweep lasts
   # long enough that the directory goes before it ends (the first writer is
@@ -159,7 +158,7 @@ io_missing_dir)
   rc=0; wait "$pid" || rc=$?
   cat "$tmp/log"
   check "vanished directory: exit 1" is "$rc" 1
-  check "vanished directory: said so" has "no longer there" "$tmp/log"
+  check "vanished directory: said so" said "no longer there"
   finish
   ;;
 *) echo "unknown test $test"; exit 2 ;;

@@ -12,6 +12,8 @@
 # Exit status 77 when the SLURM or munge binaries are missing (the tests skip
 # with that reason; tools/install-deps installs them).
 set -euo pipefail
+# shellcheck source=lib/slurm_conf.sh
+. "$(cd "$(dirname "$0")" && pwd)/lib/slurm_conf.sh"
 
 usage() { echo "usage: $0 start|stop|status DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
@@ -100,64 +102,24 @@ for name in munged slurmctld slurmd; do
     exit 1
   fi
 done
-mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/munge"
-chmod 700 "$dir/munge"
+mkdir -p "$dir/state" "$dir/spool" "$dir/log"
 # If anything below fails, leave no daemon behind.
 trap 'rc=$?; if [ $rc -ne 0 ]; then stop_daemons; fi' EXIT
 
 # munge: a fresh key and a socket of our own (slurm.conf points SLURM at it).
-head -c 1024 /dev/urandom > "$dir/munge/munge.key"
-chmod 600 "$dir/munge/munge.key"
-munged --foreground --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
-  --pid-file="$dir/munge/munged.pid" --seed-file="$dir/munge/munged.seed" \
-  --log-file="$dir/log/munged.log" > "$dir/log/munged.out" 2>&1 &
-echo $! > "$dir/munged.pid"
-for _ in $(seq 100); do [ -S "$dir/munge/munge.socket" ] && break; sleep 0.1; done
-[ -S "$dir/munge/munge.socket" ] || { echo "local_slurm: munged did not start:" >&2; cat "$dir/log/munged.out" "$dir/log/munged.log" >&2 2>/dev/null; exit 1; }
+start_munged "$dir" || { echo "local_slurm: munged did not start" >&2; exit 1; }
 
 host=$(hostname -s)
 cpus=$(nproc)
 ctld_port=$(free_port)
 d_port=$(free_port)
 while [ "$d_port" = "$ctld_port" ]; do d_port=$(free_port); done
-cat > "$dir/slurm.conf" <<EOF
-# Written by tests/local_slurm.sh: a one-host cluster under $dir.
-ClusterName=ntalocal
-SlurmctldHost=$host
-SlurmUser=root
-SlurmdUser=root
-SlurmctldPort=$ctld_port
-SlurmdPort=$d_port
-AuthType=auth/munge
-CredType=cred/munge
-# cred_expire also sets how long a requeued job waits before it may start
-# again (SLURM default 120 s); the test requeues, so keep it short.
-AuthInfo=socket=$dir/munge/munge.socket,cred_expire=10
-StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool/slurmd-%n
-SlurmctldPidFile=$dir/state/slurmctld.pidfile
-SlurmdPidFile=$dir/spool/slurmd-%n.pidfile
-SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
-SlurmctldDebug=info
-SlurmdDebug=info
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-SchedulerType=sched/backfill
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=none
-ReturnToService=2
-# Short scheduling and requeue intervals: the test waits on them.
-SchedulerParameters=sched_interval=2
-MinJobAge=600
-KillWait=10
-NodeName=$host CPUs=$cpus State=UNKNOWN
-PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
-EOF
+{
+  echo "# Written by tests/local_slurm.sh: a one-host cluster under $dir."
+  slurm_conf "$dir" ntalocal "$host" "$ctld_port" "$d_port" 10
+  echo "NodeName=$host CPUs=$cpus State=UNKNOWN"
+  echo "PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP"
+} > "$dir/slurm.conf"
 export SLURM_CONF=$dir/slurm.conf
 
 slurmctld -D -i -f "$SLURM_CONF" > "$dir/log/slurmctld.out" 2>&1 &
@@ -181,7 +143,7 @@ for _ in $(seq 300); do
 done
 if [ "$state" != idle ]; then
   echo "local_slurm: node $host not idle after 60 s (state '${state}'); logs in $dir/log" >&2
-  tail -n 30 "$dir/log/slurmctld.log" "$dir/log/slurmd.log" >&2 2>/dev/null || true
+  tail -n 30 "$dir/log/slurmctld.log" "$dir/log/slurmd-$host.log" >&2 2>/dev/null || true
   exit 1
 fi
 echo "local_slurm: cluster up in $dir (node $host, $cpus CPUs, slurmctld port $ctld_port, slurmd port $d_port)" >&2

@@ -2,8 +2,9 @@
  * any number of ranks (cnn.h's shard tree, io/pretrain.h's MPI exchange).
  * Run under mpirun with 1, 2, 3 and 5 ranks (more ranks than shards: some
  * get none). On synthetic images, so no dataset is needed. Every rank
- * compares its result with the one-part computation it also makes itself;
- * rank 0 prints the counts of all ranks. */
+ * compares its result with the one-part computation it also makes itself,
+ * with double GEMMs and with float32 ones (ntas_cnn_use_float32); rank 0
+ * prints the counts of all ranks. */
 #include <math.h>
 #include <mpi.h>
 #include <stdlib.h>
@@ -28,10 +29,14 @@ static void synthetic(ntas_idx_dataset *d)
     for (int i = 0; i < N_IMAGES; i++) d->labels[i] = (uint8_t)(ntas_rng_u32(&rng) % 10);
 }
 
-static int init_net(ntas_cnn *net)
+static int init_net(ntas_cnn *net, int float32)
 {
     char err[256];
     if (ntas_cnn_init(net, MAX_B, err, sizeof err) != 0) return -1;
+    if (float32 && ntas_cnn_use_float32(net, err, sizeof err) != 0) {
+        ntas_cnn_free(net);
+        return -1;
+    }
     ntas_rng rng;
     ntas_rng_init(&rng, ntas_stream_key(3, "cnn-init"));
     ntas_cnn_init_params(net, &rng);
@@ -39,11 +44,13 @@ static int init_net(ntas_cnn *net)
 }
 
 /* One batch's gradient for batch sizes with uneven and empty shards. */
-static void test_gradient(const ntas_idx_dataset *d, const ntas_cnn_exchange *ex)
+static void test_gradient(const ntas_idx_dataset *d, const ntas_cnn_exchange *ex, int float32)
 {
     static const int sizes[] = {MAX_B, 6, 3};
+    /* The shards' float32 products round differently from the whole batch's. */
+    const double tol = float32 ? 1e-4 : 1e-12;
     ntas_cnn one, many;
-    if (init_net(&one) != 0 || init_net(&many) != 0) {
+    if (init_net(&one, float32) != 0 || init_net(&many, float32) != 0) {
         CHECK(!"out of memory");
         return;
     }
@@ -55,7 +62,7 @@ static void test_gradient(const ntas_idx_dataset *d, const ntas_cnn_exchange *ex
         CHECK_MSG(ntas_cnn_sharded_gradient(&one, d->pixels, d->labels, B, NULL, &l1, err, sizeof err) == 0, "%s", err);
         CHECK_MSG(ntas_cnn_sharded_gradient(&many, d->pixels, d->labels, B, ex, &lk, err, sizeof err) == 0, "%s", err);
         CHECK_MSG(memcmp(one.grads, many.grads, one.n_params * sizeof(double)) == 0,
-                  "batch %d: the gradient on %d ranks differs from one part's", B, ex->parts);
+                  "batch %d, float32 %d: the gradient on %d ranks differs from one part's", B, float32, ex->parts);
         CHECK_MSG(memcmp(&l1, &lk, sizeof l1) == 0, "batch %d: loss %.17g vs %.17g", B, l1, lk);
         /* The shards add up to the whole batch's gradient (up to rounding). */
         ntas_cnn_forward(&one, d->pixels, B);
@@ -66,8 +73,9 @@ static void test_gradient(const ntas_idx_dataset *d, const ntas_cnn_exchange *ex
             worst = fmax(worst, fabs(full[i] - many.grads[i]));
             scale = fmax(scale, fabs(full[i]));
         }
-        CHECK_MSG(worst <= 1e-12 * scale, "batch %d: shard sum differs from the batch gradient by %g (of %g)", B, worst, scale);
-        CHECK_NEAR(lk, loss, 1e-12 * loss);
+        CHECK_MSG(worst <= tol * scale, "batch %d, float32 %d: shard sum differs from the batch gradient by %g (of %g)",
+                  B, float32, worst, scale);
+        CHECK_NEAR(lk, loss, tol * loss);
     }
     free(full);
     ntas_cnn_free(&one);
@@ -82,10 +90,10 @@ static int stop_on_rank0(void *ctx, int step, double loss)
 
 /* A few AdamW steps: the same parameters as one part; a stop asked for by
  * one rank stops every rank at the same step. */
-static void test_pretraining(const ntas_idx_dataset *d, const ntas_cnn_exchange *ex)
+static void test_pretraining(const ntas_idx_dataset *d, const ntas_cnn_exchange *ex, int float32)
 {
     ntas_cnn one, many;
-    if (init_net(&one) != 0 || init_net(&many) != 0) {
+    if (init_net(&one, float32) != 0 || init_net(&many, float32) != 0) {
         CHECK(!"out of memory");
         return;
     }
@@ -98,7 +106,7 @@ static void test_pretraining(const ntas_idx_dataset *d, const ntas_cnn_exchange 
     CHECK_MSG(ntas_cnn_pretrain_parts(&one, d, &o, NULL, NULL, NULL, err, sizeof err) == 0, "%s", err);
     CHECK_MSG(ntas_cnn_pretrain_parts(&many, d, &o, ex, NULL, NULL, err, sizeof err) == 0, "%s", err);
     CHECK_MSG(memcmp(one.params, many.params, one.n_params * sizeof(double)) == 0,
-              "pretrained parameters on %d ranks differ from one part's", ex->parts);
+              "float32 %d: pretrained parameters on %d ranks differ from one part's", float32, ex->parts);
 
     int rank = ex->part, steps_done = -1;
     o.progress_every = 1;
@@ -118,8 +126,10 @@ int main(int argc, char **argv)
     ntas_cnn_exchange_mpi(&ex, &comm);
     ntas_idx_dataset d;
     synthetic(&d);
-    test_gradient(&d, &ex);
-    test_pretraining(&d, &ex);
+    for (int float32 = 0; float32 <= 1; float32++) {
+        test_gradient(&d, &ex, float32);
+        test_pretraining(&d, &ex, float32);
+    }
     free(d.pixels);
     free(d.labels);
     int counts[2] = {check_passed_, check_failed_}, total[2] = {0, 0};

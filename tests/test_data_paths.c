@@ -184,10 +184,10 @@ static void test_expected_loss(void)
             /* nta and nta_neuron draw W alike and start every gate at 1/2. */
             ntas_nta m;
             CHECK(ntas_nta_init(&m, d_in, d_out, P, err, sizeof err) == 0);
-            ntas_nta_init_params(&m, p.init_sigma, 0.5, &init);
+            ntas_gated_paths_init_params(&m, p.init_sigma, 0.5, &init);
             for (size_t i = 0; i < en; i++)
                 for (int q = 0; q < P; q++) W_eff[i] += 0.5 * m.W[(size_t)q * en + i];
-            ntas_nta_free(&m);
+            ntas_gated_paths_free(&m);
         }
         /* Block 0's task (block_task is recorded only for composite curricula). */
         const int task0 = ntas_curriculum_block_task((ntas_curriculum_kind)p.curriculum, r.M, r.n_tasks - r.M,
@@ -230,6 +230,42 @@ static void test_wishart_fallback(void)
     CHECK(ntas_train_run(&p, key, &a, NULL, NULL, err, sizeof err) == 0);
     CHECK(ntas_train_run(&w, key, &b, NULL, NULL, err, sizeof err) == 0);
     CHECK(memcmp(a.loss, b.loss, (size_t)a.n_records * sizeof *a.loss) != 0);
+    ntas_run_result_free(&a);
+    ntas_run_result_free(&b);
+}
+
+/* The sampled loss is exact only where the loop needs its bits (recorded
+ * steps; the side of the threshold otherwise): a run that records every
+ * step, so every loss is the exact serial sum, must decide and compute the
+ * same as one that records every 7th step: the same times to threshold,
+ * students and gates bitwise, and every 7th loss equal to the other's. */
+static void test_loss_need(int scaling)
+{
+    ntas_params p;
+    ntas_params_defaults(&p);
+    p.n_blocks = 3;
+    p.block_len = 0.5;
+    p.tau_w = 0.05; /* fast enough to cross the loss threshold in every block */
+    p.scaling = scaling;
+    p.record_every = 1;
+    ntas_params q = p;
+    q.record_every = 7;
+    char err[512];
+    ntas_run_result a, b;
+    CHECK(ntas_run_result_init(&a, &p, err, sizeof err) == 0);
+    CHECK(ntas_run_result_init(&b, &q, err, sizeof err) == 0);
+    const uint64_t key = ntas_params_run_key(&p);
+    CHECK_MSG(ntas_train_run(&p, key, &a, NULL, NULL, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(ntas_train_run(&q, key, &b, NULL, NULL, err, sizeof err) == 0, "%s", err);
+    int reached = 0;
+    for (int64_t k = 0; k < p.n_blocks; k++) reached += !isnan(a.time_to_threshold[k]);
+    CHECK_MSG(reached > 0, "no block reached the loss threshold: the test misses the threshold path");
+    CHECK(memcmp(a.time_to_threshold, b.time_to_threshold, (size_t)p.n_blocks * sizeof(double)) == 0);
+    CHECK(memcmp(a.students, b.students, (size_t)a.P * a.d_out * a.d_in * sizeof(double)) == 0);
+    CHECK(memcmp(a.gates_final, b.gates_final, (size_t)a.P * sizeof(double)) == 0);
+    int same = 1;
+    for (int64_t r = 0; r < b.n_records; r++) same &= memcmp(&b.loss[r], &a.loss[7 * r], sizeof(double)) == 0;
+    CHECK_MSG(same, "a recorded loss differs between record_every 1 and 7");
     ntas_run_result_free(&a);
     ntas_run_result_free(&b);
 }
@@ -349,6 +385,8 @@ int main(void)
     test_grad_forms();
     test_expected_loss();
     test_wishart_fallback();
+    test_loss_need(NTAS_SCALING_FAN_IN);
+    test_loss_need(NTAS_SCALING_UNIT);
     test_wishart_vs_sampled();
     return CHECK_DONE();
 }

@@ -40,12 +40,12 @@ static void hand_step(void)
     CHECK_NEAR(m.dW[0], -1.0, 0.0);
     CHECK_NEAR(m.dc[0], -4.0, 0.0);
     double norm_dw, norm_dc;
-    ntas_nta_step(&m, 0.1, 0.1, 0.1, &norm_dw, &norm_dc);
+    ntas_gated_paths_step(&m, 0.1, 0.1, 0.1, &norm_dw, &norm_dc);
     CHECK_NEAR(m.W[0], 3.0, 0.0);
     CHECK_NEAR(m.c[0], 4.5, 0.0);
     CHECK_NEAR(norm_dw, 1.0, 0.0);
     CHECK_NEAR(norm_dc, 4.0, 0.0);
-    ntas_nta_free(&m);
+    ntas_gated_paths_free(&m);
 }
 
 int main(void)

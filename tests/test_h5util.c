@@ -4,10 +4,14 @@
  * (the API function and the innermost, most specific description), not a
  * guess; the attribute writers keep that stack through their cleanup; and
  * ntas_h5_close closes any kind of id once and marks it invalid.
+ * ntas_h5_fail_io adds the system's reason the stack lacks (errno, or a
+ * checked fact about the directory), once, and nothing it did not see.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -38,6 +42,18 @@ int main(void)
     H5Eclear2(H5E_DEFAULT);
     ntas_h5_fail(err, sizeof err, "plain");
     CHECK_MSG(!strcmp(err, "plain"), "%s", err);
+
+    /* A failed write's errno where the stack has none (the MPI-IO driver's case). */
+    H5Eclear2(H5E_DEFAULT);
+    ntas_h5_fail_io(err, sizeof err, EIO, NULL, "writing %s", "x");
+    CHECK_MSG(!strcmp(err, "writing x; system error: Input/output error"), "%s", err);
+    ntas_h5_fail_io(err, sizeof err, 0, NULL, "writing %s", "x");   /* nothing seen: nothing said */
+    CHECK_MSG(!strcmp(err, "writing x"), "%s", err);
+    /* The sec2 driver's text has the reason already: not repeated. */
+    f = H5Fcreate("/nonexistent-ntasweep-dir/x.h5", H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    ntas_h5_fail_io(err, sizeof err, ENOENT, "/nonexistent-ntasweep-dir/x.h5", "creating");
+    const char *first = strstr(err, "No such file or directory");
+    CHECK_MSG(first && !strstr(first + 1, "No such file or directory") && !strstr(err, "system error"), "%s", err);
 
     char dir[] = "/tmp/ntas-h5util.XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -72,7 +88,20 @@ int main(void)
     ntas_h5_close(&a);
     ntas_h5_close(&f);
     CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);
+    /* No errno: a writable directory with space left is no reason. */
+    H5Eclear2(H5E_DEFAULT);
+    ntas_h5_fail_io(err, sizeof err, 0, path, "flushing");
+    CHECK_MSG(!strcmp(err, "flushing"), "%s", err);
     unlink(path);
+    /* ... an unwritable one is, checked with access() (root may write anywhere). */
+    if (geteuid() != 0) {
+        CHECK(chmod(dir, 0500) == 0);
+        ntas_h5_fail_io(err, sizeof err, 0, path, "flushing");
+        CHECK_MSG(strstr(err, "is not writable (Permission denied)") != NULL, "%s", err);
+        chmod(dir, 0700);
+    } else {
+        printf("note: running as root, the unwritable-directory case is not checked here\n");
+    }
     rmdir(dir);
     return CHECK_DONE();
 }

@@ -4,7 +4,9 @@
  * unrolled copy) and at other shapes (the generic copy); the factor form
  * from a Bartlett draw equals the moment form from the S of the same draw;
  * the baseline and AVX2 copies of the factor kernel agree bitwise;
- * S = NULL gives G = D. */
+ * S = NULL gives G = D; the batch form in parts (GEMMs, exact and fast
+ * loss) equals the whole and the fast loss keeps its bound; the
+ * sv_projection kernel equals the plain sums bitwise and BLAS to 1e-12. */
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -91,8 +93,90 @@ static void check_shape(int d_out, int d_in, int B, uint64_t seed)
     free(D), free(G), free(Gref), free(S), free(A), free(P), free(scratch);
 }
 
+/* The batch form in parts: G and the exact loss are bitwise those of
+ * ntas_task_grad_batch; the fast loss lies within its stated bound of the
+ * exact one, also for values spread over many magnitudes. */
+static void check_batch_loss(int d_out, int d_in, int B, uint64_t seed)
+{
+    const size_t en = (size_t)d_out * (size_t)d_in, nx = (size_t)B * (size_t)d_in, ne = (size_t)B * (size_t)d_out;
+    double *D = malloc(en * sizeof *D), *X = malloc(nx * sizeof *X), *E = malloc(ne * sizeof *E),
+           *E2 = malloc(ne * sizeof *E2), *G = malloc(en * sizeof *G), *G2 = malloc(en * sizeof *G2);
+    CHECK(D && X && E && E2 && G && G2);
+    ntas_rng rng;
+    ntas_rng_init(&rng, ntas_stream_key(seed, "test/batch_loss"));
+    ntas_rng_normal_fill(&rng, D, en);
+    ntas_rng_normal_fill(&rng, X, nx);
+    const double L = ntas_task_grad_batch(D, X, B, d_out, d_in, E, G);
+    ntas_task_grad_batch_g(D, X, B, d_out, d_in, E2, G2);
+    const double L2 = ntas_batch_loss(E2, B, d_out);
+    CHECK(memcmp(E, E2, ne * sizeof *E) == 0 && memcmp(G, G2, en * sizeof *G) == 0);
+    CHECK(memcmp(&L, &L2, sizeof L) == 0);
+    for (int spread = 0; spread < 2; spread++) {
+        if (spread) /* magnitudes from 1e-8 to 1e8: rounding that depends on the order */
+            for (size_t i = 0; i < ne; i++) E2[i] *= pow(10.0, (double)(i % 17) - 8.0);
+        double rel;
+        const double exact = ntas_batch_loss(E2, B, d_out), fast = ntas_batch_loss_approx(E2, B, d_out, &rel);
+        CHECK(rel > 0.0 && rel < 1e-9);
+        CHECK_MSG(fabs(fast - exact) <= rel * exact, "fast loss %.17g vs exact %.17g (bound %g)", fast, exact, rel);
+        CHECK_MSG(fabs(fast - exact) <= 1e-12 * exact, "fast loss %.17g vs exact %.17g", fast, exact);
+    }
+    free(D), free(X), free(E), free(E2), free(G), free(G2);
+}
+
+/* sv_projection against the plain nested dot products of each output
+ * (bitwise: the same order), against BLAS (1e-12), both copies bitwise. */
+static void check_sv_projection(int d_out, int d_in, int n, uint64_t seed)
+{
+    const size_t nw = (size_t)d_out * (size_t)d_in, nu = (size_t)d_out * (size_t)n, nv = (size_t)d_in * (size_t)n;
+    double *W = malloc(nw * sizeof *W), *Ut = malloc(nu * sizeof *Ut), *Vt = malloc(nv * sizeof *Vt),
+           *out = malloc((size_t)n * sizeof *out), *out2 = malloc((size_t)n * sizeof *out2),
+           *plain = malloc((size_t)n * sizeof *plain), *ref = malloc((size_t)n * sizeof *ref),
+           *wv = malloc((size_t)n * sizeof *wv), *WV = malloc(nu * sizeof *WV);
+    CHECK(W && Ut && Vt && out && out2 && plain && ref && wv && WV);
+    ntas_rng rng;
+    ntas_rng_init(&rng, ntas_stream_key(seed, "test/sv_projection"));
+    ntas_rng_normal_fill(&rng, W, nw);
+    ntas_rng_normal_fill(&rng, Ut, nu);
+    ntas_rng_normal_fill(&rng, Vt, nv);
+    for (int c = 0; c < n; c++) {
+        double sum = 0.0;
+        for (int i = 0; i < d_out; i++) {
+            double w = 0.0;
+            for (int j = 0; j < d_in; j++) w += W[i * d_in + j] * Vt[j * n + c];
+            sum += Ut[i * n + c] * w;
+        }
+        plain[c] = sum;
+    }
+    /* BLAS: WV = W Vt (d_out x n), ref_c = sum_i Ut_ic WV_ic. */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d_out, n, d_in, 1.0, W, d_in, Vt, n, 0.0, WV, n);
+    double scale = 0.0;
+    for (int c = 0; c < n; c++) {
+        ref[c] = 0.0;
+        for (int i = 0; i < d_out; i++) ref[c] += Ut[i * n + c] * WV[i * n + c];
+        if (fabs(ref[c]) > scale) scale = fabs(ref[c]);
+    }
+    ntas_sv_projection_with(NTAS_KERNEL_BASELINE, W, Ut, Vt, d_out, d_in, n, out, wv);
+    CHECK_MSG(memcmp(out, plain, (size_t)n * sizeof *out) == 0, "sv_projection %dx%d n %d: not the plain sums",
+              d_out, d_in, n);
+    for (int c = 0; c < n; c++) CHECK(fabs(out[c] - ref[c]) <= 1e-12 * scale);
+    if (ntas_kernel_isa_supported(NTAS_KERNEL_AVX2)) {
+        ntas_sv_projection_with(NTAS_KERNEL_AVX2, W, Ut, Vt, d_out, d_in, n, out2, wv);
+        CHECK_MSG(memcmp(out, out2, (size_t)n * sizeof *out) == 0, "sv_projection: AVX2 copy differs");
+    }
+    ntas_sv_projection(W, Ut, Vt, d_out, d_in, n, out2, wv);
+    CHECK(memcmp(out, out2, (size_t)n * sizeof *out) == 0);
+    free(W), free(Ut), free(Vt), free(out), free(out2), free(plain), free(ref), free(wv), free(WV);
+}
+
 int main(void)
 {
+    check_sv_projection(10, 20, 20, 10); /* Fig. 2: the unrolled copy */
+    check_sv_projection(3, 7, 5, 11);
+    check_sv_projection(1, 1, 1, 12);
+    check_sv_projection(10, 20, 30, 13);
+    check_batch_loss(10, 20, 200, 7); /* Fig. 2 */
+    check_batch_loss(3, 5, 1, 8);
+    check_batch_loss(7, 13, 1001, 9);
     check_shape(10, 20, 200, 1); /* Fig. 2: the unrolled copies */
     check_shape(10, 20, 20, 2);  /* B = d: the k = 1 diagonal */
     check_shape(1, 1, 3, 3);

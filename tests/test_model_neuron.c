@@ -38,7 +38,7 @@ static double task_loss(void *ctx, int grads)
 static double reg_loss(void *ctx)
 {
     fixture *f = ctx;
-    return ntas_neuron_reg_backward(&f->m, &f->p);
+    return ntas_gated_paths_reg_backward(&f->m, &f->p);
 }
 
 /* The fixture as fd.h sees it: W and the P*d_out gates with their gradients. */
@@ -89,7 +89,7 @@ static void test_gradients(void)
                 snprintf(label, sizeof label, "%s%s", cases[k].label, form ? ", column_norm" : "");
                 double worst = fd_check_model(&fm, label);
                 CHECK_MSG(worst < 1e-6, "%s, seed %llu: %g", label, (unsigned long long)seed, worst);
-                ntas_neuron_free(&f.m);
+                ntas_gated_paths_free(&f.m);
             }
 }
 
@@ -119,11 +119,11 @@ static void test_forward_reg_step(void)
     memset(f.m.dc, 0, sizeof(double) * NC);
     memset(f.m.dW, 0, sizeof(double) * NW);
     /* ||c||_1 = 1.45, negative part 0.3: 0.5 * 0.3 + 2 * 0.45^2. */
-    CHECK_NEAR(ntas_neuron_reg_backward(&f.m, &f.p), 0.5 * 0.3 + 2.0 * 0.45 * 0.45, 1e-14);
+    CHECK_NEAR(ntas_gated_paths_reg_backward(&f.m, &f.p), 0.5 * 0.3 + 2.0 * 0.45 * 0.45, 1e-14);
     f.p.norm = NTAS_NORM_L2;
     double sq = 0;
     for (int k = 0; k < NC; k++) sq += c[k] * c[k];
-    CHECK_NEAR(ntas_neuron_reg_backward(&f.m, &f.p), 0.5 * 0.3 + 2.0 * (sqrt(sq) - 1) * (sqrt(sq) - 1), 1e-14);
+    CHECK_NEAR(ntas_gated_paths_reg_backward(&f.m, &f.p), 0.5 * 0.3 + 2.0 * (sqrt(sq) - 1) * (sqrt(sq) - 1), 1e-14);
 
     /* Euler step. */
     f.p.lambda_w = 0.3;
@@ -132,7 +132,7 @@ static void test_forward_reg_step(void)
     double W0[NW], c0[NC], nW[P], nc;
     memcpy(W0, f.m.W, sizeof W0);
     memcpy(c0, f.m.c, sizeof c0);
-    ntas_neuron_step(&f.m, 0.01, 2.0, 0.05, nW, &nc);
+    ntas_gated_paths_step(&f.m, 0.01, 2.0, 0.05, nW, &nc);
     double s = 0;
     for (int k = 0; k < NC; k++) {
         CHECK_NEAR(f.m.c[k], c0[k] - 0.2 * f.m.dc[k], 1e-15);
@@ -154,9 +154,9 @@ static void test_forward_reg_step(void)
     memcpy(c1, f.m.c, sizeof c1);
     memcpy(f.m.W, W0, sizeof W0);
     memcpy(f.m.c, c0, sizeof c0);
-    ntas_neuron_step(&f.m, 0.01, 2.0, 0.05, NULL, NULL);
+    ntas_gated_paths_step(&f.m, 0.01, 2.0, 0.05, NULL, NULL);
     CHECK(memcmp(f.m.W, W1, sizeof W1) == 0 && memcmp(f.m.c, c1, sizeof c1) == 0);
-    ntas_neuron_free(&f.m);
+    ntas_gated_paths_free(&f.m);
 }
 
 /* With c_pi = c_p for every row, the model is the per-path NTA: same output,
@@ -189,8 +189,8 @@ static void test_matches_nta(void)
         worst = fmax(worst, fabs(n.dc[p] - s));
     }
     CHECK_MSG(worst < 1e-12, "per-neuron vs per-path: %g", worst);
-    ntas_nta_free(&n);
-    ntas_neuron_free(&f.m);
+    ntas_gated_paths_free(&n);
+    ntas_gated_paths_free(&f.m);
 }
 
 /* Sorting on a known answer: two teachers with rows e0, e1 and e2, e3 in R^4;
@@ -239,7 +239,7 @@ static void test_sorting(void)
     /* NULL outputs are allowed. */
     ntas_neuron_sorted(&m, src, 2, NULL, NULL, mean);
     CHECK_NEAR(mean[1], 0.5, 1e-15);
-    ntas_neuron_free(&m);
+    ntas_gated_paths_free(&m);
 }
 
 static void test_init(void)
@@ -249,7 +249,7 @@ static void test_init(void)
     CHECK(ntas_neuron_init(&big, 20, 6, 30, err, sizeof err) == 0);
     ntas_rng rng;
     ntas_rng_init(&rng, 99);
-    ntas_neuron_init_params(&big, 0.01, 0.5, &rng);
+    ntas_gated_paths_init_params(&big, 0.01, 0.5, &rng);
     double var = 0;
     for (int i = 0; i < 30 * 6 * 20; i++) var += big.W[i] * big.W[i];
     var /= 30 * 6 * 20;
@@ -257,7 +257,7 @@ static void test_init(void)
     int all_half = 1;
     for (int k = 0; k < 30 * 6; k++) all_half &= big.c[k] == 0.5;
     CHECK(all_half);
-    ntas_neuron_free(&big);
+    ntas_gated_paths_free(&big);
     CHECK(ntas_neuron_init(&big, 0, 6, 3, err, sizeof err) == -1);
     CHECK(strstr(err, "positive") != NULL);
 }

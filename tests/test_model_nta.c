@@ -34,7 +34,7 @@ static double task_loss(void *ctx, int grads)
 static double reg_loss(void *ctx)
 {
     fixture *f = ctx;
-    return ntas_nta_reg_backward(&f->m, &f->p);
+    return ntas_gated_paths_reg_backward(&f->m, &f->p);
 }
 
 /* The fixture as fd.h sees it: W and c with their gradients. */
@@ -79,7 +79,7 @@ static void test_column_norm_values(void)
     memset(f.m.dW, 0, sizeof(double) * P * D_OUT * D_IN);
     memset(f.m.dc, 0, sizeof(double) * P);
     const double k = 0.1935 / (P * D_IN);
-    double reg = ntas_nta_reg_backward(&f.m, &f.p) - ntas_gate_reg(f.m.c, P, NTAS_NORM_L1, 0, 0, NULL);
+    double reg = ntas_gated_paths_reg_backward(&f.m, &f.p) - ntas_gate_reg(f.m.c, P, NTAS_NORM_L1, 0, 0, NULL);
     CHECK_NEAR(reg, k * (5.0 + 1.0), 1e-15);
     CHECK_NEAR(f.m.dW[(0 * D_OUT + 0) * D_IN + 1], k * 3.0 / 5.0, 1e-15);
     CHECK_NEAR(f.m.dW[(0 * D_OUT + 1) * D_IN + 1], k * 4.0 / 5.0, 1e-15);
@@ -88,7 +88,7 @@ static void test_column_norm_values(void)
     for (int i = 0; i < P * D_OUT * D_IN; i++)
         nonzero += isfinite(f.m.dW[i]) && f.m.dW[i] != 0.0;
     CHECK_MSG(nonzero == 3, "%d entries of dW are nonzero, want 3 (zero columns get subgradient 0)", nonzero);
-    ntas_nta_free(&f.m);
+    ntas_gated_paths_free(&f.m);
 }
 
 int main(void)
@@ -110,7 +110,7 @@ int main(void)
             fd_model fm = as_fd(&f);
             double worst = fd_check_model(&fm, cases[k].label);
             CHECK_MSG(worst < 1e-6, "%s, seed %llu: %g", cases[k].label, (unsigned long long)seed, worst);
-            ntas_nta_free(&f.m);
+            ntas_gated_paths_free(&f.m);
         }
     }
 
@@ -127,7 +127,7 @@ int main(void)
             snprintf(label, sizeof label, "%s, column_norm", cases[k].label);
             double worst = fd_check_model(&fm, label);
             CHECK_MSG(worst < 1e-6, "%s, seed %llu: %g", label, (unsigned long long)seed, worst);
-            ntas_nta_free(&f.m);
+            ntas_gated_paths_free(&f.m);
         }
     }
     test_column_norm_values();
@@ -139,7 +139,7 @@ int main(void)
     f.p.norm = NTAS_NORM_L1;
     memset(f.m.dc, 0, sizeof(double) * P);
     memset(f.m.dW, 0, sizeof(double) * P * D_OUT * D_IN);
-    double reg = ntas_nta_reg_backward(&f.m, &f.p);
+    double reg = ntas_gated_paths_reg_backward(&f.m, &f.p);
     /* 0.5 * 0.4 + 2 * (1.35 - 1)^2 */
     CHECK_NEAR(reg, 0.5 * 0.4 + 2.0 * 0.35 * 0.35, 1e-14);
 
@@ -162,7 +162,7 @@ int main(void)
     double W0[P * D_OUT * D_IN], c0[P], nW[P], nc;
     memcpy(W0, f.m.W, sizeof W0);
     memcpy(c0, f.m.c, sizeof c0);
-    ntas_nta_step(&f.m, 0.01, 2.0, 0.05, nW, &nc);
+    ntas_gated_paths_step(&f.m, 0.01, 2.0, 0.05, nW, &nc);
     double sq = 0;
     for (int p = 0; p < P; p++) {
         CHECK_NEAR(f.m.c[p], c0[p] - 0.01 / 0.05 * f.m.dc[p], 1e-15);
@@ -184,9 +184,9 @@ int main(void)
     memcpy(c1, f.m.c, sizeof c1);
     memcpy(f.m.W, W0, sizeof W0);
     memcpy(f.m.c, c0, sizeof c0);
-    ntas_nta_step(&f.m, 0.01, 2.0, 0.05, NULL, NULL);
+    ntas_gated_paths_step(&f.m, 0.01, 2.0, 0.05, NULL, NULL);
     CHECK(memcmp(f.m.W, W1, sizeof W1) == 0 && memcmp(f.m.c, c1, sizeof c1) == 0);
-    ntas_nta_free(&f.m);
+    ntas_gated_paths_free(&f.m);
 
     /* Init: W ~ N(0, sigma^2/d_in), c = 1/2 (paper Sec. 3). */
     ntas_nta big;
@@ -194,12 +194,12 @@ int main(void)
     CHECK(ntas_nta_init(&big, 20, 10, 50, err, sizeof err) == 0);
     ntas_rng rng;
     ntas_rng_init(&rng, 99);
-    ntas_nta_init_params(&big, 0.01, 0.5, &rng);
+    ntas_gated_paths_init_params(&big, 0.01, 0.5, &rng);
     double var = 0;
     for (int i = 0; i < 50 * 10 * 20; i++) var += big.W[i] * big.W[i];
     var /= 50 * 10 * 20;
     CHECK_MSG(fabs(var / (0.01 * 0.01 / 20) - 1) < 0.05, "init variance ratio %g", var / (0.01 * 0.01 / 20));
     CHECK(big.c[0] == 0.5 && big.c[49] == 0.5);
-    ntas_nta_free(&big);
+    ntas_gated_paths_free(&big);
     return CHECK_DONE();
 }

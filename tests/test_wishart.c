@@ -251,6 +251,65 @@ static void test_edges_and_reproducibility(void)
     ntas_wishart_free(&w);
 }
 
+/* The factor as the header defines it, one fill at a time (no buffer). */
+static void factor_reference(int d, int B, ntas_rng *rng, double *A)
+{
+    const size_t ud = (size_t)d, noff = ud * (ud - 1) / 2;
+    double z[64 * 63 / 2 + 64], u[64];
+    ntas_rng_normal_fill(rng, z, noff + ud);
+    ntas_rng_uniform_fill(rng, u, ud);
+    memset(A, 0, ud * ud * sizeof *A);
+    const double *zi = z;
+    for (size_t i = 1; i < ud; i++)
+        for (size_t j = 0; j < i; j++) A[i * ud + j] = *zi++;
+    for (int i = 0; i < d; i++) {
+        const int k = B - i;
+        const double x = z[noff + (size_t)i];
+        A[(size_t)i * ud + (size_t)i] = k == 1 ? fabs(x) : sqrt(2.0 * ntas_rng_gamma_primed(rng, 0.5 * k, x, u[i]));
+    }
+}
+
+/* The buffered draws of ntas_wishart_factor: every factor and the stream's
+ * state after it bitwise those of separate fills, over draws with rejected
+ * gammas (small B: shapes down to 1), a stream moved in between by other
+ * draws, another stream on the same sampler, and odd counts (no buffer). */
+static void test_buffered_factor(int d, int B, int draws)
+{
+    ntas_wishart w;
+    char err[256];
+    CHECK(ntas_wishart_init(&w, d, B, err, sizeof err) == 0);
+    double *ref = malloc((size_t)d * (size_t)d * sizeof *ref);
+    CHECK(ref != NULL && d <= 64);
+    ntas_rng a, b, other_a, other_b;
+    ntas_rng_init(&a, ntas_stream_key(5, "buffered"));
+    ntas_rng_init(&b, ntas_stream_key(5, "buffered"));
+    ntas_rng_init(&other_a, ntas_stream_key(6, "buffered"));
+    ntas_rng_init(&other_b, ntas_stream_key(6, "buffered"));
+    int same = 1, moved = 0;
+    for (int t = 0; t < draws; t++) {
+        const int use_other = t % 97 == 50;
+        ntas_rng *ra = use_other ? &other_a : &a, *rb = use_other ? &other_b : &b;
+        const uint64_t before = ra->block;
+        const double *A = ntas_wishart_factor(&w, ra);
+        factor_reference(d, B, rb, ref);
+        moved += ra->block - before != (uint64_t)w.per_step;
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j <= i; j++) same &= memcmp(&A[i * d + j], &ref[i * d + j], sizeof *ref) == 0;
+        same &= memcmp(ra, rb, sizeof *ra) == 0;
+        if (t % 61 == 30) { /* other draws move both streams alike */
+            same &= ntas_rng_u32(&a) == ntas_rng_u32(&b);
+            double za, zb;
+            ntas_rng_normal_fill(&a, &za, 1);
+            ntas_rng_normal_fill(&b, &zb, 1);
+            same &= memcmp(&za, &zb, sizeof za) == 0;
+        }
+    }
+    CHECK_MSG(same, "d %d, B %d: a buffered factor or stream state differs from separate fills", d, B);
+    if (B < 3 * d) CHECK_MSG(moved > 0, "d %d, B %d: no draw rejected a gamma (the test misses that case)", d, B);
+    free(ref);
+    ntas_wishart_free(&w);
+}
+
 /* Cost formulas against a hand count for d = 3, B = 5: Bartlett makes 3
  * normals, 3 chi-squares and sum_{i>=j} (j+1) = 1+1+2+1+2+3 = 10
  * multiply-adds; explicit makes 15 normals and 6 entries x 5 = 30. */
@@ -268,6 +327,11 @@ static void test_cost(void)
 
 int main(void)
 {
+    test_buffered_factor(20, 200, 3000); /* Fig. 2 */
+    test_buffered_factor(20, 20, 3000);
+    test_buffered_factor(6, 7, 3000);
+    test_buffered_factor(3, 5, 500); /* odd counts: no buffer */
+    test_buffered_factor(1, 1, 100);
     test_init();
     test_moments();
     test_against_explicit();

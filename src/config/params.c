@@ -28,6 +28,7 @@ static const char *const data_choices[] = {"sampled", "wishart", "expected", NUL
 static const char *const scaling_choices[] = {"fan_in", "unit", "unit_sum", NULL};
 static const char *const dt_limit_choices[] = {"tau", "none", NULL};
 static const char *const weight_cost_choices[] = {"squared", "column_norm", NULL};
+static const char *const cnn_precision_choices[] = {"float64", "float32", NULL};
 
 #define OFF(field) offsetof(ntas_params, field)
 #define BIG 1e15
@@ -164,6 +165,10 @@ const ntas_param_desc ntas_param_table[] = {
      "and cases); >= 0 = from a stream keyed by init_seed alone, so every run with the same "
      "init_seed and shapes starts from the same W (the authors' one fixed initial W for all "
      "seeds of Figs. A.1, A.16); the inputs stay each run's own", 1},
+    {"cnn_precision", NTAS_PT_CHOICE, OFF(cnn_precision), "float64", 0, 0, 0, cnn_precision_choices, "", "",
+     "model=cnn_nta, cnn_alone: arithmetic of the CNN pretraining's GEMMs (convolution, fc1..fc3, forward and "
+     "backward): float64 = double throughout; float32 = float inputs, weights and products (the paper's JAX "
+     "default), biases, activations and AdamW in double; a setting of its own, stored apart (docs/speed.md)", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
 _Static_assert(sizeof ntas_param_table / sizeof ntas_param_table[0] <= NTAS_RUN_KEY_MAX_PARAMS,
@@ -375,21 +380,23 @@ int ntas_params_cnn_model(const ntas_params *p)
 static int validate_cnn(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
 {
     if (!ntas_params_cnn_model(p)) {
-        /* Only these four defaults, found by field: all of them would cost
+        /* Only these five defaults, found by field: all of them would cost
          * more than the rest of validating a run (10^6-run sweeps). */
         ntas_params defaults;
         memset(&defaults, 0, sizeof defaults);
         for (int i = 0; i < ntas_param_count; i++) {
             const ntas_param_desc *k = &ntas_param_table[i];
             if (k->offset == offsetof(ntas_params, dataset) || k->offset == offsetof(ntas_params, label_map) ||
-                k->offset == offsetof(ntas_params, cnn_steps) || k->offset == offsetof(ntas_params, cnn_seed)) {
+                k->offset == offsetof(ntas_params, cnn_steps) || k->offset == offsetof(ntas_params, cnn_seed) ||
+                k->offset == offsetof(ntas_params, cnn_precision)) {
                 char why[128];
                 (void)ntas_param_parse(k, k->default_text, &defaults, why, sizeof why);
             }
         }
         const ntas_params *d = &defaults;
         const char *key = p->dataset != d->dataset ? "dataset" : p->label_map != d->label_map ? "label_map"
-                        : p->cnn_steps != d->cnn_steps ? "cnn_steps" : p->cnn_seed != d->cnn_seed ? "cnn_seed" : NULL;
+                        : p->cnn_steps != d->cnn_steps ? "cnn_steps" : p->cnn_seed != d->cnn_seed ? "cnn_seed"
+                        : p->cnn_precision != d->cnn_precision ? "cnn_precision" : NULL;
         if (key) {
             ntas_set_err(err, errlen, "%s only applies to model=cnn_nta or cnn_alone", key);
             *bad_key = key;

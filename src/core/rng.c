@@ -340,7 +340,7 @@ static void philox_lanes(const uint32_t key[2], uint64_t block0, int nb, lanes4 
 /* The normal pairs of blocks block0 .. block0 + nb - 1 into out[0 .. 2 nb),
  * pair k at out[2k], out[2k + 1]; last = the words of the last block. */
 static void normals_portable(const uint32_t key[2], uint64_t block0, size_t nb, double *out,
-                             uint32_t last[4])
+                             uint64_t *words, uint32_t last[4])
 {
     lanes4 L;
     for (size_t done = 0; done < nb;) {
@@ -352,6 +352,10 @@ static void normals_portable(const uint32_t key[2], uint64_t block0, size_t nb, 
             uint64_t wb = ((uint64_t)L.w2[l] << 32) | L.w3[l];
             out[2 * (done + (size_t)l)] = zig_normal(key, j, 0, wa);
             out[2 * (done + (size_t)l) + 1] = zig_normal(key, j, 1, wb);
+            if (words) {
+                words[2 * (done + (size_t)l)] = wa;
+                words[2 * (done + (size_t)l) + 1] = wb;
+            }
         }
         done += (size_t)b;
         if (done == nb) {
@@ -366,10 +370,10 @@ static void normals_portable(const uint32_t key[2], uint64_t block0, size_t nb, 
 /* The vector kernels finish the blocks that do not fill a vector with the
  * portable kernel, and take `last` from it or from one scalar block. */
 static void vector_tail(const uint32_t key[2], uint64_t block0, size_t done, size_t nb,
-                        double *out, uint32_t last[4])
+                        double *out, uint64_t *words, uint32_t last[4])
 {
     if (done < nb) {
-        normals_portable(key, block0 + done, nb - done, out + 2 * done, last);
+        normals_portable(key, block0 + done, nb - done, out + 2 * done, words ? words + 2 * done : NULL, last);
     } else {
         uint64_t j = block0 + nb - 1;
         const uint32_t ctr[4] = { (uint32_t)j, (uint32_t)(j >> 32), 0, 0 };
@@ -418,7 +422,7 @@ zig_fast_avx2(__m256i w, __m256i *accept)
  * words live in the low halves, and vpmuludq reads only those, so the high
  * halves may hold garbage until the words are combined. */
 __attribute__((target("avx2"))) static void
-normals_avx2(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uint32_t last[4])
+normals_avx2(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uint64_t *words, uint32_t last[4])
 {
     const __m256i M0 = _mm256_set1_epi64x(PHILOX_M0), M1 = _mm256_set1_epi64x(PHILOX_M1);
     const __m256i LO = _mm256_set1_epi64x(0xffffffffLL);
@@ -447,6 +451,12 @@ normals_avx2(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uin
         __m256d lo = _mm256_unpacklo_pd(za, zb), hi = _mm256_unpackhi_pd(za, zb);
         _mm256_storeu_pd(out + 2 * l, _mm256_permute2f128_pd(lo, hi, 0x20));
         _mm256_storeu_pd(out + 2 * l + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
+        if (words) {
+            __m256d wlo = _mm256_unpacklo_pd(_mm256_castsi256_pd(wa), _mm256_castsi256_pd(wb));
+            __m256d whi = _mm256_unpackhi_pd(_mm256_castsi256_pd(wa), _mm256_castsi256_pd(wb));
+            _mm256_storeu_pd((double *)(words + 2 * l), _mm256_permute2f128_pd(wlo, whi, 0x20));
+            _mm256_storeu_pd((double *)(words + 2 * l + 4), _mm256_permute2f128_pd(wlo, whi, 0x31));
+        }
         unsigned bad_a = ~(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(acc_a)) & 15u;
         unsigned bad_b = ~(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(acc_b)) & 15u;
         if (bad_a | bad_b) {
@@ -456,7 +466,7 @@ normals_avx2(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uin
             vector_fixup(key, b, 4, bad_a, bad_b, va, vb, out + 2 * l);
         }
     }
-    vector_tail(key, block0, l, nb, out, last);
+    vector_tail(key, block0, l, nb, out, words, last);
 }
 
 __attribute__((target("avx512f,avx512dq"))) static inline __m512d
@@ -477,7 +487,7 @@ zig_fast_avx512(__m512i w, __mmask8 *accept)
 /* The AVX2 kernel at eight blocks per vector, with three-way XORs in one
  * instruction. */
 __attribute__((target("avx512f,avx512dq"))) static void
-normals_avx512(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uint32_t last[4])
+normals_avx512(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uint64_t *words, uint32_t last[4])
 {
     const __m512i M0 = _mm512_set1_epi64(PHILOX_M0), M1 = _mm512_set1_epi64(PHILOX_M1);
     const __m512i LO = _mm512_set1_epi64(0xffffffffLL);
@@ -510,6 +520,10 @@ normals_avx512(const uint32_t key[2], uint64_t block0, size_t nb, double *out, u
         __m512d za = zig_fast_avx512(wa, &acc_a), zb = zig_fast_avx512(wb, &acc_b);
         _mm512_storeu_pd(out + 2 * l, _mm512_permutex2var_pd(za, LOW_PAIRS, zb));
         _mm512_storeu_pd(out + 2 * l + 8, _mm512_permutex2var_pd(za, HIGH_PAIRS, zb));
+        if (words) {
+            _mm512_storeu_si512(words + 2 * l, _mm512_permutex2var_epi64(wa, LOW_PAIRS, wb));
+            _mm512_storeu_si512(words + 2 * l + 8, _mm512_permutex2var_epi64(wa, HIGH_PAIRS, wb));
+        }
         unsigned bad_a = ~(unsigned)acc_a & 255u, bad_b = ~(unsigned)acc_b & 255u;
         if (bad_a | bad_b) {
             uint64_t va[8], vb[8];
@@ -518,7 +532,7 @@ normals_avx512(const uint32_t key[2], uint64_t block0, size_t nb, double *out, u
             vector_fixup(key, b, 8, bad_a, bad_b, va, vb, out + 2 * l);
         }
     }
-    vector_tail(key, block0, l, nb, out, last);
+    vector_tail(key, block0, l, nb, out, words, last);
 }
 #endif
 
@@ -565,16 +579,16 @@ ntas_rng_kernel ntas_rng_kernel_best(void)
 #define VECTOR_MIN_PAIRS 8
 
 static void normal_pairs(ntas_rng_kernel k, const uint32_t key[2], uint64_t block0, size_t nb,
-                         double *out, uint32_t last[4])
+                         double *out, uint64_t *words, uint32_t last[4])
 {
     if (k == NTAS_RNG_AUTO)
         k = nb < VECTOR_MIN_PAIRS ? NTAS_RNG_PORTABLE : ntas_rng_kernel_best();
     switch (k) {
 #if NTAS_X86_KERNELS
-    case NTAS_RNG_AVX2: normals_avx2(key, block0, nb, out, last); return;
-    case NTAS_RNG_AVX512: normals_avx512(key, block0, nb, out, last); return;
+    case NTAS_RNG_AVX2: normals_avx2(key, block0, nb, out, words, last); return;
+    case NTAS_RNG_AVX512: normals_avx512(key, block0, nb, out, words, last); return;
 #endif
-    default: normals_portable(key, block0, nb, out, last); return;
+    default: normals_portable(key, block0, nb, out, words, last); return;
     }
 }
 
@@ -603,13 +617,13 @@ int ntas_rng_normal_fill_with(ntas_rng *rng, double *out, size_t n, ntas_rng_ker
      * already points past it. */
     size_t full = (n - i) / 2;
     if (full > 0) {
-        normal_pairs(k, rng->key, rng->block, full, out + i, last);
+        normal_pairs(k, rng->key, rng->block, full, out + i, NULL, last);
         rng->block += full;
         i += 2 * full;
     }
     if (i < n) {
         /* Odd count: the last block's z1 is owed. */
-        normals_portable(rng->key, rng->block, 1, pair, last);
+        normals_portable(rng->key, rng->block, 1, pair, NULL, last);
         out[i++] = pair[0];
         rng->block++;
         rng->spare = 1;
@@ -622,6 +636,33 @@ int ntas_rng_normal_fill_with(ntas_rng *rng, double *out, size_t n, ntas_rng_ker
 void ntas_rng_normal_fill(ntas_rng *rng, double *out, size_t n)
 {
     (void)ntas_rng_normal_fill_with(rng, out, n, NTAS_RNG_AUTO);
+}
+
+void ntas_rng_blocks_at(const ntas_rng *rng, uint64_t block0, size_t nb, double *z, uint64_t *words)
+{
+    uint32_t last[4];
+    if (nb > 0) normal_pairs(NTAS_RNG_AUTO, rng->key, block0, nb, z, words, last);
+}
+
+double ntas_rng_uniform_of_word(uint64_t w)
+{
+    return u01_from_words((uint32_t)(w >> 32), (uint32_t)w);
+}
+
+int ntas_rng_at_block_boundary(const ntas_rng *rng)
+{
+    return rng->used == 4 && !rng->spare;
+}
+
+void ntas_rng_set_after_block(ntas_rng *rng, uint64_t block, uint64_t wa, uint64_t wb)
+{
+    rng->block = block + 1;
+    rng->buf[0] = (uint32_t)(wa >> 32);
+    rng->buf[1] = (uint32_t)wa;
+    rng->buf[2] = (uint32_t)(wb >> 32);
+    rng->buf[3] = (uint32_t)wb;
+    rng->used = 4;
+    rng->spare = 0;
 }
 
 void ntas_rng_normal_fill_scaled(ntas_rng *rng, double *out, size_t n, double scale)
@@ -719,12 +760,23 @@ double ntas_rng_gamma(ntas_rng *rng, double shape)
     }
 }
 
+void ntas_rng_gamma_constants(double shape, double *d, double *c)
+{
+    *d = shape - 1.0 / 3.0;
+    *c = 1.0 / sqrt(9.0 * *d);
+}
+
 double ntas_rng_gamma_primed(ntas_rng *rng, double shape, double x, double u)
 {
     if (!(shape >= 1.0) || !isfinite(shape))
         return NAN;
-    const double d = shape - 1.0 / 3.0;
-    const double c = 1.0 / sqrt(9.0 * d);
+    double d, c;
+    ntas_rng_gamma_constants(shape, &d, &c);
+    return ntas_rng_gamma_primed_dc(rng, shape, d, c, x, u);
+}
+
+double ntas_rng_gamma_primed_dc(ntas_rng *rng, double shape, double d, double c, double x, double u)
+{
     double v = mt_v(x, c);
     if (v != 0.0 && mt_accept(x, u, v, d))
         return d * v;

@@ -1,9 +1,13 @@
 /* h5util — see h5util.h. */
 #include "ntasweep/io/h5util.h"
 
+#include <errno.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "ntasweep/core/err.h"
 
@@ -29,6 +33,7 @@ long ntas_h5_finish(void)
 /* The outermost (API) and innermost (most specific) entries of a stack. */
 typedef struct {
     unsigned n;
+    int inner_has_errno;   /* the innermost entry names the system's reason */
     char api[64], outer[256], inner[512];
 } stack_ends;
 
@@ -41,6 +46,7 @@ static herr_t stack_entry(unsigned n, const H5E_error2_t *e, void *data)
         snprintf(s->outer, sizeof s->outer, "%s", desc);
     }
     snprintf(s->inner, sizeof s->inner, "%s", desc);
+    s->inner_has_errno = strstr(desc, "error message = '") != NULL;
     s->n = n + 1;
     return 0;
 }
@@ -60,25 +66,71 @@ static void shorten_driver_text(char *desc, size_t len)
     snprintf(desc, len, "%s", out);
 }
 
-void ntas_h5_fail(char *err, size_t errlen, const char *fmt, ...)
+/* What statvfs and access show about the directory holding path, written to
+ * out only when it explains a failed write (a full device, a read-only or
+ * unwritable directory); otherwise out is left empty. */
+static void checked_dir_state(const char *path, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    const char *dir = dirname(buf);
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) == 0) {
+        if (vfs.f_flag & ST_RDONLY) {
+            ntas_set_err(out, outlen, "%s is on a read-only file system", dir);
+            return;
+        }
+        /* root may use the reserved blocks: only none free at all stops it */
+        if ((geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) == 0) {
+            ntas_set_err(out, outlen, "no space left on the device holding %s", dir);
+            return;
+        }
+    }
+    if (access(dir, W_OK) != 0) ntas_set_err(out, outlen, "%s is not writable (%s)", dir, strerror(errno));
+}
+
+/* `what` from fmt, then the stack's ends, then the system's reason when the
+ * stack lacks it (ntas_h5_fail_io; sys_errno 0 and no path: none). */
+static void fail_v(char *err, size_t errlen, int sys_errno, const char *path, const char *fmt, va_list ap)
 {
     if (!err || errlen == 0) return;
     stack_ends s;
     memset(&s, 0, sizeof s);
     /* Walk first: formatting `what` calls no HDF5 function, but be safe. */
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, stack_entry, &s);
+    vsnprintf(err, errlen, fmt, ap);
+    if (s.n > 0) {
+        shorten_driver_text(s.inner, sizeof s.inner);
+        size_t used = strlen(err);
+        if (used + 1 >= errlen) return;
+        if (s.n == 1 || !strcmp(s.outer, s.inner))
+            ntas_set_err(err + used, errlen - used, ": %s: %s", s.api, s.inner);
+        else
+            ntas_set_err(err + used, errlen - used, ": %s: %s (%s)", s.api, s.outer, s.inner);
+    }
+    if (s.inner_has_errno) return;   /* the sec2 driver's text already says it */
+    char reason[4200] = "";
+    if (sys_errno != 0) ntas_set_err(reason, sizeof reason, "system error: %s", strerror(sys_errno));
+    else if (path && path[0]) checked_dir_state(path, reason, sizeof reason);
+    size_t used = strlen(err);
+    if (reason[0] && used + 1 < errlen) ntas_set_err(err + used, errlen - used, "; %s", reason);
+}
+
+void ntas_h5_fail(char *err, size_t errlen, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    fail_v(err, errlen, 0, NULL, fmt, ap);
     va_end(ap);
-    if (s.n == 0) return;
-    shorten_driver_text(s.inner, sizeof s.inner);
-    size_t used = strlen(err);
-    if (used + 1 >= errlen) return;
-    if (s.n == 1 || !strcmp(s.outer, s.inner))
-        ntas_set_err(err + used, errlen - used, ": %s: %s", s.api, s.inner);
-    else
-        ntas_set_err(err + used, errlen - used, ": %s: %s (%s)", s.api, s.outer, s.inner);
+}
+
+void ntas_h5_fail_io(char *err, size_t errlen, int sys_errno, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(err, errlen, sys_errno, path, fmt, ap);
+    va_end(ap);
 }
 
 hid_t ntas_h5_str_type(size_t n)

@@ -120,6 +120,7 @@ static int create_group(hid_t file, const ntas_pretrain_setting *s, char *err, s
     if (g < 0 || ntas_h5_set_str_attr(g, "dataset", ntas_dataset_name(s->dataset)) != 0 ||
         ntas_h5_set_i64_attr(g, "cnn_steps", s->steps) != 0 || ntas_h5_set_i64_attr(g, "cnn_seed", s->seed) != 0 ||
         ntas_h5_set_i64_attr(g, "cnn_batch", o.batch) != 0 ||
+        ntas_h5_set_str_attr(g, "cnn_precision", s->float32 ? "float32" : "float64") != 0 ||
         ntas_h5_set_str_attr(g, "optimizer", "AdamW lr 0.001, betas (0.9, 0.999), eps 1e-8, weight decay 0.01") != 0 ||
         ntas_h5_set_str_attr(g, "data_hash", hex) != 0 || ntas_h5_set_str_attr(g, "data_dir", s->dir) != 0 ||
         ntas_h5_set_i64_attr(g, "held_out_split", s->held_out) != 0 || ntas_h5_set_i64_attr(g, "n_train", s->n_train) != 0 ||
@@ -326,9 +327,12 @@ static int open_group(hid_t file, const ntas_pretrain_setting *s, hid_t *ds)
 }
 
 /* Writes every dataset, the status flag last: a group with status 1 is complete. */
-static int write_group(const hid_t *ds, ntas_features *f)
+/* Writes the computed features of setting s into its group (status last),
+ * then drops the CNN parameters they no longer need. 0, or -1 with err. */
+static int write_group(const hid_t *ds, ntas_features *f, const ntas_pretrain_setting *s, char *err, size_t errlen)
 {
     int ok = 1;
+    errno = 0;   /* the system's reason the MPI-IO driver drops (h5util.h) */
     for (int pass = 0; pass < 2 && ok; pass++)
         for (int k = 0; ok && k < G_COUNT; k++) {
             if ((k == G_STATUS) != (pass == 1)) continue;
@@ -338,7 +342,14 @@ static int write_group(const hid_t *ds, ntas_features *f)
             ok = H5Dwrite(ds[k], group_ds[k].is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
                           H5P_DEFAULT, buf) >= 0;
         }
-    return ok ? 0 : -1;
+    if (!ok) {
+        ntas_h5_fail_io(err, errlen, errno, NULL, "writing the pretrained %s features into the results file",
+                        ntas_dataset_name(s->dataset));
+        return -1;
+    }
+    free(f->cnn_params);
+    f->cnn_params = NULL;
+    return 0;
 }
 
 static int read_group(const hid_t *ds, ntas_features *f)
@@ -434,12 +445,7 @@ static int obtain(ntas_features *f, const ntas_pretrain_setting *s, const hid_t 
     int rc = ntas_pretrain_compute(s, f, on_progress, &pc, err, errlen);
     if (rc == 1) return GOT_STOPPED;
     if (rc != 0) return GOT_ERROR;
-    if (write_group(ds, f) != 0) {
-        ntas_h5_fail(err, errlen, "writing the pretrained %s features into the results file", ntas_dataset_name(s->dataset));
-        return GOT_ERROR;
-    }
-    free(f->cnn_params);
-    f->cnn_params = NULL;
+    if (write_group(ds, f, s, err, errlen) != 0) return GOT_ERROR;
     if (!opt->quiet)
         fprintf(stderr, "ntasweep: pretrained the %s CNN in %.0f s: test accuracy %.4f on %d test images\n",
                 ntas_dataset_name(s->dataset), now() - t0, f->test_accuracy, s->n_test);
@@ -472,29 +478,59 @@ static int mpi_agree(void *ctx, int status)
     return worst == 2 ? -1 : worst;
 }
 
-/* Every rank's node sums, in rank order (MPI_Allgatherv: where each block
- * lands is fixed, so the tree that follows adds in a fixed order, unlike an
- * MPI_Allreduce whose order depends on the number of ranks). */
-static int mpi_gather(void *ctx, const double *send, size_t send_n, double *recv, const size_t *recv_n)
+/* Counts and offsets of n doubles per rank as MPI ints; -1 past INT_MAX. */
+static int int_counts(const size_t *n, const size_t *off, int size, int *counts, int *displs)
+{
+    size_t run = 0;
+    for (int p = 0; p < size; p++) {
+        const size_t at = off ? off[p] : run;
+        if (n[p] > INT_MAX || at > INT_MAX) return -1;
+        counts[p] = (int)n[p];
+        displs[p] = (int)at;
+        run += n[p];
+    }
+    return 0;
+}
+
+/* Each rank's slices of the node sums to the rank that owns them
+ * (MPI_Alltoallv: where each block lands is fixed, so the tree that follows
+ * adds in a fixed order, unlike an MPI_Allreduce whose order depends on the
+ * number of ranks). */
+static int mpi_scatter(void *ctx, const double *send, const size_t *send_n, const size_t *send_off, double *recv,
+                       const size_t *recv_n)
 {
     MPI_Comm comm = *(MPI_Comm *)ctx;
     int size;
     if (MPI_Comm_size(comm, &size) != MPI_SUCCESS) return -1;
-    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
-    int rc = counts && displs && send_n <= INT_MAX ? 0 : -1;
-    size_t off = 0;
-    for (int p = 0; rc == 0 && p < size; p++) {
-        if (recv_n[p] > INT_MAX || off > INT_MAX) rc = -1;
-        counts[p] = (int)recv_n[p];
-        displs[p] = (int)off;
-        off += recv_n[p];
+    int *buf = malloc(4 * (size_t)size * sizeof *buf);
+    int rc = buf ? 0 : -1;
+    if (rc == 0) {
+        int *sc = buf, *sd = buf + size, *rcnt = buf + 2 * size, *rd = buf + 3 * size;
+        MPI_Request req;
+        if (int_counts(send_n, send_off, size, sc, sd) != 0 || int_counts(recv_n, NULL, size, rcnt, rd) != 0 ||
+            MPI_Ialltoallv(send, sc, sd, MPI_DOUBLE, recv, rcnt, rd, MPI_DOUBLE, comm, &req) != MPI_SUCCESS ||
+            wait_napping(&req) != 0)
+            rc = -1;
     }
+    free(buf);
+    return rc;
+}
+
+/* Every rank's slice of the parameters to every rank, in place. */
+static int mpi_share(void *ctx, double *data, const size_t *counts)
+{
+    MPI_Comm comm = *(MPI_Comm *)ctx;
+    int size;
+    if (MPI_Comm_size(comm, &size) != MPI_SUCCESS) return -1;
+    int *buf = malloc(2 * (size_t)size * sizeof *buf);
+    int rc = buf ? 0 : -1;
     MPI_Request req;
-    if (rc == 0 && (MPI_Iallgatherv(send, (int)send_n, MPI_DOUBLE, recv, counts, displs, MPI_DOUBLE, comm, &req) !=
-                    MPI_SUCCESS || wait_napping(&req) != 0))
+    if (rc == 0 && (int_counts(counts, NULL, size, buf, buf + size) != 0 ||
+                    MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, buf, buf + size, MPI_DOUBLE, comm,
+                                    &req) != MPI_SUCCESS ||
+                    wait_napping(&req) != 0))
         rc = -1;
-    free(counts);
-    free(displs);
+    free(buf);
     return rc;
 }
 
@@ -504,7 +540,8 @@ void ntas_cnn_exchange_mpi(ntas_cnn_exchange *ex, MPI_Comm *comm)
     MPI_Comm_rank(*comm, &ex->part);
     MPI_Comm_size(*comm, &ex->parts);
     ex->agree = mpi_agree;
-    ex->gather = mpi_gather;
+    ex->scatter = mpi_scatter;
+    ex->share = mpi_share;
     ex->ctx = comm;
 }
 
@@ -532,12 +569,7 @@ static int obtain_shared(ntas_features *f, const ntas_pretrain_setting *s, const
     if (rc == 1) return GOT_STOPPED;
     if (rc != 0) return GOT_ERROR;
     if (!owner) return GOT_OK;
-    if (write_group(ds, f) != 0) {
-        ntas_h5_fail(err, errlen, "writing the pretrained %s features into the results file", ntas_dataset_name(s->dataset));
-        return GOT_ERROR;
-    }
-    free(f->cnn_params);
-    f->cnn_params = NULL;
+    if (write_group(ds, f, s, err, errlen) != 0) return GOT_ERROR;
     if (!mine.quiet)
         fprintf(stderr, "ntasweep: pretrained the %s CNN in %.1f s on %d rank%s: test accuracy %.4f on %d test images\n",
                 ntas_dataset_name(s->dataset), now() - t0, size, size == 1 ? "" : "s", f->test_accuracy, s->n_test);
@@ -595,11 +627,11 @@ static int open_groups(hid_t file, const ntas_pretrain_setting *s, int n, hid_t 
         if (has == 0) {
             char hex[17];
             ntas_hex64(s[i].data_hash, hex);
-            ntas_set_err(err, errlen, "the results file has no pretraining of dataset = %s, cnn_steps = %lld, cnn_seed = %lld "
-                     "on the images now found in %s (content hash %s): they differ from the ones its runs used. "
-                     "Point %s back at those (the data_dir attribute of its /pretrained groups says where they were), "
-                     "or start a new file with --force-new", ntas_dataset_name(s[i].dataset), (long long)s[i].steps,
-                     (long long)s[i].seed, s[i].dir, hex,
+            ntas_set_err(err, errlen, "the results file has no pretraining of dataset = %s, cnn_steps = %lld, cnn_seed = %lld, "
+                     "cnn_precision = %s on the images now found in %s (content hash %s): they differ from the ones its "
+                     "runs used. Point %s back at those (the data_dir attribute of its /pretrained groups says where "
+                     "they were), or start a new file with --force-new", ntas_dataset_name(s[i].dataset),
+                     (long long)s[i].steps, (long long)s[i].seed, s[i].float32 ? "float32" : "float64", s[i].dir, hex,
                      s[i].dataset == NTAS_DATASET_MNIST ? NTAS_ENV_MNIST_DIR : NTAS_ENV_FASHION_DIR);
             return GOT_MISSING;
         }
@@ -696,8 +728,9 @@ cleanup:
     for (int i = 0; ds && i < n; i++)
         for (int k = 0; k < G_COUNT; k++) ntas_h5_close(&ds[i][k]);
     /* The new groups reach the disk before any run starts (collective: every rank). */
+    errno = 0;
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 && rc == GOT_OK) {
-        ntas_h5_fail(err, errlen, "flushing the pretrained features");
+        ntas_h5_fail_io(err, errlen, errno, NULL, "flushing the pretrained features");
         rc = GOT_ERROR;
     }
     free(got);

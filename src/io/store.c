@@ -495,8 +495,8 @@ static hid_t create_tmp(const char *tmp, char *err, size_t errlen)
         ntas_h5_fail(err, errlen, "%s: the file access settings", tmp);
     } else if (ntas_h5_fapl_for_create(fapl, err, errlen) != 0) {
         /* alignment and MPI-IO hints for parallel file systems (h5fapl.h): err filled */
-    } else if ((file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
-        ntas_h5_fail(err, errlen, "%s: cannot create the results file", tmp);
+    } else if ((errno = 0, file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
+        ntas_h5_fail_io(err, errlen, errno, tmp, "%s: cannot create the results file", tmp);
     }
     ntas_h5_close(&fapl);
     return file;
@@ -538,9 +538,10 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
     int copied = !ok || fill_from_old(file, spec, copy_from, n_copy, cerr, sizeof cerr);
     /* Flushed first, so the close has nothing left to write: a close that
      * fails leaves an id behind (see discard_created). */
+    errno = 0;
     if (ok && copied && H5Fflush(file, H5F_SCOPE_LOCAL) < 0) {
         ok = 0;
-        ntas_h5_fail(herr, sizeof herr, "flushing");
+        ntas_h5_fail_io(herr, sizeof herr, errno, tmp, "flushing");
     }
     if (!ok || !copied) {
         discard_created(&file, tmp);
@@ -549,8 +550,9 @@ int ntas_store_create(const char *path, const ntas_spec *spec, const char *copy_
                           copy_from ? " (the existing file was not modified)" : "");
         return -1;
     }
+    errno = 0;
     if (H5Fclose(file) < 0) {
-        ntas_h5_fail(herr, sizeof herr, "closing");
+        ntas_h5_fail_io(herr, sizeof herr, errno, tmp, "closing");
         remove(tmp);
         ntas_set_err(err, errlen, "%s: writing the results file failed at its close: %s", tmp, herr);
         return -1;
@@ -842,9 +844,11 @@ static int write_slab(ntas_store *st, int k, int index, const void *data, const 
     hid_t fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
     hid_t mt = dk.type == T_F64 ? H5T_NATIVE_DOUBLE : dk.type == T_I8 ? H5T_NATIVE_INT8 : st->str_message;
     int rc = 0;
+    /* errno: the reason of a failed system call the MPI-IO driver does not report (h5util.h) */
+    errno = 0;
     if ((fsp = H5Dget_space(st->ds[k])) < 0 || H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
         (msp = H5Screate_simple(nd, count, NULL)) < 0 || H5Dwrite(st->ds[k], mt, msp, fsp, H5P_DEFAULT, data) < 0) {
-        ntas_h5_fail(err, errlen, "writing run %d of dataset '%s'", index, dk.name);
+        ntas_h5_fail_io(err, errlen, errno, st->path, "writing run %d of dataset '%s'", index, dk.name);
         rc = -1;
     }
     ntas_h5_close(&msp);
@@ -891,10 +895,7 @@ int ntas_store_flush(ntas_store *st, char *err, size_t errlen)
      * an older error's). */
     errno = 0;
     if (H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) {
-        int why = errno;
-        ntas_h5_fail(err, errlen, "flushing the results file");
-        size_t used = strlen(err);
-        if (why != 0 && used + 1 < errlen) ntas_set_err(err + used, errlen - used, "; system error: %s", strerror(why));
+        ntas_h5_fail_io(err, errlen, errno, st->path, "flushing the results file");
         return -1;
     }
     return 0;
@@ -914,8 +915,9 @@ int ntas_store_close(ntas_store *st, char *err, size_t errlen)
             rc = -1;
         }
     ntas_h5_close(&st->str_message);
+    errno = 0;
     if (st->file >= 0 && H5Fclose(st->file) < 0 && rc == 0) {
-        ntas_h5_fail(err, errlen, "closing the results file");
+        ntas_h5_fail_io(err, errlen, errno, st->path, "closing the results file");
         rc = -1;
     }
     st->file = H5I_INVALID_HID;

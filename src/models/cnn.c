@@ -48,8 +48,10 @@ int ntas_cnn_init(ntas_cnn *net, int max_batch, char *err, size_t errlen)
     net->max_batch = max_batch;
     for (int k = 0; k < NTAS_CNN_N_TENSORS; k++) net->n_params += tensor_size[k];
     const size_t B = (size_t)max_batch, np = net->n_params;
-    net->params = calloc(np, sizeof(double));
-    net->grads = calloc(np, sizeof(double));
+    /* One spare slot after the parameters and the gradients: the batch
+     * loss travels there when the parts share them (ntas_cnn_pretrain_parts). */
+    net->params = calloc(np + 1, sizeof(double));
+    net->grads = calloc(np + 1, sizeof(double));
     net->adam_m = calloc(np, sizeof(double));
     net->adam_v = calloc(np, sizeof(double));
     net->col = malloc(B * NTAS_CNN_CONV_POS * NTAS_CNN_TAPS * sizeof(double));
@@ -82,8 +84,39 @@ void ntas_cnn_free(ntas_cnn *net)
                      net->act, net->hidden, net->features, net->logits, net->dlogits,
                      net->dfeatures, net->dhidden, net->dact, net->dconv};
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) free(all[k]);
+    float *all_f[] = {net->f_col, net->f_act, net->f_hidden, net->f_features, net->f_params, net->f_dy, net->f_out};
+    for (size_t k = 0; k < sizeof all_f / sizeof all_f[0]; k++) free(all_f[k]);
     free(net->pool_arg);
     memset(net, 0, sizeof *net);
+}
+
+enum { CONV_PER_IMAGE = NTAS_CNN_CONV_POS * NTAS_CNN_CHANNELS };
+
+int ntas_cnn_use_float32(ntas_cnn *net, char *err, size_t errlen)
+{
+    if (net->float32) return 0;
+    const size_t B = (size_t)net->max_batch;
+    /* f_dy holds the largest output gradient (the conv's), f_out the
+     * largest GEMM result (fc1's weight gradient, or a batch's conv output
+     * or fc1 input gradient, whichever is larger). */
+    size_t out = (size_t)NTAS_CNN_HIDDEN * NTAS_CNN_FLAT;
+    if (B * CONV_PER_IMAGE > out) out = B * CONV_PER_IMAGE;
+    if (B * NTAS_CNN_FLAT > out) out = B * NTAS_CNN_FLAT;
+    net->f_col = malloc(B * NTAS_CNN_CONV_POS * NTAS_CNN_TAPS * sizeof(float));
+    net->f_act = malloc(B * NTAS_CNN_FLAT * sizeof(float));
+    net->f_hidden = malloc(B * NTAS_CNN_HIDDEN * sizeof(float));
+    net->f_features = malloc(B * NTAS_CNN_FEATURES * sizeof(float));
+    net->f_params = malloc(net->n_params * sizeof(float));
+    net->f_dy = malloc(B * CONV_PER_IMAGE * sizeof(float));
+    net->f_out = malloc(out * sizeof(float));
+    if (!net->f_col || !net->f_act || !net->f_hidden || !net->f_features || !net->f_params || !net->f_dy ||
+        !net->f_out) {
+        ntas_set_err(err, errlen, "out of memory for the float32 copies of a CNN with batches of %d images",
+                     net->max_batch);
+        return -1;   /* ntas_cnn_free releases what was allocated */
+    }
+    net->float32 = 1;
+    return 0;
 }
 
 /* Fresh optimiser state: zero moments, step count 0. */
@@ -108,49 +141,103 @@ void ntas_cnn_init_params(ntas_cnn *net, ntas_rng *rng)
 
 /* ---- layers ---------------------------------------------------------------- */
 
-/* Y (B x n_out) = X (B x n_in) W^T + b, W being n_out x n_in. */
-static void linear_forward(double *Y, const double *X, const double *W, const double *b, int B,
-                           int n_out, int n_in)
+static void to_float(float *dst, const double *src, size_t n)
 {
+    for (size_t i = 0; i < n; i++) dst[i] = (float)src[i];
+}
+
+/* The float copy of weight tensor W (a slice of net->params). */
+static float *float_weights(const ntas_cnn *net, const double *W)
+{
+    return net->f_params + (W - net->params);
+}
+
+/* Y (B x n_out) = X (B x n_in) W^T + b, W being n_out x n_in. In float32
+ * mode the product is Xf (X as float) times W rounded to float here (kept
+ * in f_params for the backward pass), and b is added in double. */
+static void linear_forward(ntas_cnn *net, double *Y, const double *X, const float *Xf, const double *W,
+                           const double *b, int B, int n_out, int n_in)
+{
+    if (net->float32) {
+        float *Wf = float_weights(net, W);
+        if (!net->f_params_current) to_float(Wf, W, (size_t)n_out * n_in);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, Xf, n_in, Wf, n_in, 0.0f,
+                    net->f_out, n_out);
+        for (int r = 0; r < B; r++)
+            for (int j = 0; j < n_out; j++)
+                Y[(size_t)r * n_out + j] = (double)net->f_out[(size_t)r * n_out + j] + b[j];
+        return;
+    }
     for (int r = 0; r < B; r++) memcpy(Y + (size_t)r * n_out, b, (size_t)n_out * sizeof *b);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0, X, n_in, W, n_in,
                 1.0, Y, n_out);
 }
 
-/* Given dY, the gradient w.r.t. Y of linear_forward: dW = dY^T X,
- * db = column sums of dY, and (when dX is non-NULL) dX = dY W. */
-static void linear_backward(const double *dY, const double *X, const double *W, double *dW, double *db,
-                            double *dX, int B, int n_out, int n_in)
+/* dst = src, or with add dst = dst + src (one rounding each, as a separate sum would). */
+static void from_float(double *dst, const float *src, size_t n, int add)
 {
+    if (add)
+        for (size_t i = 0; i < n; i++) dst[i] += (double)src[i];
+    else
+        for (size_t i = 0; i < n; i++) dst[i] = (double)src[i];
+}
+
+/* Given dY, the gradient w.r.t. Y of linear_forward: dW = dY^T X,
+ * db = column sums of dY, and (when dX is non-NULL) dX = dY W. In float32
+ * mode the products take dY as float and the forward pass's float X and W;
+ * db is summed in double either way. */
+static void linear_backward(ntas_cnn *net, const double *dY, const double *X, const float *Xf, const double *W,
+                            double *dW, double *db, double *dX, int B, int n_out, int n_in)
+{
+    /* net->add_grads (float32 only): dW and db are added to, not written. */
+    double col_sum[NTAS_CNN_HIDDEN];   /* the widest layer's outputs */
+    double *sums = net->add_grads ? col_sum : db;
+    memset(sums, 0, (size_t)n_out * sizeof *sums);
+    for (int r = 0; r < B; r++)
+        for (int j = 0; j < n_out; j++) sums[j] += dY[(size_t)r * n_out + j];
+    if (net->add_grads)
+        for (int j = 0; j < n_out; j++) db[j] += col_sum[j];
+    if (net->float32) {
+        const float *Wf = float_weights(net, W);
+        to_float(net->f_dy, dY, (size_t)B * n_out);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f, net->f_dy, n_out, Xf, n_in,
+                    0.0f, net->f_out, n_in);
+        from_float(dW, net->f_out, (size_t)n_out * n_in, net->add_grads);
+        if (dX) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f, net->f_dy, n_out, Wf,
+                        n_in, 0.0f, net->f_out, n_in);
+            from_float(dX, net->f_out, (size_t)B * n_in, 0);
+        }
+        return;
+    }
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0, dY, n_out, X, n_in,
                 0.0, dW, n_in);
-    memset(db, 0, (size_t)n_out * sizeof *db);
-    for (int r = 0; r < B; r++)
-        for (int j = 0; j < n_out; j++) db[j] += dY[(size_t)r * n_out + j];
     if (dX)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0, dY, n_out, W, n_in,
                     0.0, dX, n_in);
 }
-
-enum { CONV_PER_IMAGE = NTAS_CNN_CONV_POS * NTAS_CNN_CHANNELS };
 
 void ntas_cnn_forward(ntas_cnn *net, const double *X, int B)
 {
     const int S = NTAS_CNN_SIDE, CS = NTAS_CNN_CONV_SIDE, PS = NTAS_CNN_POOL_SIDE, K = NTAS_CNN_KERNEL;
     const int C = NTAS_CNN_CHANNELS;
 
-    /* im2col: row (b, oy, ox) holds the 4x4 window at (oy, ox), tap ky*4+kx. */
+    /* im2col: row (b, oy, ox) holds the 4x4 window at (oy, ox), tap ky*4+kx
+     * (straight into the float copy in float32 mode). */
     for (int b = 0; b < B; b++) {
         const double *img = X + (size_t)b * NTAS_CNN_PIXELS;
-        double *col = net->col + (size_t)b * NTAS_CNN_CONV_POS * NTAS_CNN_TAPS;
+        const size_t at = (size_t)b * NTAS_CNN_CONV_POS * NTAS_CNN_TAPS;
         for (int oy = 0; oy < CS; oy++)
             for (int ox = 0; ox < CS; ox++)
-                for (int ky = 0; ky < K; ky++)
-                    memcpy(col + ((size_t)(oy * CS + ox) * NTAS_CNN_TAPS + (size_t)ky * K),
-                           img + (oy + ky) * S + ox, (size_t)K * sizeof *img);
+                for (int ky = 0; ky < K; ky++) {
+                    const size_t o = at + (size_t)(oy * CS + ox) * NTAS_CNN_TAPS + (size_t)ky * K;
+                    const double *src = img + (oy + ky) * S + ox;
+                    if (net->float32) to_float(net->f_col + o, src, (size_t)K);
+                    else memcpy(net->col + o, src, (size_t)K * sizeof *img);
+                }
     }
     /* conv[b][pos][c] = sum_tap col[b][pos][tap] conv_w[c][tap] + conv_b[c]. */
-    linear_forward(net->conv, net->col, net->w.conv_w, net->w.conv_b, B * NTAS_CNN_CONV_POS, C,
+    linear_forward(net, net->conv, net->col, net->f_col, net->w.conv_w, net->w.conv_b, B * NTAS_CNN_CONV_POS, C,
                    NTAS_CNN_TAPS);
 
     /* Max-pool 2x2, stride 1, then ReLU. The first maximum in window order
@@ -174,15 +261,19 @@ void ntas_cnn_forward(ntas_cnn *net, const double *X, int B)
                 }
     }
 
-    linear_forward(net->hidden, net->act, net->w.fc1_w, net->w.fc1_b, B, NTAS_CNN_HIDDEN, NTAS_CNN_FLAT);
+    if (net->float32) to_float(net->f_act, net->act, (size_t)B * NTAS_CNN_FLAT);
+    linear_forward(net, net->hidden, net->act, net->f_act, net->w.fc1_w, net->w.fc1_b, B, NTAS_CNN_HIDDEN,
+                   NTAS_CNN_FLAT);
     for (size_t i = 0; i < (size_t)B * NTAS_CNN_HIDDEN; i++)
         net->hidden[i] = 1.0 / (1.0 + exp(-net->hidden[i]));
-    linear_forward(net->features, net->hidden, net->w.fc2_w, net->w.fc2_b, B, NTAS_CNN_FEATURES,
-                   NTAS_CNN_HIDDEN);
+    if (net->float32) to_float(net->f_hidden, net->hidden, (size_t)B * NTAS_CNN_HIDDEN);
+    linear_forward(net, net->features, net->hidden, net->f_hidden, net->w.fc2_w, net->w.fc2_b, B,
+                   NTAS_CNN_FEATURES, NTAS_CNN_HIDDEN);
     for (size_t i = 0; i < (size_t)B * NTAS_CNN_FEATURES; i++)
         if (net->features[i] < 0.0) net->features[i] = 0.0;
-    linear_forward(net->logits, net->features, net->w.fc3_w, net->w.fc3_b, B, NTAS_CNN_CLASSES,
-                   NTAS_CNN_FEATURES);
+    if (net->float32) to_float(net->f_features, net->features, (size_t)B * NTAS_CNN_FEATURES);
+    linear_forward(net, net->logits, net->features, net->f_features, net->w.fc3_w, net->w.fc3_b, B,
+                   NTAS_CNN_CLASSES, NTAS_CNN_FEATURES);
 }
 
 /* ntas_log_softmax_xent with the mean's 1/B replaced by `scale`: a shard of
@@ -228,19 +319,19 @@ static double backward_scaled(ntas_cnn *net, const double *X, const uint8_t *lab
     const int C = NTAS_CNN_CHANNELS;
     double loss = xent_scaled(net->logits, labels, B, NTAS_CNN_CLASSES, inv_total, net->dlogits);
 
-    linear_backward(net->dlogits, net->features, net->w.fc3_w, net->dw.fc3_w, net->dw.fc3_b,
+    linear_backward(net, net->dlogits, net->features, net->f_features, net->w.fc3_w, net->dw.fc3_w, net->dw.fc3_b,
                     net->dfeatures, B, NTAS_CNN_CLASSES, NTAS_CNN_FEATURES);
     for (size_t i = 0; i < (size_t)B * NTAS_CNN_FEATURES; i++)
         if (!(net->features[i] > 0.0)) net->dfeatures[i] = 0.0;
 
-    linear_backward(net->dfeatures, net->hidden, net->w.fc2_w, net->dw.fc2_w, net->dw.fc2_b,
+    linear_backward(net, net->dfeatures, net->hidden, net->f_hidden, net->w.fc2_w, net->dw.fc2_w, net->dw.fc2_b,
                     net->dhidden, B, NTAS_CNN_FEATURES, NTAS_CNN_HIDDEN);
     for (size_t i = 0; i < (size_t)B * NTAS_CNN_HIDDEN; i++) {
         const double h = net->hidden[i];
         net->dhidden[i] *= h * (1.0 - h);
     }
 
-    linear_backward(net->dhidden, net->act, net->w.fc1_w, net->dw.fc1_w, net->dw.fc1_b, net->dact, B,
+    linear_backward(net, net->dhidden, net->act, net->f_act, net->w.fc1_w, net->dw.fc1_w, net->dw.fc1_b, net->dact, B,
                     NTAS_CNN_HIDDEN, NTAS_CNN_FLAT);
 
     /* Through ReLU and the pool: each active pooled unit sends its gradient
@@ -256,7 +347,7 @@ static double backward_scaled(ntas_cnn *net, const double *X, const uint8_t *lab
             if (act[o] > 0.0) dconv[arg[o]] += dact[o];
     }
 
-    linear_backward(net->dconv, net->col, net->w.conv_w, net->dw.conv_w, net->dw.conv_b, NULL,
+    linear_backward(net, net->dconv, net->col, net->f_col, net->w.conv_w, net->dw.conv_w, net->dw.conv_b, NULL,
                     B * NTAS_CNN_CONV_POS, C, NTAS_CNN_TAPS);
 
     if (dX) {
@@ -365,14 +456,31 @@ _Static_assert(NTAS_CNN_SHARDS == 1 << SHARD_LEVELS, "the shards are the leaves 
 
 typedef struct { int lo, hi; } shard_node;   /* the shards lo .. hi-1 of one tree node */
 
+/* One part's view of the tree. The node sums are blocks of `block`
+ * doubles (every parameter's gradient, then the loss); block index i belongs
+ * to slice q = the part q with slice_lo(q) <= i < slice_lo(q + 1). Each part
+ * finishes the tree and AdamW on its own slice only, and the parts then
+ * share the new parameters: the tree's additions and AdamW are elementwise,
+ * so which part does an element changes none of its bits. */
 typedef struct {
     int parts, part;
     size_t block;                 /* doubles per node sum: every parameter's gradient, then the loss */
+    size_t lo, len;               /* this part's slice of a block */
     int n_all, mine_first, n_mine;
     shard_node all[MAX_NODES];    /* every part's nodes, part by part (distinct nodes: at most 2S-1) */
-    size_t *recv_n;               /* [parts] doubles each part sends */
-    double *send, *recv, *sum, *scratch[SHARD_LEVELS];
+    size_t *send_n, *send_off;    /* [parts] doubles this part sends to each part, from where in send */
+    size_t *recv_n;               /* [parts] doubles each part sends this part (its nodes' slices of mine) */
+    size_t *share_n;              /* [parts] slice lengths (the parameter exchange) */
+    double *nodes;                /* [n_mine][block] this part's node sums */
+    double *send;                 /* nodes, or (more than one node) their slices packed by destination */
+    double *recv;                 /* [n_all][len] every node's slice of mine, in w->all order */
+    double *sum, *scratch[SHARD_LEVELS];
 } shard_work;
+
+static size_t slice_lo(size_t block, int q, int parts)
+{
+    return (size_t)((unsigned long long)block * (unsigned long long)q / (unsigned long long)parts);
+}
 
 /* Images of shard s of a batch of B: [*lo, *hi). */
 static void shard_images(int B, int s, int *lo, int *hi)
@@ -409,11 +517,15 @@ static int node_depth(shard_node nd)
 
 static void shard_work_free(shard_work *w)
 {
-    if (w->recv != w->send) free(w->recv);
-    free(w->send);
+    if (w->send != w->nodes) free(w->send);
+    if (w->recv != w->nodes) free(w->recv);
+    free(w->nodes);
     free(w->sum);
     for (int k = 0; k < SHARD_LEVELS; k++) free(w->scratch[k]);
+    free(w->send_n);
+    free(w->send_off);
     free(w->recv_n);
+    free(w->share_n);
     memset(w, 0, sizeof *w);
 }
 
@@ -424,22 +536,39 @@ static int shard_work_init(shard_work *w, const ntas_cnn *net, const ntas_cnn_ex
     w->part = ex ? ex->part : 0;
     if (w->parts < 1 || w->part < 0 || w->part >= w->parts) return -1;
     w->block = net->n_params + 1;
-    w->recv_n = malloc((size_t)w->parts * sizeof *w->recv_n);
-    if (!w->recv_n) return -1;
+    w->lo = slice_lo(w->block, w->part, w->parts);
+    w->len = slice_lo(w->block, w->part + 1, w->parts) - w->lo;
+    const size_t P = (size_t)w->parts;
+    w->send_n = calloc(P, sizeof *w->send_n);
+    w->send_off = calloc(P, sizeof *w->send_off);
+    w->recv_n = calloc(P, sizeof *w->recv_n);
+    w->share_n = calloc(P, sizeof *w->share_n);
+    if (!w->send_n || !w->send_off || !w->recv_n || !w->share_n) {
+        shard_work_free(w);
+        return -1;
+    }
     for (int p = 0; p < w->parts; p++) {
         int first, end, n0 = w->n_all;
         part_shards(p, w->parts, &first, &end);
         cover(0, NTAS_CNN_SHARDS, first, end, w->all, &w->n_all);
-        w->recv_n[p] = (size_t)(w->n_all - n0) * w->block;
+        w->recv_n[p] = (size_t)(w->n_all - n0) * w->len;
+        w->share_n[p] = slice_lo(w->block, p + 1, w->parts) - slice_lo(w->block, p, w->parts);
         if (p == w->part) {
             w->mine_first = n0;
             w->n_mine = w->n_all - n0;
         }
     }
-    w->send = malloc((size_t)(w->n_mine > 0 ? w->n_mine : 1) * w->block * sizeof(double));
-    w->recv = w->parts == 1 ? w->send : malloc((size_t)w->n_all * w->block * sizeof(double));
+    /* Where each destination's slices start in send: inside the one node
+     * sum itself (no copy), or packed by pack_slices. */
+    for (int q = 0; q < w->parts; q++) {
+        w->send_n[q] = (size_t)w->n_mine * w->share_n[q];
+        w->send_off[q] = w->n_mine == 1 ? slice_lo(w->block, q, w->parts) : 0;
+    }
+    w->nodes = malloc((size_t)(w->n_mine > 0 ? w->n_mine : 1) * w->block * sizeof(double));
+    w->send = w->parts == 1 || w->n_mine <= 1 ? w->nodes : malloc((size_t)w->n_mine * w->block * sizeof(double));
+    w->recv = w->parts == 1 ? w->nodes : malloc((size_t)w->n_all * w->len * sizeof(double));
     w->sum = malloc(w->block * sizeof(double));
-    int ok = w->send && w->recv && w->sum;
+    int ok = w->nodes && w->send && w->recv && w->sum;
     for (int k = 0; k < SHARD_LEVELS; k++) {
         w->scratch[k] = malloc(w->block * sizeof(double));
         ok &= w->scratch[k] != NULL;
@@ -449,19 +578,28 @@ static int shard_work_init(shard_work *w, const ntas_cnn *net, const ntas_cnn_ex
 }
 
 /* Gradient (and loss, last) of shard s's images into dst, scaled by 1/B. */
+/* With add set (float32 mode only), dst = dst + the leaf's gradient
+ * instead: each element gets the same one addition node_sum would make with
+ * the leaf in scratch, without writing and re-reading the scratch block. */
 static void shard_leaf(ntas_cnn *net, const shard_work *w, const double *X, const uint8_t *y, int B, int s,
-                       double *dst)
+                       double *dst, int add)
 {
     int lo, hi;
     shard_images(B, s, &lo, &hi);
     if (hi == lo) {
-        memset(dst, 0, w->block * sizeof *dst);
+        if (add)
+            for (size_t i = 0; i < w->block; i++) dst[i] += 0.0;   /* as a + 0 (turns -0 into +0) */
+        else
+            memset(dst, 0, w->block * sizeof *dst);
         return;
     }
     point_tensors(&net->dw, dst);   /* the backward pass writes the gradient straight into dst */
+    net->add_grads = add;
     const double *Xs = X + (size_t)lo * NTAS_CNN_PIXELS;
     ntas_cnn_forward(net, Xs, hi - lo);
-    dst[net->n_params] = backward_scaled(net, Xs, y + lo, hi - lo, 1.0 / B, NULL);
+    const double loss = backward_scaled(net, Xs, y + lo, hi - lo, 1.0 / B, NULL);
+    dst[net->n_params] = add ? dst[net->n_params] + loss : loss;
+    net->add_grads = 0;
     point_tensors(&net->dw, net->grads);
 }
 
@@ -476,45 +614,79 @@ static void node_sum(ntas_cnn *net, shard_work *w, const double *X, const uint8_
                      double *dst)
 {
     if (nd.hi - nd.lo == 1) {
-        shard_leaf(net, w, X, y, B, nd.lo, dst);
+        shard_leaf(net, w, X, y, B, nd.lo, dst, 0);
         return;
     }
     const int mid = (nd.lo + nd.hi) / 2;
-    double *right = w->scratch[node_depth(nd)];
     node_sum(net, w, X, y, B, (shard_node){nd.lo, mid}, dst);
+    if (net->float32 && nd.hi - mid == 1) {   /* a right leaf added as it is computed */
+        shard_leaf(net, w, X, y, B, mid, dst, 1);
+        return;
+    }
+    double *right = w->scratch[node_depth(nd)];
     node_sum(net, w, X, y, B, (shard_node){mid, nd.hi}, right);
     add_blocks(dst, dst, right, w->block);
 }
 
-/* Sum of node nd from the gathered node sums: a gathered node as it is,
- * else its two children added (the same additions node_sum makes). */
+/* Slice of node nd (this part's slice of a block, len doubles) from the
+ * received node slices: a received node as it is, else its two children
+ * added (the same additions node_sum makes). */
 static const double *combine(shard_work *w, shard_node nd, double *dst)
 {
     for (int k = 0; k < w->n_all; k++)
-        if (w->all[k].lo == nd.lo && w->all[k].hi == nd.hi) return w->recv + (size_t)k * w->block;
+        if (w->all[k].lo == nd.lo && w->all[k].hi == nd.hi) return w->recv + (size_t)k * w->len;
     if (nd.hi - nd.lo == 1) return NULL;   /* unreachable: every shard lies in some part's nodes */
     const int mid = (nd.lo + nd.hi) / 2;
     const double *a = combine(w, (shard_node){nd.lo, mid}, dst);
     const double *b = combine(w, (shard_node){mid, nd.hi}, w->scratch[node_depth(nd)]);
     if (!a || !b) return NULL;
-    add_blocks(dst, a, b, w->block);
+    add_blocks(dst, a, b, w->len);
     return dst;
 }
 
-/* This part's node sums, the exchange, the whole tree: *g points at the
- * batch gradient (then the loss) inside w. */
+/* Several node sums: each destination's slices of them, one after the
+ * other, destination by destination. */
+static void pack_slices(shard_work *w)
+{
+    size_t off = 0;
+    for (int q = 0; q < w->parts; q++) {
+        w->send_off[q] = off;
+        for (int k = 0; k < w->n_mine; k++) {
+            memcpy(w->send + off, w->nodes + (size_t)k * w->block + slice_lo(w->block, q, w->parts),
+                   w->share_n[q] * sizeof *w->send);
+            off += w->share_n[q];
+        }
+    }
+}
+
+/* This part's node sums, the exchange, the whole tree on this part's
+ * slice: *g points at the batch gradient's elements lo .. lo+len-1 (the
+ * loss is element n_params) inside w. */
 static int shard_gradient(ntas_cnn *net, shard_work *w, const double *X, const uint8_t *y, int B,
                           const ntas_cnn_exchange *ex, const double **g, char *err, size_t errlen)
 {
     for (int k = 0; k < w->n_mine; k++)
-        node_sum(net, w, X, y, B, w->all[w->mine_first + k], w->send + (size_t)k * w->block);
-    if (w->parts > 1 && ex->gather(ex->ctx, w->send, (size_t)w->n_mine * w->block, w->recv, w->recv_n) != 0) {
-        ntas_set_err(err, errlen, "exchanging the CNN's shard gradients failed");
-        return -1;
+        node_sum(net, w, X, y, B, w->all[w->mine_first + k], w->nodes + (size_t)k * w->block);
+    if (w->parts > 1) {
+        if (w->n_mine > 1) pack_slices(w);
+        if (ex->scatter(ex->ctx, w->send, w->send_n, w->send_off, w->recv, w->recv_n) != 0) {
+            ntas_set_err(err, errlen, "exchanging the CNN's shard gradients failed");
+            return -1;
+        }
     }
     *g = combine(w, (shard_node){0, NTAS_CNN_SHARDS}, w->sum);
     if (!*g) {
         ntas_set_err(err, errlen, "internal: the shard tree is not covered by the parts' nodes");
+        return -1;
+    }
+    return 0;
+}
+
+/* Every part's slice of buf (block doubles) to every part. */
+static int share_slices(shard_work *w, const ntas_cnn_exchange *ex, double *buf, char *err, size_t errlen)
+{
+    if (w->parts > 1 && ex->share(ex->ctx, buf, w->share_n) != 0) {
+        ntas_set_err(err, errlen, "sharing the CNN's parameters across the parts failed");
         return -1;
     }
     return 0;
@@ -532,8 +704,9 @@ int ntas_cnn_sharded_gradient(ntas_cnn *net, const double *X, const uint8_t *y, 
     const double *g = NULL;
     int rc = shard_gradient(net, &w, X, y, B, ex, &g, err, errlen);
     if (rc == 0) {
-        memcpy(net->grads, g, net->n_params * sizeof *g);
-        *loss = g[net->n_params];
+        memcpy(net->grads + w.lo, g, w.len * sizeof *g);   /* grads has the spare slot for the loss */
+        rc = share_slices(&w, ex, net->grads, err, errlen);
+        *loss = net->grads[net->n_params];
     }
     shard_work_free(&w);
     return rc;
@@ -606,19 +779,34 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
         }
         gather_batch(train, perm, next, B, &w, X, y);
         next += B;
+        if (net->float32) {   /* one rounding of the weights for all shards of the step */
+            to_float(net->f_params, net->params, net->n_params);
+            net->f_params_current = 1;
+        }
         const double *g;
-        if (shard_gradient(net, &w, X, y, B, ex, &g, err, errlen) != 0) {
+        const int got = shard_gradient(net, &w, X, y, B, ex, &g, err, errlen);
+        net->f_params_current = 0;
+        if (got != 0) {
             rc = -1;
             goto done;
         }
-        const double loss = g[net->n_params];
+        /* AdamW on this part's slice (its moments are the only ones this
+         * part keeps current), the loss in the spare slot, then every
+         * part's slice to every part. */
+        const size_t n_mine = w.lo + w.len > net->n_params ? net->n_params - w.lo : w.len;
+        net->adam_t++;
+        ntas_adamw_update(net->params + w.lo, g, net->adam_m + w.lo, net->adam_v + w.lo, n_mine, net->adam_t, o);
+        if (n_mine < w.len) net->params[net->n_params] = g[n_mine];
+        if (share_slices(&w, ex, net->params, err, errlen) != 0) {
+            rc = -1;
+            goto done;
+        }
+        const double loss = net->params[net->n_params];
         if (!isfinite(loss)) {
             ntas_set_err(err, errlen, "CNN pretraining diverged: batch loss %g at step %d", loss, step);
             rc = -1;
             goto done;
         }
-        net->adam_t++;
-        ntas_adamw_update(net->params, g, net->adam_m, net->adam_v, net->n_params, net->adam_t, o);
         const int last = step + 1 == o->steps;
         int stop = progress && o->progress_every > 0 && ((step + 1) % o->progress_every == 0 || last) &&
                    progress(ctx, step + 1, loss);

@@ -10,53 +10,11 @@
 
 #include "ntasweep/models/model.h"
 #include "ntasweep/models/model_nta.h"
-#include "ntasweep/models/reg.h"
 #include "ntasweep/tasks/metrics.h"
 
 int ntas_neuron_init(ntas_neuron *m, int d_in, int d_out, int P, char *err, size_t errlen)
 {
-    memset(m, 0, sizeof *m);
-    if (d_in <= 0 || d_out <= 0 || P <= 0) {
-        ntas_set_err(err, errlen, "per-neuron NTA: sizes must be positive (P=%d, d_out=%d, d_in=%d)", P,
-                 d_out, d_in);
-        return -1;
-    }
-    m->d_in = d_in;
-    m->d_out = d_out;
-    m->P = P;
-    size_t wn = (size_t)P * (size_t)d_out * (size_t)d_in, en = (size_t)d_out * (size_t)d_in;
-    size_t cn = (size_t)P * (size_t)d_out;
-    m->W = calloc(wn, sizeof *m->W);
-    m->dW = calloc(wn, sizeof *m->dW);
-    m->c = calloc(cn, sizeof *m->c);
-    m->dc = calloc(cn, sizeof *m->dc);
-    m->W_eff = calloc(en, sizeof *m->W_eff);
-    m->G = calloc(en, sizeof *m->G);
-    if (!m->W || !m->dW || !m->c || !m->dc || !m->W_eff || !m->G) {
-        ntas_neuron_free(m);
-        ntas_set_err(err, errlen, "out of memory for a per-neuron NTA model of %d x %d x %d", P, d_out,
-                 d_in);
-        return -1;
-    }
-    return 0;
-}
-
-void ntas_neuron_free(ntas_neuron *m)
-{
-    free(m->W);
-    free(m->dW);
-    free(m->c);
-    free(m->dc);
-    free(m->W_eff);
-    free(m->G);
-    memset(m, 0, sizeof *m);
-}
-
-void ntas_neuron_init_params(ntas_neuron *m, double sigma, double gate0, ntas_rng *rng)
-{
-    size_t wn = (size_t)m->P * (size_t)m->d_out * (size_t)m->d_in;
-    ntas_rng_normal_fill_scaled(rng, m->W, wn, sigma / sqrt((double)m->d_in));
-    for (int k = 0; k < m->P * m->d_out; k++) m->c[k] = gate0;
+    return ntas_gated_paths_init(m, d_in, d_out, P, d_out, "per-neuron NTA model", err, errlen);
 }
 
 void ntas_neuron_effective(ntas_neuron *m)
@@ -72,8 +30,7 @@ void ntas_neuron_effective(ntas_neuron *m)
 void ntas_neuron_forward(ntas_neuron *m, const double *X, int B, double *Y)
 {
     ntas_neuron_effective(m);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, m->d_out, m->d_in, 1.0, X, m->d_in,
-                m->W_eff, m->d_in, 0.0, Y, m->d_out);
+    ntas_gated_paths_apply(m, X, B, Y);
 }
 
 void ntas_neuron_backward_G(ntas_neuron *m)
@@ -93,49 +50,8 @@ void ntas_neuron_backward_G(ntas_neuron *m)
 
 void ntas_neuron_backward(ntas_neuron *m, const double *X, const double *dY, int B)
 {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d_out, m->d_in, B, 1.0, dY, m->d_out,
-                X, m->d_in, 0.0, m->G, m->d_in);
+    ntas_gated_paths_task_G(m, X, dY, B);
     ntas_neuron_backward_G(m);
-}
-
-double ntas_neuron_reg_backward(ntas_neuron *m, const ntas_params *p)
-{
-    double loss = ntas_gate_reg(m->c, m->P * m->d_out, (ntas_norm_kind)p->norm, p->lambda_nonneg,
-                                p->lambda_norm, m->dc);
-    if (p->lambda_w > 0.0) {
-        double k = p->lambda_w / ((double)m->P * (double)m->d_in);
-        loss += ntas_weight_cost(m->W, m->P, m->d_out, m->d_in, k, (ntas_weight_cost_kind)p->weight_cost, m->dW);
-    }
-    return loss;
-}
-
-void ntas_neuron_step(ntas_neuron *m, double dt, double tau_w, double tau_c, double *norm_dW,
-                      double *norm_dc)
-{
-    size_t en = (size_t)m->d_out * (size_t)m->d_in;
-    double kw = dt / tau_w, kc = dt / tau_c;
-    for (int p = 0; p < m->P; p++) {
-        double *Wp = m->W + (size_t)p * en;
-        const double *dWp = m->dW + (size_t)p * en;
-        if (!norm_dW) {   /* a step that is not recorded: the same update, no norm */
-            for (size_t i = 0; i < en; i++) Wp[i] -= kw * dWp[i];
-            continue;
-        }
-        double sq = 0.0;
-        for (size_t i = 0; i < en; i++) {
-            double u = kw * dWp[i];
-            Wp[i] -= u;
-            sq += u * u;
-        }
-        norm_dW[p] = sqrt(sq);
-    }
-    double sq = 0.0;
-    for (int k = 0; k < m->P * m->d_out; k++) {
-        double u = kc * m->dc[k];
-        m->c[k] -= u;
-        sq += u * u;
-    }
-    if (norm_dc) *norm_dc = sqrt(sq);
 }
 
 void ntas_neuron_sorted(const ntas_neuron *m, const int *src_row, int M, double *students,
@@ -167,7 +83,7 @@ static void neuron_free(void *state)
 {
     neuron_state *s = state;
     if (!s) return;
-    ntas_neuron_free(&s->m);
+    ntas_gated_paths_free(&s->m);
     ntas_sorted_rows_free(&s->rows);
     free(s);
 }
@@ -187,7 +103,7 @@ static int neuron_init(void **state, const ntas_model_ctx *ctx, char *err, size_
     }
     ntas_rng rng;
     ntas_rng_init(&rng, ntas_params_init_stream(p, ctx->run_key));
-    ntas_neuron_init_params(&s->m, p->init_sigma, 0.5, &rng);
+    ntas_gated_paths_init_params(&s->m, p->init_sigma, 0.5, &rng);
     *state = s;
     return 0;
 }
@@ -210,18 +126,17 @@ static void neuron_backward(void *state, const ntas_params *p, const ntas_task_g
     ntas_neuron *m = &((neuron_state *)state)->m;
     if (g->X) ntas_neuron_backward(m, g->X, g->dY, g->B);
     else ntas_neuron_backward_G(m);
-    ntas_neuron_reg_backward(m, p);
+    ntas_gated_paths_reg_backward(m, p);
 }
 
 static void neuron_step(void *state, const ntas_params *p, double *norm_dW, double *norm_dc)
 {
-    ntas_neuron_step(&((neuron_state *)state)->m, p->dt, p->tau_w, p->tau_c, norm_dW, norm_dc);
+    ntas_gated_paths_step(&((neuron_state *)state)->m, p->dt, p->tau_w, p->tau_c, norm_dW, norm_dc);
 }
 
 static const double *neuron_path_weights(void *state, int path)
 {
-    const ntas_neuron *m = &((neuron_state *)state)->m;
-    return path < m->P ? m->W + (size_t)path * (size_t)m->d_out * (size_t)m->d_in : NULL;
+    return ntas_gated_paths_block(&((neuron_state *)state)->m, path);
 }
 
 /* Sorted after the run, from the row cosines and raw gates of every record. */

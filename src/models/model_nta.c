@@ -9,46 +9,11 @@
 #include <string.h>
 
 #include "ntasweep/models/model.h"
-#include "ntasweep/models/reg.h"
 #include "ntasweep/tasks/metrics.h"
 
 int ntas_nta_init(ntas_nta *m, int d_in, int d_out, int P, char *err, size_t errlen)
 {
-    memset(m, 0, sizeof *m);
-    m->d_in = d_in;
-    m->d_out = d_out;
-    m->P = P;
-    size_t wn = (size_t)P * (size_t)d_out * (size_t)d_in, en = (size_t)d_out * (size_t)d_in;
-    m->W = calloc(wn, sizeof *m->W);
-    m->dW = calloc(wn, sizeof *m->dW);
-    m->c = calloc((size_t)P, sizeof *m->c);
-    m->dc = calloc((size_t)P, sizeof *m->dc);
-    m->W_eff = calloc(en, sizeof *m->W_eff);
-    m->G = calloc(en, sizeof *m->G);
-    if (!m->W || !m->dW || !m->c || !m->dc || !m->W_eff || !m->G) {
-        ntas_nta_free(m);
-        ntas_set_err(err, errlen, "out of memory for an NTA model of %d x %d x %d", P, d_out, d_in);
-        return -1;
-    }
-    return 0;
-}
-
-void ntas_nta_free(ntas_nta *m)
-{
-    free(m->W);
-    free(m->dW);
-    free(m->c);
-    free(m->dc);
-    free(m->W_eff);
-    free(m->G);
-    memset(m, 0, sizeof *m);
-}
-
-void ntas_nta_init_params(ntas_nta *m, double sigma, double gate0, ntas_rng *rng)
-{
-    size_t wn = (size_t)m->P * (size_t)m->d_out * (size_t)m->d_in;
-    ntas_rng_normal_fill_scaled(rng, m->W, wn, sigma / sqrt((double)m->d_in));
-    for (int p = 0; p < m->P; p++) m->c[p] = gate0;
+    return ntas_gated_paths_init(m, d_in, d_out, P, 1, "NTA model", err, errlen);
 }
 
 void ntas_nta_effective(ntas_nta *m)
@@ -62,8 +27,7 @@ void ntas_nta_effective(ntas_nta *m)
 void ntas_nta_forward(ntas_nta *m, const double *X, int B, double *Y)
 {
     ntas_nta_effective(m);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, m->d_out, m->d_in, 1.0, X, m->d_in,
-                m->W_eff, m->d_in, 0.0, Y, m->d_out);
+    ntas_gated_paths_apply(m, X, B, Y);
 }
 
 void ntas_nta_backward_G(ntas_nta *m)
@@ -81,48 +45,8 @@ void ntas_nta_backward_G(ntas_nta *m)
 
 void ntas_nta_backward(ntas_nta *m, const double *X, const double *dY, int B)
 {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m->d_out, m->d_in, B, 1.0, dY, m->d_out,
-                X, m->d_in, 0.0, m->G, m->d_in);
+    ntas_gated_paths_task_G(m, X, dY, B);
     ntas_nta_backward_G(m);
-}
-
-double ntas_nta_reg_backward(ntas_nta *m, const ntas_params *p)
-{
-    double loss = ntas_gate_reg(m->c, m->P, (ntas_norm_kind)p->norm, p->lambda_nonneg,
-                                p->lambda_norm, m->dc);
-    if (p->lambda_w > 0.0) {
-        double k = p->lambda_w / ((double)m->P * (double)m->d_in);
-        loss += ntas_weight_cost(m->W, m->P, m->d_out, m->d_in, k, (ntas_weight_cost_kind)p->weight_cost, m->dW);
-    }
-    return loss;
-}
-
-void ntas_nta_step(ntas_nta *m, double dt, double tau_w, double tau_c, double *norm_dW, double *norm_dc)
-{
-    size_t en = (size_t)m->d_out * (size_t)m->d_in;
-    double kw = dt / tau_w, kc = dt / tau_c;
-    for (int p = 0; p < m->P; p++) {
-        double *Wp = m->W + (size_t)p * en;
-        const double *dWp = m->dW + (size_t)p * en;
-        if (!norm_dW) {   /* a step that is not recorded: the same update, no norm */
-            for (size_t i = 0; i < en; i++) Wp[i] -= kw * dWp[i];
-            continue;
-        }
-        double sq = 0.0;
-        for (size_t i = 0; i < en; i++) {
-            double u = kw * dWp[i];
-            Wp[i] -= u;
-            sq += u * u;
-        }
-        norm_dW[p] = sqrt(sq);
-    }
-    double sq = 0.0;
-    for (int p = 0; p < m->P; p++) {
-        double u = kc * m->dc[p];
-        m->c[p] -= u;
-        sq += u * u;
-    }
-    if (norm_dc) *norm_dc = sqrt(sq);
 }
 
 /* ---- the model interface (model.h) ---------------------------------------- */
@@ -141,7 +65,7 @@ static int nta_init(void **state, const ntas_model_ctx *ctx, char *err, size_t e
     }
     ntas_rng rng;
     ntas_rng_init(&rng, ntas_params_init_stream(p, ctx->run_key));
-    ntas_nta_init_params(m, p->init_sigma, 0.5, &rng);
+    ntas_gated_paths_init_params(m, p->init_sigma, 0.5, &rng);
     *state = m;
     return 0;
 }
@@ -149,7 +73,7 @@ static int nta_init(void **state, const ntas_model_ctx *ctx, char *err, size_t e
 static void nta_free(void *state)
 {
     if (!state) return;
-    ntas_nta_free(state);
+    ntas_gated_paths_free(state);
     free(state);
 }
 
@@ -171,18 +95,17 @@ static void nta_backward(void *state, const ntas_params *p, const ntas_task_grad
     ntas_nta *m = state;
     if (g->X) ntas_nta_backward(m, g->X, g->dY, g->B);
     else ntas_nta_backward_G(m);
-    ntas_nta_reg_backward(m, p);
+    ntas_gated_paths_reg_backward(m, p);
 }
 
 static void nta_step(void *state, const ntas_params *p, double *norm_dW, double *norm_dc)
 {
-    ntas_nta_step(state, p->dt, p->tau_w, p->tau_c, norm_dW, norm_dc);
+    ntas_gated_paths_step(state, p->dt, p->tau_w, p->tau_c, norm_dW, norm_dc);
 }
 
 static const double *nta_path_weights(void *state, int path)
 {
-    const ntas_nta *m = state;
-    return path < m->P ? m->W + (size_t)path * (size_t)m->d_out * (size_t)m->d_in : NULL;
+    return ntas_gated_paths_block(state, path);
 }
 
 static void nta_record(void *state, ntas_run_result *r, int64_t rec, int task)

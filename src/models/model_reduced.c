@@ -18,7 +18,7 @@ int ntas_reduced_init(ntas_reduced *r, char *err, size_t errlen)
 
 void ntas_reduced_free(ntas_reduced *r)
 {
-    ntas_nta_free(&r->nta);
+    ntas_gated_paths_free(&r->nta);
     memset(r, 0, sizeof *r);
 }
 
@@ -42,7 +42,7 @@ void ntas_reduced_init_collapsed(ntas_reduced *r)
 
 void ntas_reduced_init_random(ntas_reduced *r, double sigma, double gate0, ntas_rng *rng)
 {
-    ntas_nta_init_params(&r->nta, sigma, gate0, rng);
+    ntas_gated_paths_init_params(&r->nta, sigma, gate0, rng);
 }
 
 double ntas_reduced_step(ntas_reduced *r, int task, const ntas_params *p, double dt, double tau_w,
@@ -57,8 +57,8 @@ double ntas_reduced_step(ntas_reduced *r, int task, const ntas_params *p, double
         loss += 0.5 * r->dy[i] * r->dy[i];
     }
     ntas_nta_backward(&r->nta, &r->x, r->dy, 1);
-    ntas_nta_reg_backward(&r->nta, p);
-    ntas_nta_step(&r->nta, dt, tau_w, tau_c, NULL, NULL);
+    ntas_gated_paths_reg_backward(&r->nta, p);
+    ntas_gated_paths_step(&r->nta, dt, tau_w, tau_c, NULL, NULL);
     return loss;
 }
 
@@ -189,7 +189,7 @@ static void reduced_backward(void *state, const ntas_params *p, const ntas_task_
 {
     ntas_nta *m = &((reduced_state *)state)->red.nta;
     ntas_nta_backward_G(m);
-    ntas_nta_reg_backward(m, p);
+    ntas_gated_paths_reg_backward(m, p);
 }
 
 /* The norms are of the state's change (w^p, c), as Fig. 4 reads them. */
@@ -199,7 +199,7 @@ static void reduced_step(void *state, const ntas_params *p, double *norm_dW, dou
     double w0[4], c0[2];
     memcpy(w0, m->W, sizeof w0);
     memcpy(c0, m->c, sizeof c0);
-    ntas_nta_step(m, p->dt, p->tau_w, p->tau_c, NULL, NULL);
+    ntas_gated_paths_step(m, p->dt, p->tau_w, p->tau_c, NULL, NULL);
     for (int q = 0; norm_dW && q < 2; q++) {
         double sq = 0.0;
         for (int k = 0; k < 2; k++) {

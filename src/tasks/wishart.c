@@ -27,11 +27,22 @@ int ntas_wishart_init(ntas_wishart *w, int d, int B, char *err, size_t errlen)
     w->At = calloc(dd, sizeof *w->At);
     w->z = malloc(nz * sizeof *w->z);
     w->u = malloc((size_t)d * sizeof *w->u);
-    if (!w->A || !w->At || !w->z || !w->u) {
+    w->gd = malloc((size_t)d * sizeof *w->gd);
+    w->gc = malloc((size_t)d * sizeof *w->gc);
+    /* Blocks per draw: nz / 2 of normal pairs, d / 2 of uniform pairs;
+     * ~1000 blocks buffered (the Fig. 2 shape: 8 draws of 115). */
+    const int even = nz % 2 == 0 && d % 2 == 0;
+    w->per_step = (int)(nz / 2) + d / 2;
+    w->buf_steps = even ? (w->per_step < 960 ? 960 / w->per_step : 1) : 0;
+    const size_t nbuf = 2 * (size_t)w->per_step * (size_t)w->buf_steps;
+    w->zbuf = even ? malloc(nbuf * sizeof *w->zbuf) : NULL;
+    w->wbuf = even ? malloc(nbuf * sizeof *w->wbuf) : NULL;
+    if (!w->A || !w->At || !w->z || !w->u || !w->gd || !w->gc || (even && (!w->zbuf || !w->wbuf))) {
         ntas_wishart_free(w);
         ntas_set_err(err, errlen, "wishart: out of memory for d=%d", d);
         return -1;
     }
+    for (int i = 0; i < d; i++) ntas_rng_gamma_constants(0.5 * (B - i), &w->gd[i], &w->gc[i]);
     w->d = d;
     w->B = B;
     return 0;
@@ -43,7 +54,38 @@ void ntas_wishart_free(ntas_wishart *w)
     free(w->At);
     free(w->z);
     free(w->u);
+    free(w->gd);
+    free(w->gc);
+    free(w->zbuf);
+    free(w->wbuf);
     memset(w, 0, sizeof *w);
+}
+
+/* The normals (into *z) and uniforms (into w->u) of one draw from the
+ * buffer, refilled when the stream is not where the buffer continues; the
+ * stream is left after the draw's last block. 0 when the stream is not at
+ * a block boundary (the caller then fills as usual). */
+static int buffered_draw(ntas_wishart *w, ntas_rng *rng, const double **z)
+{
+    if (w->buf_steps == 0 || !ntas_rng_at_block_boundary(rng)) return 0;
+    const size_t per = (size_t)w->per_step;
+    if (!w->buf_valid || w->buf_next == w->buf_steps || rng->key[0] != w->buf_key[0] ||
+        rng->key[1] != w->buf_key[1] || rng->block != w->buf_block + (uint64_t)w->buf_next * per) {
+        ntas_rng_blocks_at(rng, rng->block, per * (size_t)w->buf_steps, w->zbuf, w->wbuf);
+        w->buf_block = rng->block;
+        w->buf_key[0] = rng->key[0];
+        w->buf_key[1] = rng->key[1];
+        w->buf_next = 0;
+        w->buf_valid = 1;
+    }
+    const size_t first = (size_t)w->buf_next * per, nz_blocks = per - (size_t)w->d / 2;
+    *z = w->zbuf + 2 * first;
+    const uint64_t *words = w->wbuf + 2 * (first + nz_blocks);
+    for (int i = 0; i < w->d; i++) w->u[i] = ntas_rng_uniform_of_word(words[i]);
+    const size_t last = first + per - 1;
+    ntas_rng_set_after_block(rng, w->buf_block + last, w->wbuf[2 * last], w->wbuf[2 * last + 1]);
+    w->buf_next++;
+    return 1;
 }
 
 const double *ntas_wishart_factor(ntas_wishart *w, ntas_rng *rng)
@@ -52,9 +94,13 @@ const double *ntas_wishart_factor(ntas_wishart *w, ntas_rng *rng)
     const size_t ud = (size_t)d, noff = ud * (ud - 1) / 2;
     double *A = w->A, *At = w->At;
 
-    ntas_rng_normal_fill(rng, w->z, noff + ud);
-    ntas_rng_uniform_fill(rng, w->u, ud);
-    const double *z = w->z;
+    const double *zs;
+    if (!buffered_draw(w, rng, &zs)) {
+        ntas_rng_normal_fill(rng, w->z, noff + ud);
+        ntas_rng_uniform_fill(rng, w->u, ud);
+        zs = w->z;
+    }
+    const double *z = zs;
     for (size_t i = 1; i < ud; i++)
         for (size_t j = 0; j < i; j++) {
             A[i * ud + j] = *z;
@@ -62,9 +108,10 @@ const double *ntas_wishart_factor(ntas_wishart *w, ntas_rng *rng)
         }
     for (int i = 0; i < d; i++) {
         const int k = w->B - i; /* >= B - d + 1 >= 1 */
-        const double x = w->z[noff + (size_t)i];
+        const double x = zs[noff + (size_t)i];
         const size_t ii = (size_t)i * ud + (size_t)i;
-        A[ii] = At[ii] = k == 1 ? fabs(x) : sqrt(2.0 * ntas_rng_gamma_primed(rng, 0.5 * k, x, w->u[i]));
+        A[ii] = At[ii] =
+            k == 1 ? fabs(x) : sqrt(2.0 * ntas_rng_gamma_primed_dc(rng, 0.5 * k, w->gd[i], w->gc[i], x, w->u[i]));
     }
 
     return A;

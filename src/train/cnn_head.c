@@ -108,8 +108,10 @@ oom:
 }
 
 /* The next B images of the task's epoch, the batch cross-entropy and dL/dlogits. */
-static double feature_loss_grad(void *state, const ntas_model_ops *m, void *model, int task, ntas_task_grad *g)
+static double feature_loss_grad(void *state, const ntas_model_ops *m, void *model, int task,
+                                const ntas_loss_need *need, ntas_task_grad *g)
 {
+    (void)need; /* always exact */
     feature_task *t = state;
     const int B = t->B;
     if (t->next[task] + B > t->n) {

@@ -122,6 +122,10 @@ static uint64_t setting_key(const ntas_pretrain_setting *s)
                      "data=%016llx\nn_train=%d\nn_test=%d\nheld_out=%d\n",
                      ntas_dataset_name(s->dataset), (long long)s->steps, (long long)s->seed, o.batch, o.lr,
                      o.weight_decay, (unsigned long long)s->data_hash, s->n_train, s->n_test, s->held_out);
+    /* Appended only for float32, so every float64 key (and the group a
+     * results file already holds under it) stays what it was, and a float32
+     * pretraining is never taken for a float64 one or the other way round. */
+    if (s->float32) n += snprintf(text + n, sizeof text - (size_t)n, "cnn_precision=float32\n");
     return ntas_hash64(text, (size_t)n, ntas_hash64("ntasweep-pretrain-v1", 20, 0));
 }
 
@@ -163,7 +167,9 @@ int ntas_pretrain_settings(const ntas_spec *spec, ntas_pretrain_setting **out, i
         const ntas_params *p = &spec->runs[i].params;
         if (!ntas_params_cnn_model(p)) continue;
         int k = 0;
-        while (k < n && !(s[k].dataset == (int)p->dataset && s[k].steps == p->cnn_steps && s[k].seed == p->cnn_seed))
+        const int float32 = p->cnn_precision == NTAS_CNN_FLOAT32;
+        while (k < n && !(s[k].dataset == (int)p->dataset && s[k].steps == p->cnn_steps && s[k].seed == p->cnn_seed &&
+                          s[k].float32 == float32))
             k++;
         if (k == n) {
             ntas_pretrain_setting *ns = realloc(s, (size_t)(n + 1) * sizeof *ns);
@@ -177,6 +183,7 @@ int ntas_pretrain_settings(const ntas_spec *spec, ntas_pretrain_setting **out, i
             s[n].dataset = (int)p->dataset;
             s[n].steps = p->cnn_steps;
             s[n].seed = p->cnn_seed;
+            s[n].float32 = float32;
             n++;
         }
         if (p->batch > s[k].max_batch) s[k].max_batch = p->batch;
@@ -231,7 +238,9 @@ const ntas_features *ntas_feature_cache_find(const ntas_feature_cache *c, const 
 {
     for (int i = 0; c && i < c->n; i++) {
         const ntas_pretrain_setting *s = &c->sets[i].s;
-        if (s->dataset == (int)p->dataset && s->steps == p->cnn_steps && s->seed == p->cnn_seed) return &c->sets[i];
+        if (s->dataset == (int)p->dataset && s->steps == p->cnn_steps && s->seed == p->cnn_seed &&
+            s->float32 == (p->cnn_precision == NTAS_CNN_FLOAT32))
+            return &c->sets[i];
     }
     return NULL;
 }
@@ -288,7 +297,8 @@ int ntas_pretrain_compute_parts(const ntas_pretrain_setting *s, ntas_features *f
     o.steps = (int)s->steps;
     o.seed = (uint64_t)s->seed;
     o.progress_every = 1;
-    if (ntas_features_alloc(f, 1) != 0 || ntas_cnn_init(&net, o.batch, err, errlen) != 0) {
+    if (ntas_features_alloc(f, 1) != 0 || ntas_cnn_init(&net, o.batch, err, errlen) != 0 ||
+        (s->float32 && ntas_cnn_use_float32(&net, err, errlen) != 0)) {
         if (!err[0]) ntas_set_err(err, errlen, "out of memory for the features of %d images", s->n_train + s->n_test);
         goto done;
     }

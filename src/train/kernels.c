@@ -4,19 +4,40 @@
 #include <cblas.h>
 #include <string.h>
 
-double ntas_task_grad_batch(const double *D, const double *X, int B, int d_out, int d_in, double *E,
-                            double *G)
+void ntas_task_grad_batch_g(const double *D, const double *X, int B, int d_out, int d_in, double *E, double *G)
 {
     /* E = X D^T = Y - Y* in one GEMM (Y* = X T^T is never formed). */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, d_out, d_in, 1.0, X, d_in, D, d_in, 0.0, E,
                 d_out);
-    const size_t n = (size_t)B * (size_t)d_out;
-    double sq = 0.0;
-    for (size_t i = 0; i < n; i++) sq += E[i] * E[i];
     /* G = dY^T X with dY = E / B: the 1/B rides on the GEMM's alpha. */
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d_out, d_in, B, 1.0 / B, E, d_out, X, d_in,
                 0.0, G, d_in);
+}
+
+double ntas_batch_loss(const double *E, int B, int d_out)
+{
+    const size_t n = (size_t)B * (size_t)d_out;
+    double sq = 0.0;
+    for (size_t i = 0; i < n; i++) sq += E[i] * E[i];
     return 0.5 * sq / B;
+}
+
+double ntas_batch_loss_approx(const double *E, int B, int d_out, double *rel_err)
+{
+    const size_t n = (size_t)B * (size_t)d_out;
+    /* Any order of summing n products of nonnegative terms is within
+     * gamma_n = n u / (1 - n u) of the exact sum (u = 2^-53, Higham 2002,
+     * Sec. 3.1), so two orders differ by at most ~2 gamma_n relative; the
+     * two divisions add an ulp each. Twice that again for slack. */
+    *rel_err = 4.0 * ((double)n + 4.0) * 0x1p-53;
+    return 0.5 * cblas_ddot((int)n, E, 1, E, 1) / B;
+}
+
+double ntas_task_grad_batch(const double *D, const double *X, int B, int d_out, int d_in, double *E,
+                            double *G)
+{
+    ntas_task_grad_batch_g(D, X, B, d_out, d_in, E, G);
+    return ntas_batch_loss(E, B, d_out);
 }
 
 /* sum_i a_i b_i over n values in 8 fixed lanes (lane i % 8), the lanes then
@@ -170,6 +191,46 @@ static inline __attribute__((always_inline)) double factor_any(const double *res
     return 0.5 * s * inv_b;
 }
 
+/* sv_projection: out_c = sum_i Ut_ic (sum_j W_ij Vt_jc), j and i increasing,
+ * each output on its own (kernels.h); the loops over c are across
+ * independent outputs, so they vectorise without changing any output's
+ * order. */
+static inline __attribute__((always_inline)) void svp_body(const double *restrict W, const double *restrict Ut,
+                                                          const double *restrict Vt, int d_out, int d_in, int n,
+                                                          double *restrict out, double *restrict wv)
+{
+    for (int c = 0; c < n; c++) out[c] = 0.0;
+    for (int i = 0; i < d_out; i++) {
+        for (int c = 0; c < n; c++) wv[c] = 0.0;
+        for (int j = 0; j < d_in; j++) {
+            const double w = W[(size_t)i * (size_t)d_in + (size_t)j];
+            const double *restrict vt = Vt + (size_t)j * (size_t)n;
+            for (int c = 0; c < n; c++) wv[c] += w * vt[c];
+        }
+        const double *restrict ut = Ut + (size_t)i * (size_t)n;
+        for (int c = 0; c < n; c++) out[c] += ut[c] * wv[c];
+    }
+}
+
+/* The Fig. 2 shape (2 teachers of 10 modes, 10 x 20) with constant sizes,
+ * so the 20 partial sums stay in registers; else the generic loops. */
+static inline __attribute__((always_inline)) void svp_any(const double *W, const double *Ut, const double *Vt,
+                                                         int d_out, int d_in, int n, double *out, double *wv)
+{
+    if (d_out == 10 && d_in == 20 && n == 20) {
+        double reg[20];
+        svp_body(W, Ut, Vt, 10, 20, 20, out, reg);
+    } else {
+        svp_body(W, Ut, Vt, d_out, d_in, n, out, wv);
+    }
+}
+
+static void svp_baseline(const double *W, const double *Ut, const double *Vt, int d_out, int d_in, int n,
+                         double *out, double *wv)
+{
+    svp_any(W, Ut, Vt, d_out, d_in, n, out, wv);
+}
+
 /* One copy per instruction set. */
 static double factor_baseline(const double *D, const double *L_f, const double *Lt_f, int B, int d_out, int d_in,
                               double *scratch, double *G)
@@ -185,6 +246,12 @@ __attribute__((target("avx2"))) static double factor_avx2(const double *D, const
 {
     if (d_out == 10 && d_in == 20) return factor_fig2_v4(D, L_f, Lt_f, B, G);
     return factor_any(D, L_f, B, d_out, d_in, scratch, G);
+}
+
+__attribute__((target("avx2"))) static void svp_avx2(const double *W, const double *Ut, const double *Vt, int d_out,
+                                                      int d_in, int n, double *out, double *wv)
+{
+    svp_any(W, Ut, Vt, d_out, d_in, n, out, wv);
 }
 
 #endif
@@ -226,4 +293,23 @@ double ntas_task_grad_factor(const double *D, const double *L_f, const double *L
                              double *scratch, double *G)
 {
     return ntas_task_grad_factor_with(ntas_kernel_isa_best(), D, L_f, Lt_f, B, d_out, d_in, scratch, G);
+}
+
+void ntas_sv_projection_with(ntas_kernel_isa isa, const double *W, const double *Ut, const double *Vt, int d_out,
+                             int d_in, int n, double *out, double *scratch)
+{
+#ifdef NTAS_KERNELS_X86
+    if (isa == NTAS_KERNEL_AVX2 && ntas_kernel_isa_supported(NTAS_KERNEL_AVX2)) {
+        svp_avx2(W, Ut, Vt, d_out, d_in, n, out, scratch);
+        return;
+    }
+#endif
+    (void)isa;
+    svp_baseline(W, Ut, Vt, d_out, d_in, n, out, scratch);
+}
+
+void ntas_sv_projection(const double *W, const double *Ut, const double *Vt, int d_out, int d_in, int n,
+                        double *out, double *scratch)
+{
+    ntas_sv_projection_with(ntas_kernel_isa_best(), W, Ut, Vt, d_out, d_in, n, out, scratch);
 }

@@ -59,8 +59,10 @@ typedef struct {
     ntas_wishart ws;
     double *X, *E, *D;
     double *S; /* data = wishart: scratch of ntas_task_grad_factor */
-    /* SVD of each base teacher m: U [M][modes][d_out], V [M][modes][d_in]. */
-    double *U, *sv, *V;
+    /* SVD of each base teacher m: U [M][modes][d_out], V [M][modes][d_in];
+     * their transposes Ut [d_out][M][modes], Vt [d_in][M][modes] (every
+     * mode of every teacher a column: ntas_sv_projection), and its scratch. */
+    double *U, *sv, *V, *Ut, *Vt, *svp_scratch;
 } teacher_task;
 
 static void teacher_free(void *state)
@@ -75,6 +77,9 @@ static void teacher_free(void *state)
     free(t->U);
     free(t->sv);
     free(t->V);
+    free(t->Ut);
+    free(t->Vt);
+    free(t->svp_scratch);
     free(t);
 }
 
@@ -93,6 +98,11 @@ static int teacher_build(teacher_task *t, const ntas_model_ops *m, ntas_run_resu
         if (ntas_svd(r->teachers + (size_t)k * t->en, t->d_out, t->d_in, t->U + (size_t)k * t->modes * t->d_out,
                      t->sv + (size_t)k * t->modes, t->V + (size_t)k * t->modes * t->d_in, err, errlen) != 0)
             return -1;
+    const size_t n = (size_t)t->M * (size_t)t->modes;
+    for (size_t c = 0; c < n; c++) {
+        for (int i = 0; i < t->d_out; i++) t->Ut[(size_t)i * n + c] = t->U[c * (size_t)t->d_out + (size_t)i];
+        for (int j = 0; j < t->d_in; j++) t->Vt[(size_t)j * n + c] = t->V[c * (size_t)t->d_in + (size_t)j];
+    }
     return 0;
 }
 
@@ -124,7 +134,11 @@ static int teacher_init(void **state, const ntas_params *p, uint64_t run_key, co
     t->U = malloc(M * modes * (size_t)t->d_out * sizeof *t->U);
     t->sv = malloc(M * modes * sizeof *t->sv);
     t->V = malloc(M * modes * (size_t)t->d_in * sizeof *t->V);
-    if ((batch && (!t->X || !t->E)) || (wishart && !t->S) || !t->D || !t->U || !t->sv || !t->V) {
+    t->Ut = malloc(M * modes * (size_t)t->d_out * sizeof *t->Ut);
+    t->Vt = malloc(M * modes * (size_t)t->d_in * sizeof *t->Vt);
+    t->svp_scratch = malloc((M * modes > 0 ? M * modes : 1) * sizeof *t->svp_scratch);
+    if ((batch && (!t->X || !t->E)) || (wishart && !t->S) || !t->D || !t->U || !t->sv || !t->V || !t->Ut ||
+        !t->Vt || !t->svp_scratch) {
         teacher_free(t);
         ntas_set_err(err, errlen, "out of memory for a batch of %d", (int)p->batch);
         return -1;
@@ -138,7 +152,26 @@ static int teacher_init(void **state, const ntas_params *p, uint64_t run_key, co
     return 0;
 }
 
-static double teacher_loss_grad(void *state, const ntas_model_ops *m, void *model, int task, ntas_task_grad *g)
+/* The loss of the sampled batch in E: the exact serial sum when need asks
+ * for it or the fast approximation cannot stand in for it (run_task.h). */
+static double teacher_batch_loss(const teacher_task *t, const ntas_loss_need *need)
+{
+    const int unit = t->p->scaling == NTAS_SCALING_UNIT;
+    if (!need->exact) {
+        double rel;
+        double loss = ntas_batch_loss_approx(t->E, t->B, t->d_out, &rel);
+        if (unit) loss /= t->d_out;
+        const double thr = need->threshold, big = loss > thr ? loss : thr;
+        /* Finite below DBL_MAX / 2: the exact sum cannot overflow either. */
+        if (isfinite(loss) && loss < 0x1p1022 && (isnan(thr) || fabs(loss - thr) > rel * big + 0x1p-1000))
+            return loss;
+    }
+    const double loss = ntas_batch_loss(t->E, t->B, t->d_out);
+    return unit ? loss / t->d_out : loss;
+}
+
+static double teacher_loss_grad(void *state, const ntas_model_ops *m, void *model, int task,
+                                const ntas_loss_need *need, ntas_task_grad *g)
 {
     teacher_task *t = state;
     const double *T = t->teachers + (size_t)task * t->en;
@@ -148,7 +181,8 @@ static double teacher_loss_grad(void *state, const ntas_model_ops *m, void *mode
     double loss;
     if (t->data == NTAS_DATA_SAMPLED) {
         ntas_rng_normal_fill(&t->data_rng, t->X, (size_t)t->B * (size_t)t->d_in);
-        loss = ntas_task_grad_batch(t->D, t->X, t->B, t->d_out, t->d_in, t->E, G);
+        ntas_task_grad_batch_g(t->D, t->X, t->B, t->d_out, t->d_in, t->E, G);
+        loss = teacher_batch_loss(t, need);
     } else if (t->data == NTAS_DATA_WISHART) {
         const double *A = ntas_wishart_factor(&t->ws, &t->data_rng);
         loss = ntas_task_grad_factor(t->D, A, t->ws.At, t->B, t->d_out, t->d_in, t->S, G);
@@ -158,7 +192,7 @@ static double teacher_loss_grad(void *state, const ntas_model_ops *m, void *mode
     if (t->p->scaling == NTAS_SCALING_UNIT) {
         /* L_task averaged, not summed, over the outputs: the loss and its
          * gradient shrink by 1/d_out (the authors' earlier runs). */
-        loss /= t->d_out;
+        if (t->data != NTAS_DATA_SAMPLED) loss /= t->d_out;
         cblas_dscal((int)t->en, 1.0 / t->d_out, G, 1);
     }
     g->X = NULL;
@@ -170,27 +204,15 @@ static void teacher_record(void *state, const ntas_model_ops *m, void *model, in
                            int64_t rec)
 {
     teacher_task *t = state;
-    const size_t modes = (size_t)t->modes;
-    double *out = r->sv_projection + (size_t)rec * (size_t)t->P * (size_t)t->M * modes;
+    const int n = t->M * t->modes;
+    double *out = r->sv_projection + (size_t)rec * (size_t)t->P * (size_t)n;
     for (int q = 0; q < t->P; q++) {
         const double *W = m->path_weights(model, q);
-        for (int k = 0; k < t->M; k++)
-            for (size_t a = 0; a < modes; a++) {
-                double *o = out + ((size_t)q * (size_t)t->M + (size_t)k) * modes + a;
-                if (!W) {
-                    *o = NAN;
-                    continue;
-                }
-                const double *u = t->U + ((size_t)k * modes + a) * (size_t)t->d_out;
-                const double *v = t->V + ((size_t)k * modes + a) * (size_t)t->d_in;
-                double sum = 0.0;
-                for (int i = 0; i < t->d_out; i++) {
-                    double wv = 0.0;
-                    for (int j = 0; j < t->d_in; j++) wv += W[(size_t)i * (size_t)t->d_in + (size_t)j] * v[j];
-                    sum += u[i] * wv;
-                }
-                *o = sum;
-            }
+        double *o = out + (size_t)q * (size_t)n;
+        if (W)
+            ntas_sv_projection(W, t->Ut, t->Vt, t->d_out, t->d_in, n, o, t->svp_scratch);
+        else
+            for (int c = 0; c < n; c++) o[c] = NAN;
     }
 }
 
@@ -249,7 +271,9 @@ static int run_steps(const ntas_params *p, const ntas_model_ops *m, void *model,
         const int64_t block = k / steps_per_block, in_block = k % steps_per_block;
         const int task = plan[block];
         ntas_task_grad g = {NULL, NULL, 0};
-        const double loss = t->loss_grad(task_state, m, model, task, &g);
+        const int record = k % p->record_every == 0;
+        const ntas_loss_need need = {record, isnan(r->time_to_threshold[block]) ? NTAS_LOSS_THRESHOLD : NAN};
+        const double loss = t->loss_grad(task_state, m, model, task, &need, &g);
         if (!isfinite(loss)) {
             r->status = NTAS_STATUS_FAILED;
             snprintf(r->message, sizeof r->message, "diverged: task loss is %g at step %lld (t = %g)", loss,
@@ -258,7 +282,6 @@ static int run_steps(const ntas_params *p, const ntas_model_ops *m, void *model,
         }
         if (loss < NTAS_LOSS_THRESHOLD && isnan(r->time_to_threshold[block]))
             r->time_to_threshold[block] = (double)in_block * p->dt;
-        const int record = k % p->record_every == 0;
         const int64_t rec = k / p->record_every;
         if (record) {
             r->loss[rec] = loss;

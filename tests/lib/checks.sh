@@ -1,8 +1,8 @@
 # checks.sh — the counted checks every shell test shares (source it after
 # setting `src`, the source directory). Every assertion is `check WHAT CMD...`;
 # `finish` prints the real tally "N passed, M failed" and fails if anything
-# failed or nothing was checked. A script's EXIT trap reads `finished` to say
-# when a step failed before the remaining checks.
+# failed or nothing was checked. A script's EXIT trap ends with
+# `exit_checked $rc`, which says when a step failed before the remaining checks.
 passed=0 failed=0 finished=0
 # check DESCRIPTION CMD...: run CMD, count a pass (exit 0) or a failure.
 check() {
@@ -14,6 +14,17 @@ finish() {
   finished=1
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
+# exit_checked RC: the last step of a script's EXIT trap (after its cleanup).
+# A step that failed before `finish` ran is said, and makes the exit status
+# non-zero even where the failing command's own was 0; a skip (77) stays 77.
+exit_checked() {
+  local rc=$1
+  if [ "$finished" -eq 0 ] && [ "$rc" -ne 77 ]; then
+    echo "$passed passed, $failed failed, then a step failed (exit $rc) before the remaining checks"
+    [ "$rc" -ne 0 ] || rc=1
+  fi
+  exit "$rc"
 }
 not() { ! "$@"; }
 has() { grep -q -- "$1" "$2"; }

@@ -51,6 +51,10 @@ typedef enum { NTAS_DT_LIMIT_TAU = 0, NTAS_DT_LIMIT_NONE = 1 } ntas_dt_limit_kin
  * code, lambda_w / (P d_in) sum_{p,j} ||W_p[:, j]||_2 (not squared). */
 typedef enum { NTAS_WEIGHT_COST_SQUARED = 0, NTAS_WEIGHT_COST_COLUMN_NORM = 1 } ntas_weight_cost_kind;
 
+/* cnn_precision: the CNN pretraining's GEMMs in double or in float32 (the
+ * paper's JAX default); part of the pretraining setting (features.h). */
+typedef enum { NTAS_CNN_FLOAT64 = 0, NTAS_CNN_FLOAT32 = 1 } ntas_cnn_precision_kind;
+
 typedef struct {
     int64_t model;          /* ntas_model_kind */
     int64_t d_in, d_out;    /* input / output dimension */
@@ -92,6 +96,7 @@ typedef struct {
     double  reduced_w11, reduced_w12, reduced_w21, reduced_w22;
     double  reduced_c1, reduced_c2;
     int64_t init_seed;
+    int64_t cnn_precision;  /* ntas_cnn_precision_kind: the pretraining's GEMMs (issue #16) */
 } ntas_params;
 
 typedef enum { NTAS_PT_INT, NTAS_PT_REAL, NTAS_PT_CHOICE } ntas_ptype;

@@ -81,6 +81,21 @@ void     ntas_rng_uniform_fill(ntas_rng *rng, double *out, size_t n);
  * fill into calls never matters. A u32/uniform draw drops an owed z1.
  * Allocation-free; runs the fastest kernel this CPU has (see below). */
 void     ntas_rng_normal_fill(ntas_rng *rng, double *out, size_t n);
+/* Whole blocks without moving rng, for a caller that buffers the draws of
+ * several fills ahead (wishart.c): z[2k], z[2k+1] the normal pair of block
+ * block0 + k (what a fill from a block boundary returns for that block) and
+ * words[2k], words[2k+1] its words (w0:w1, w2:w3) as 64-bit values, from
+ * which ntas_rng_uniform_of_word gives the uniform that ntas_rng_uniform
+ * draws from those two words. ntas_rng_at_block_boundary: no word of the
+ * current block used and no normal owed (a fill of an even count of
+ * normals, or of uniforms, from a boundary ends at one).
+ * ntas_rng_set_after_block: the state after every word of block `block`
+ * (words wa, wb) was consumed, which is where such fills leave it. */
+void     ntas_rng_blocks_at(const ntas_rng *rng, uint64_t block0, size_t nb, double *z, uint64_t *words);
+double   ntas_rng_uniform_of_word(uint64_t w);
+int      ntas_rng_at_block_boundary(const ntas_rng *rng);
+void     ntas_rng_set_after_block(ntas_rng *rng, uint64_t block, uint64_t wa, uint64_t wb);
+
 /* ntas_rng_normal_fill, then every value times scale: the weight init
  * W_ij ~ N(0, sigma^2 / d_in) of every model (SPEC-NOTES §1) is
  * ntas_rng_normal_fill_scaled(rng, W, n, sigma / sqrt(d_in)). */
@@ -121,6 +136,11 @@ double   ntas_rng_gamma(ntas_rng *rng, double shape);
  * draw x = normal, then u = uniform, from rng as ntas_rng_gamma does. Any
  * independent N(0,1) and U(0,1) make the first attempt valid. */
 double   ntas_rng_gamma_primed(ntas_rng *rng, double shape, double x, double u);
+/* The same with the constants d = shape - 1/3, c = 1/sqrt(9 d) of
+ * ntas_rng_gamma_constants computed once by a caller that draws the same
+ * shape many times (shape >= 1 assumed). */
+void     ntas_rng_gamma_constants(double shape, double *d, double *c);
+double   ntas_rng_gamma_primed_dc(ntas_rng *rng, double shape, double d, double c, double x, double u);
 /* Chi-square variate with k >= 1 degrees of freedom: z^2 (z normal) for
  * k = 1, else 2 gamma(k/2), so integer k never needs the shape < 1 boost. */
 double   ntas_rng_chisq(ntas_rng *rng, int k);

@@ -26,6 +26,19 @@ void ntas_h5_quiet(void);
  * stack. With an empty stack err holds `what` alone. */
 void ntas_h5_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* ntas_h5_fail for a call that creates, writes, flushes or closes the file
+ * at `path` (NULL or "" if unknown), made with errno set to 0 right before it and
+ * sys_errno = errno right after. The MPI-IO driver drops the system's reason
+ * ("file write failed", "MPI_File_sync failed: ... MPI_ERR_OTHER"), the
+ * sec2 driver keeps it ("errno = 28, error message = '...'"). When the
+ * stack lacks it, appends "; system error: <strerror(sys_errno)>"; with no
+ * errno either, what statvfs/access verify now about path's directory
+ * ("no space left on the device holding DIR", "DIR is on a read-only file
+ * system", "DIR is not writable (...)"), and nothing when none of those
+ * holds: never a guess. */
+void ntas_h5_fail_io(char *err, size_t errlen, int sys_errno, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 /* A fixed-length string type of n bytes (close with H5Tclose), or
  * H5I_INVALID_HID. */
 hid_t ntas_h5_str_type(size_t n);

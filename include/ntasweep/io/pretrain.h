@@ -32,7 +32,8 @@ typedef struct {
 } ntas_pretrain_options;
 
 /* The exchange of cnn.h's shard gradients over the ranks of *comm (part =
- * rank): agree by MPI_Allreduce, gather by MPI_Allgatherv in rank order.
+ * rank): agree by MPI_Allreduce, scatter by MPI_Alltoallv, share by an
+ * in-place MPI_Allgatherv, each in rank order.
  * comm must outlive ex. */
 void ntas_cnn_exchange_mpi(ntas_cnn_exchange *ex, MPI_Comm *comm);
 

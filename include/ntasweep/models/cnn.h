@@ -68,12 +68,31 @@ typedef struct {
 
     /* Backward scratch. */
     double *dlogits, *dfeatures, *dhidden, *dact, *dconv;
+
+    /* float32 GEMMs (ntas_cnn_use_float32; NULL and 0 otherwise): each
+     * layer's input and weights are rounded to float once per forward pass
+     * and kept for the backward pass; products come back as doubles, so
+     * biases, activations, the shard tree and AdamW stay double. */
+    int float32;
+    float *f_col, *f_act, *f_hidden, *f_features;   /* the layer inputs, as float */
+    float *f_params;                                  /* every weight, as float (ntas_cnn_tensors order) */
+    int add_grads;          /* 1: the backward pass adds the weight gradients to dw (shard sums) */
+    int f_params_current;   /* 1 while f_params holds params (the pretraining's shards of one step share
+                             * one rounding); 0: each forward pass rounds the weights it uses */
+    float *f_dy, *f_out;                              /* scratch: an output gradient, a GEMM result */
 } ntas_cnn;
 
 /* Allocates a network for batches of up to max_batch images; parameters are
  * zero until ntas_cnn_init_params. */
 int  ntas_cnn_init(ntas_cnn *net, int max_batch, char *err, size_t errlen);
 void ntas_cnn_free(ntas_cnn *net);
+
+/* Switches the network's GEMMs (conv as im2col, fc1..fc3, forward and
+ * backward) to float32 with float32 inputs, the way the paper's JAX
+ * pretraining ran (JAX's default dtype); allocates the float buffers.
+ * Results stay deterministic for a given BLAS (and so bitwise equal across
+ * part counts), but differ from the double path. 0, or -1 with err. */
+int  ntas_cnn_use_float32(ntas_cnn *net, char *err, size_t errlen);
 
 /* PyTorch's default init for Conv2d and Linear (kaiming_uniform_ with
  * a = sqrt(5), which gives bound 1/sqrt(fan_in), and the same bound for the
@@ -148,31 +167,38 @@ int ntas_cnn_pretrain(ntas_cnn *net, const ntas_idx_dataset *train, const ntas_c
  * batch's images s*B/S .. (s+1)*B/S - 1); the gradient of the batch's mean
  * loss is the sum of the shards' gradients (each scaled by 1/B, not by its
  * own size), added pairwise over the fixed binary tree of the shards:
- * ((g0+g1)+(g2+g3))+((g4+g5)+(g6+g7)). The shards are split into `parts`
- * contiguous ranges (part p computes p*S/parts .. (p+1)*S/parts - 1); each
- * part sums the largest tree nodes inside its range itself, the parts
- * exchange those node sums, and every part finishes the same tree. Every
- * addition of the tree is therefore the same for any number of parts: the
- * parameters come out bitwise equal for 1, 2, 3, ... parts (given the same
- * BLAS on each). */
+ * ((g0+g1)+(g2+g3)). The shards are split into `parts` contiguous ranges
+ * (part p computes p*S/parts .. (p+1)*S/parts - 1); each part sums the
+ * largest tree nodes inside its range itself. The parameters (and the loss
+ * after them) are split into `parts` contiguous slices; each part receives
+ * its slice of every other part's node sums, finishes the same tree on its
+ * slice, takes the AdamW step on its slice, and the parts then share the
+ * new parameters. Every addition of the tree and every AdamW update is
+ * elementwise and the same for any number of parts: the parameters come
+ * out bitwise equal for 1, 2, 3, ... parts (given the same BLAS on each). */
 enum { NTAS_CNN_SHARDS = 4 };
 
 /* How the parts talk; the numeric code stays free of MPI (io/pretrain.c
- * implements it with MPI). Both calls are collective over the parts. */
+ * implements it with MPI). All three calls are collective over the parts. */
 typedef struct {
     int part, parts;   /* this process is part `part` of `parts` (0 <= part < parts) */
     /* Combines every part's status (0 go on, 1 stop requested, -1 failed):
      * returns -1 if any part failed, else 1 if any asked to stop, else 0. */
     int (*agree)(void *ctx, int status);
-    /* Every part sends send_n doubles and receives every part's, in part
-     * order, into recv (recv_n[p] doubles from part p). 0, or -1 on failure. */
-    int (*gather)(void *ctx, const double *send, size_t send_n, double *recv, const size_t *recv_n);
+    /* Personalised exchange: this part sends send_n[q] doubles from
+     * send + send_off[q] to part q, and receives recv_n[p] doubles from part
+     * p, placed in part order in recv. 0, or -1 on failure. */
+    int (*scatter)(void *ctx, const double *send, const size_t *send_n, const size_t *send_off, double *recv,
+                   const size_t *recv_n);
+    /* In place: buf is counts[0] doubles of part 0, then counts[1] of part
+     * 1, ...; each part's own range goes to every part. 0, or -1. */
+    int (*share)(void *ctx, double *buf, const size_t *counts);
     void *ctx;
 } ntas_cnn_exchange;
 
-/* One batch's gradient on this part: the gradient of the mean cross-entropy
- * of the B images X (labels y) summed over the shard tree as above, written
- * to net->grads; the batch loss is returned in *loss. Only this part's shard
+/* One batch's gradient on every part: the gradient of the mean cross-entropy
+ * of the B images X (labels y) summed over the shard tree as above (each
+ * part its slice, then shared), written to net->grads; the batch loss is returned in *loss. Only this part's shard
  * images of X are read. NULL ex means one part. 0, or -1 with err (out of
  * memory, a failed exchange). Exposed so tests can compare part counts. */
 int ntas_cnn_sharded_gradient(ntas_cnn *net, const double *X, const uint8_t *y, int B, const ntas_cnn_exchange *ex,

@@ -23,6 +23,16 @@ typedef struct {
     double *At; /* its transpose (upper triangular), for the products of kernels.h */
     double *z; /* d (d-1) / 2 + d normals of one draw */
     double *u; /* d uniforms of one draw */
+    double *gd, *gc; /* Marsaglia-Tsang constants of diagonal i (ntas_rng_gamma_constants) */
+    /* Draws buffered ahead (ntas_wishart_factor): the normals and words of
+     * buf_steps draws of per_step blocks each from block buf_block of the
+     * stream with key buf_key; buf_next draws of them are used. 0 steps:
+     * no buffer (odd counts, which do not end at a block boundary). */
+    int per_step, buf_steps, buf_next, buf_valid;
+    uint64_t buf_block;
+    uint32_t buf_key[2];
+    double *zbuf;
+    uint64_t *wbuf;
 } ntas_wishart;
 
 /* Sampler of d x d S for batch size B. Returns 0; NTAS_WISHART_NEEDS_X (with
@@ -55,7 +65,12 @@ void ntas_wishart_sample(ntas_wishart *w, ntas_rng *rng, double *S);
  * triangular with B S = A A^T (its strict upper triangle is zero), and
  * fills w->At = A^T (strict lower triangle zero). For a
  * caller that needs only products with S (kernels.h: G = (D A) A^T / B)
- * and so never forms S. */
+ * and so never forms S. When the stream is at a block boundary (and the
+ * counts of normals and uniforms are even), the normals and uniforms of
+ * several draws are computed in one long fill and buffered: the values,
+ * and the stream's state after each draw, are exactly those of the
+ * separate fills; a draw whose gamma was rejected moves the stream, and
+ * the next draw then refills from where it is. */
 const double *ntas_wishart_factor(ntas_wishart *w, ntas_rng *rng);
 
 /* Work of one draw of S by each route, to choose between them:

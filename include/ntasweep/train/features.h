@@ -40,6 +40,7 @@ const char *ntas_dataset_name(int dataset);
 typedef struct {
     int dataset;              /* ntas_dataset_kind */
     int64_t steps, seed;      /* cnn_steps, cnn_seed */
+    int float32;              /* cnn_precision = float32 (ntas_cnn_use_float32) */
     int64_t max_batch;        /* largest head batch of the sweep's runs on it (checked against n_train) */
     char dir[NTAS_PATH_LEN];  /* where the IDX files were found */
     int held_out;             /* 1: only the 10k test files, split by NTAS_IDX_HOLDOUT_EVERY */
@@ -74,7 +75,7 @@ typedef struct {
  * err saying where it looked. */
 int ntas_data_dir(int dataset, const char *spec_path, char *dir, size_t len, char *err, size_t errlen);
 
-/* The distinct pretraining settings (dataset, cnn_steps, cnn_seed) of the
+/* The distinct pretraining settings (dataset, cnn_steps, cnn_seed, cnn_precision) of the
  * spec's cnn runs (none for other models), with each one's largest batch,
  * without reading any data (`ntasweep plan` counts them). 0 with *out
  * malloc'ed (NULL when n is 0), or -1 with err. */
@@ -85,7 +86,7 @@ int ntas_pretrain_settings(const ntas_spec *spec, ntas_pretrain_setting **out, i
  * images. 0 with *out malloc'ed (NULL when n is 0), or -1 with err. */
 int ntas_pretrain_plan(const ntas_spec *spec, ntas_pretrain_setting **out, int *n, char *err, size_t errlen);
 
-/* The settings a run of params p uses, matched by dataset, steps and seed
+/* The settings a run of params p uses, matched by dataset, steps, seed and precision
  * (a job sees one data content per dataset). */
 const ntas_features *ntas_feature_cache_find(const ntas_feature_cache *c, const ntas_params *p);
 

@@ -24,6 +24,17 @@
  * targets X T^T are never formed. */
 double ntas_task_grad_batch(const double *D, const double *X, int B, int d_out, int d_in, double *E,
                             double *G);
+/* The batch form in parts: the two GEMMs (E and G) without the loss; the
+ * loss of E = Y - Y* exactly as ntas_task_grad_batch sums it (serially, i
+ * increasing: 1/2 sum_i E_i^2 / B); and a fast approximation of it (BLAS
+ * ddot, any order) with a bound *rel_err on its relative distance from the
+ * exact one. The serial sum is a chain of B d_out dependent additions
+ * (~1 us at the Fig. 2 shape): a step whose loss is not recorded needs
+ * only to know that it is finite and on which side of the threshold it
+ * lies, which the approximation answers unless it is within the bound. */
+void ntas_task_grad_batch_g(const double *D, const double *X, int B, int d_out, int d_in, double *E, double *G);
+double ntas_batch_loss(const double *E, int B, int d_out);
+double ntas_batch_loss_approx(const double *E, int B, int d_out, double *rel_err);
 
 /* Second-moment form: the same loss and G depend on X only through
  * S = X^T X / B (d_in x d_in, symmetric): G = D S, L = 1/2 tr(D S D^T)
@@ -54,5 +65,17 @@ ntas_kernel_isa ntas_kernel_isa_best(void);
  * the CPU lacks it): for tests and bench. */
 double ntas_task_grad_factor_with(ntas_kernel_isa isa, const double *D, const double *L_f, const double *Lt_f,
                                   int B, int d_out, int d_in, double *scratch, double *G);
+
+/* The projections u_c^T W v_c of a path's weights W (d_out x d_in) on n
+ * pairs of singular vectors (Sec. 5: every mode of every teacher), from
+ * their transposes Ut (d_out x n: column c is u_c) and Vt (d_in x n):
+ *   out_c = sum_i Ut_ic (sum_j W_ij Vt_jc),  j increasing, then i increasing,
+ * exactly the plain nested dot products per output; the vector copies run
+ * across outputs, so every copy gives the same bits. scratch holds n
+ * doubles. */
+void ntas_sv_projection(const double *W, const double *Ut, const double *Vt, int d_out, int d_in, int n,
+                        double *out, double *scratch);
+void ntas_sv_projection_with(ntas_kernel_isa isa, const double *W, const double *Ut, const double *Vt, int d_out,
+                             int d_in, int n, double *out, double *scratch);
 
 #endif

@@ -16,6 +16,16 @@
 #include "ntasweep/models/model.h"
 #include "ntasweep/models/results.h"
 
+/* What the loop needs of a step's loss. exact: the loss is recorded, so
+ * its bits must be the exact ones. Otherwise a task may return a cheaper
+ * approximation, provided it is finite exactly when the exact loss is and,
+ * when threshold is not NaN (time to threshold still unknown in the
+ * block), lies on the same side of threshold (< or not) as the exact loss. */
+typedef struct {
+    int exact;
+    double threshold;
+} ntas_loss_need;
+
 typedef struct {
     /* Allocates *state for a run of model m with params p; fills the
      * run's teachers in r (NaN where there are none). data: the run's
@@ -24,8 +34,10 @@ typedef struct {
                 ntas_run_result *r, char *err, size_t errlen);
     void (*free)(void *state);
     /* The task loss of one step on the block's task (index into the run's
-     * tasks), with the gradient left in the model or in *g for backward. */
-    double (*loss_grad)(void *state, const ntas_model_ops *m, void *model, int task, ntas_task_grad *g);
+     * tasks), with the gradient left in the model or in *g for backward;
+     * the loss as exact as need asks. */
+    double (*loss_grad)(void *state, const ntas_model_ops *m, void *model, int task, const ntas_loss_need *need,
+                        ntas_task_grad *g);
     /* The task's own results of record rec (the state before the step). */
     void (*record)(void *state, const ntas_model_ops *m, void *model, int task, ntas_run_result *r, int64_t rec);
 } ntas_task_ops;
