@@ -399,6 +399,7 @@ static void varied_keys(const ntas_spec *s, int *param_varies, int *var_varies)
 typedef struct {
     double total_steps, core_seconds, longest_s, pretrain_s;
     int64_t pretrain_steps;   /* of the longest pretraining */
+    int pretrain_float32;     /* its cnn_precision is float32 */
     int n_pre;
 } plan_totals;
 
@@ -422,9 +423,10 @@ static int plan_totals_of(const ntas_spec *s, plan_totals *t)
         return -1;
     }
     for (int i = 0; i < t->n_pre; i++)
-        if (ntas_pretrain_seconds(pre[i].steps, 1) > t->pretrain_s) {
-            t->pretrain_s = ntas_pretrain_seconds(pre[i].steps, 1);
+        if (ntas_pretrain_seconds(pre[i].steps, 1, pre[i].float32) > t->pretrain_s) {
+            t->pretrain_s = ntas_pretrain_seconds(pre[i].steps, 1, pre[i].float32);
             t->pretrain_steps = pre[i].steps;
+            t->pretrain_float32 = pre[i].float32;
         }
     free(pre);
     return 0;
@@ -523,8 +525,8 @@ static int cmd_plan(const parsed *p)
     if (t.n_pre > 0)
         printf("pretraining: %d CNN pretraining%s before the runs, estimated %.0f s wall each at most on 1 rank "
                "(shared by all ranks: %.0f s on 2, %.0f s on %d or more)\n", t.n_pre, t.n_pre == 1 ? "" : "s",
-               t.pretrain_s, ntas_pretrain_seconds(t.pretrain_steps, 2),
-               ntas_pretrain_seconds(t.pretrain_steps, NTAS_CNN_SHARDS), NTAS_CNN_SHARDS);
+               t.pretrain_s, ntas_pretrain_seconds(t.pretrain_steps, 2, t.pretrain_float32),
+               ntas_pretrain_seconds(t.pretrain_steps, NTAS_CNN_SHARDS, t.pretrain_float32), NTAS_CNN_SHARDS);
 out:
     ntas_spec_free(&s);
     return code;

@@ -44,10 +44,12 @@ double ntas_cost_seconds_per_unit(void)
  * every rank, the exchange) is not split. Measured: the busiest of 2 ranks
  * used 0.47..0.62x the CPU time of 1 rank per step (three runs, on a machine
  * too loaded to measure wall time, docs/speed.md): 0.6x is assumed, i.e.
- * 20 % of a step not split. */
-double ntas_pretrain_seconds(int64_t steps, int ranks)
+ * 20 % of a step not split. cnn_precision = float32 took 0.58..0.68x the
+ * double time per step on one rank (docs/speed.md, "float32 GEMMs"): 0.65x. */
+double ntas_pretrain_seconds(int64_t steps, int ranks, int float32)
 {
     const int r = ranks < 1 ? 1 : ranks > NTAS_CNN_SHARDS ? NTAS_CNN_SHARDS : ranks;
     const double split = (double)((NTAS_CNN_SHARDS + r - 1) / r) / NTAS_CNN_SHARDS;
-    return 0.104 * (0.2 + 0.8 * split) * (double)steps;
+    const double step_s = float32 ? 0.65 * 0.104 : 0.104;
+    return step_s * (0.2 + 0.8 * split) * (double)steps;
 }

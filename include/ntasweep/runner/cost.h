@@ -18,7 +18,8 @@ double ntas_run_cost(const ntas_params *p);
 double ntas_cost_seconds_per_unit(void);
 /* Estimated wall seconds of one CNN pretraining of `steps` AdamW steps
  * shared by `ranks` ranks (cnn.h's shards: more than NTAS_CNN_SHARDS ranks
- * help no further); data loading and feature extraction folded in. */
-double ntas_pretrain_seconds(int64_t steps, int ranks);
+ * help no further), in float32 GEMMs if `float32` (cnn_precision); data
+ * loading and feature extraction folded in. */
+double ntas_pretrain_seconds(int64_t steps, int ranks, int float32);
 
 #endif
