@@ -3,7 +3,8 @@
  * Run under mpirun with 1, 2, 3 and 5 ranks (more ranks than shards: some
  * get none). On synthetic images, so no dataset is needed. Every rank
  * compares its result with the one-part computation it also makes itself,
- * with double GEMMs and with float32 ones (ntas_cnn_use_float32); rank 0
+ * with double GEMMs and with float32 ones (ntas_cnn_use_float32), the
+ * pretraining both in memory the ranks share and with copies; rank 0
  * prints the counts of all ranks. */
 #include <math.h>
 #include <mpi.h>
@@ -126,9 +127,14 @@ int main(int argc, char **argv)
     ntas_cnn_exchange_mpi(&ex, &comm);
     ntas_idx_dataset d;
     synthetic(&d);
+    /* The pretraining with the memory the ranks share (all on this host),
+     * and with the copying exchange used when they are on several hosts. */
+    ntas_cnn_exchange copies = ex;
+    copies.map_shared = NULL;
     for (int float32 = 0; float32 <= 1; float32++) {
         test_gradient(&d, &ex, float32);
         test_pretraining(&d, &ex, float32);
+        test_pretraining(&d, &copies, float32);
     }
     free(d.pixels);
     free(d.labels);

@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -534,6 +536,80 @@ static int mpi_share(void *ctx, double *data, const size_t *counts)
     return rc;
 }
 
+/* The shared regions: an MPI-3 shared-memory window over the ranks, kept
+ * locked for passive access so that MPI_Win_sync orders the plain loads
+ * and stores around each barrier. */
+typedef struct {
+    MPI_Comm host;
+    MPI_Win win;
+} shared_map;
+
+static int mpi_map_shared(void *ctx, size_t mine, void **bases, void **handle)
+{
+    MPI_Comm comm = *(MPI_Comm *)ctx;
+    *handle = NULL;
+    int rank, size, host_size = 0;
+    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS || MPI_Comm_size(comm, &size) != MPI_SUCCESS) return -1;
+    shared_map *m = malloc(sizeof *m);
+    MPI_Comm host = MPI_COMM_NULL;
+    /* 2: shared memory for every rank (all on this host), 1: not, 0: a
+     * rank failed; the least of them is every rank's answer. */
+    int mine_state = 0, state = 0;
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &host) == MPI_SUCCESS &&
+        MPI_Comm_size(host, &host_size) == MPI_SUCCESS && m && mine <= (size_t)PTRDIFF_MAX)
+        mine_state = host_size == size ? 2 : 1;
+    if (MPI_Allreduce(&mine_state, &state, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) state = 0;
+    if (state != 2) {
+        if (host != MPI_COMM_NULL) MPI_Comm_free(&host);
+        free(m);
+        return state == 1 ? 1 : -1;
+    }
+    m->host = host;   /* it keeps comm's rank order (key = rank) */
+    m->win = MPI_WIN_NULL;
+    void *base = NULL;
+    /* Window errors abort the job (MPI_ERRORS_ARE_FATAL), so no rank is
+     * left waiting in a collective the others skipped. */
+    if (MPI_Win_allocate_shared((MPI_Aint)mine, 1, MPI_INFO_NULL, m->host, &base, &m->win) != MPI_SUCCESS)
+        goto fail;
+    for (int p = 0; p < size; p++) {
+        MPI_Aint bytes;
+        int unit;
+        if (MPI_Win_shared_query(m->win, p, &bytes, &unit, &bases[p]) != MPI_SUCCESS) goto fail;
+    }
+    if (MPI_Win_lock_all(MPI_MODE_NOCHECK, m->win) != MPI_SUCCESS) goto fail;
+    *handle = m;
+    return 0;
+fail:
+    if (m->win != MPI_WIN_NULL) MPI_Win_free(&m->win);
+    MPI_Comm_free(&m->host);
+    free(m);
+    return -1;
+}
+
+static int mpi_sync_shared(void *ctx, void *handle)
+{
+    (void)ctx;
+    shared_map *m = handle;
+    MPI_Request req;
+    if (MPI_Win_sync(m->win) != MPI_SUCCESS || MPI_Ibarrier(m->host, &req) != MPI_SUCCESS ||
+        wait_napping(&req) != 0 || MPI_Win_sync(m->win) != MPI_SUCCESS)
+        return -1;
+    return 0;
+}
+
+static void mpi_unmap_shared(void *ctx, void *handle)
+{
+    (void)ctx;
+    shared_map *m = handle;
+    if (!m) return;
+    /* No rank frees the memory while another still reads it. */
+    MPI_Barrier(m->host);
+    MPI_Win_unlock_all(m->win);
+    MPI_Win_free(&m->win);
+    MPI_Comm_free(&m->host);
+    free(m);
+}
+
 void ntas_cnn_exchange_mpi(ntas_cnn_exchange *ex, MPI_Comm *comm)
 {
     memset(ex, 0, sizeof *ex);
@@ -542,6 +618,9 @@ void ntas_cnn_exchange_mpi(ntas_cnn_exchange *ex, MPI_Comm *comm)
     ex->agree = mpi_agree;
     ex->scatter = mpi_scatter;
     ex->share = mpi_share;
+    ex->map_shared = mpi_map_shared;
+    ex->sync_shared = mpi_sync_shared;
+    ex->unmap_shared = mpi_unmap_shared;
     ex->ctx = comm;
 }
 

@@ -474,7 +474,15 @@ typedef struct {
     double *nodes;                /* [n_mine][block] this part's node sums */
     double *send;                 /* nodes, or (more than one node) their slices packed by destination */
     double *recv;                 /* [n_all][len] every node's slice of mine, in w->all order */
+    const double *node_at[MAX_NODES];   /* this part's slice of each node of all[]: in recv, or shared */
     double *sum, *scratch[SHARD_LEVELS];
+    /* Pretraining on parts that share memory (map_shared_work): the node
+     * sums lie in each part's shared region and are read in place, and one
+     * copy of the parameters (and their float copy) serves every part. */
+    const ntas_cnn_exchange *ex;
+    void *shm;                    /* the regions' handle; NULL: the exchange copies */
+    double *shared_params;        /* block doubles (the loss last), after part 0's node sums */
+    float *shared_f_params;       /* float32: n_params floats, after them */
 } shard_work;
 
 static size_t slice_lo(size_t block, int q, int parts)
@@ -517,9 +525,13 @@ static int node_depth(shard_node nd)
 
 static void shard_work_free(shard_work *w)
 {
-    if (w->send != w->nodes) free(w->send);
-    if (w->recv != w->nodes) free(w->recv);
-    free(w->nodes);
+    if (w->shm) {
+        w->ex->unmap_shared(w->ex->ctx, w->shm);
+    } else {
+        if (w->send != w->nodes) free(w->send);
+        if (w->recv != w->nodes) free(w->recv);
+        free(w->nodes);
+    }
     free(w->sum);
     for (int k = 0; k < SHARD_LEVELS; k++) free(w->scratch[k]);
     free(w->send_n);
@@ -569,12 +581,58 @@ static int shard_work_init(shard_work *w, const ntas_cnn *net, const ntas_cnn_ex
     w->recv = w->parts == 1 ? w->nodes : malloc((size_t)w->n_all * w->len * sizeof(double));
     w->sum = malloc(w->block * sizeof(double));
     int ok = w->nodes && w->send && w->recv && w->sum;
+    for (int k = 0; ok && k < w->n_all; k++) w->node_at[k] = w->recv + (size_t)k * w->len;
     for (int k = 0; k < SHARD_LEVELS; k++) {
         w->scratch[k] = malloc(w->block * sizeof(double));
         ok &= w->scratch[k] != NULL;
     }
     if (!ok) shard_work_free(w);
     return ok ? 0 : -1;
+}
+
+/* Moves w's node sums into memory every part shares, when ex offers it
+ * (every part calls this, after agreeing that all set up): each part's sums
+ * in its own region, read in place by the others, and the parameters
+ * (block doubles) and, in float32 mode, their float copy after part 0's
+ * sums. 0 (shared, or the copies stay: one part, or not offered), or -1. */
+static int map_shared_work(shard_work *w, const ntas_cnn *net, const ntas_cnn_exchange *ex)
+{
+    if (w->parts == 1 || !ex->map_shared) return 0;
+    const size_t P = (size_t)w->parts;
+    int owner[MAX_NODES], index[MAX_NODES], first0 = 0;
+    for (int p = 0, k = 0; p < w->parts; p++) {
+        int first, end, n = 0;
+        shard_node nd[MAX_NODES];
+        part_shards(p, w->parts, &first, &end);
+        cover(0, NTAS_CNN_SHARDS, first, end, nd, &n);
+        for (int i = 0; i < n; i++, k++) {
+            owner[k] = p;
+            index[k] = i;
+        }
+        if (p == 0) first0 = n;
+    }
+    size_t mine = (size_t)w->n_mine * w->block * sizeof(double);
+    if (w->part == 0) mine += w->block * sizeof(double) + (net->float32 ? net->n_params * sizeof(float) : 0);
+    void *bases_fixed[8], **bases = P <= 8 ? bases_fixed : malloc(P * sizeof *bases);
+    /* A lone failure here still calls map_shared, which tells every part. */
+    const int got = ex->map_shared(ex->ctx, bases ? mine : (size_t)-1, bases ? bases : bases_fixed, &w->shm);
+    if (got != 0) {
+        if (bases != bases_fixed) free(bases);
+        w->shm = NULL;
+        return got > 0 ? 0 : -1;
+    }
+    if (w->send != w->nodes) free(w->send);
+    if (w->recv != w->nodes) free(w->recv);
+    free(w->nodes);
+    w->ex = ex;
+    w->nodes = bases[w->part];
+    w->send = w->recv = NULL;
+    for (int k = 0; k < w->n_all; k++)
+        w->node_at[k] = (const double *)bases[owner[k]] + (size_t)index[k] * w->block + w->lo;
+    w->shared_params = (double *)bases[0] + (size_t)first0 * w->block;
+    w->shared_f_params = net->float32 ? (float *)(w->shared_params + w->block) : NULL;
+    if (bases != bases_fixed) free(bases);
+    return 0;
 }
 
 /* Gradient (and loss, last) of shard s's images into dst, scaled by 1/B. */
@@ -634,7 +692,7 @@ static void node_sum(ntas_cnn *net, shard_work *w, const double *X, const uint8_
 static const double *combine(shard_work *w, shard_node nd, double *dst)
 {
     for (int k = 0; k < w->n_all; k++)
-        if (w->all[k].lo == nd.lo && w->all[k].hi == nd.hi) return w->recv + (size_t)k * w->len;
+        if (w->all[k].lo == nd.lo && w->all[k].hi == nd.hi) return w->node_at[k];
     if (nd.hi - nd.lo == 1) return NULL;   /* unreachable: every shard lies in some part's nodes */
     const int mid = (nd.lo + nd.hi) / 2;
     const double *a = combine(w, (shard_node){nd.lo, mid}, dst);
@@ -667,7 +725,12 @@ static int shard_gradient(ntas_cnn *net, shard_work *w, const double *X, const u
 {
     for (int k = 0; k < w->n_mine; k++)
         node_sum(net, w, X, y, B, w->all[w->mine_first + k], w->nodes + (size_t)k * w->block);
-    if (w->parts > 1) {
+    if (w->shm) {
+        if (w->ex->sync_shared(w->ex->ctx, w->shm) != 0) {
+            ntas_set_err(err, errlen, "sharing the CNN's shard gradients failed");
+            return -1;
+        }
+    } else if (w->parts > 1) {
         if (w->n_mine > 1) pack_slices(w);
         if (ex->scatter(ex->ctx, w->send, w->send_n, w->send_off, w->recv, w->recv_n) != 0) {
             ntas_set_err(err, errlen, "exchanging the CNN's shard gradients failed");
@@ -735,6 +798,31 @@ static void gather_batch(const ntas_idx_dataset *train, const int *perm, int nex
     }
 }
 
+typedef struct {
+    double *params;
+    float *f_params;
+} own_arrays;
+
+/* Points net at the shared parameters for the pretraining (net's own
+ * arrays saved in *own): each part copies (and in float32 mode rounds) its
+ * slice of the parameters, which every part holds alike at the start. */
+static int use_shared_params(ntas_cnn *net, const shard_work *w, own_arrays *own, char *err, size_t errlen)
+{
+    const size_t n_mine = w->lo + w->len > net->n_params ? net->n_params - w->lo : w->len;
+    memcpy(w->shared_params + w->lo, net->params + w->lo, w->len * sizeof(double));
+    if (net->float32) to_float(w->shared_f_params + w->lo, net->params + w->lo, n_mine);
+    own->params = net->params;
+    own->f_params = net->f_params;
+    net->params = w->shared_params;
+    if (net->float32) net->f_params = w->shared_f_params;
+    point_tensors(&net->w, net->params);
+    if (w->ex->sync_shared(w->ex->ctx, w->shm) != 0) {
+        ntas_set_err(err, errlen, "sharing the CNN's parameters across the parts failed");
+        return -1;
+    }
+    return 0;
+}
+
 int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const ntas_cnn_train_opts *o,
                             const ntas_cnn_exchange *ex, ntas_cnn_progress_fn progress, void *ctx, char *err,
                             size_t errlen)
@@ -745,6 +833,7 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
     uint8_t *y = NULL;
     shard_work w;
     memset(&w, 0, sizeof w);
+    own_arrays own = {NULL, NULL};
     int rc = check_images(train, "pretraining set", err, errlen);
     if (rc == 0 && (B < 1 || B > net->max_batch || B > n || o->steps < 0)) {
         ntas_set_err(err, errlen, "pretraining batch %d must be in 1..%d (network) and at most the %d images, "
@@ -767,6 +856,15 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
         rc = -1;
     }
     if (rc != 0) goto done;
+    if (map_shared_work(&w, net, ex) != 0) {
+        ntas_set_err(err, errlen, "mapping the memory the pretraining's parts share failed");
+        rc = -1;
+        goto done;
+    }
+    if (w.shm && use_shared_params(net, &w, &own, err, errlen) != 0) {
+        rc = -1;
+        goto done;
+    }
 
     reset_adamw(net);
     ntas_rng rng;
@@ -779,10 +877,9 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
         }
         gather_batch(train, perm, next, B, &w, X, y);
         next += B;
-        if (net->float32) {   /* one rounding of the weights for all shards of the step */
+        if (net->float32 && !w.shm)   /* one rounding of the weights for all shards of the step */
             to_float(net->f_params, net->params, net->n_params);
-            net->f_params_current = 1;
-        }
+        net->f_params_current = net->float32;
         const double *g;
         const int got = shard_gradient(net, &w, X, y, B, ex, &g, err, errlen);
         net->f_params_current = 0;
@@ -797,7 +894,14 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
         net->adam_t++;
         ntas_adamw_update(net->params + w.lo, g, net->adam_m + w.lo, net->adam_v + w.lo, n_mine, net->adam_t, o);
         if (n_mine < w.len) net->params[net->n_params] = g[n_mine];
-        if (share_slices(&w, ex, net->params, err, errlen) != 0) {
+        if (w.shm) {   /* each part rounds its slice, for all parts */
+            if (net->float32) to_float(net->f_params + w.lo, net->params + w.lo, n_mine);
+            if (ex->sync_shared(ex->ctx, w.shm) != 0) {
+                ntas_set_err(err, errlen, "sharing the CNN's parameters across the parts failed");
+                rc = -1;
+                goto done;
+            }
+        } else if (share_slices(&w, ex, net->params, err, errlen) != 0) {
             rc = -1;
             goto done;
         }
@@ -818,6 +922,12 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
         }
     }
 done:
+    if (own.params) {   /* every part's last slice was synced: the whole result to net's own arrays */
+        memcpy(own.params, net->params, (net->n_params + 1) * sizeof(double));
+        net->params = own.params;
+        net->f_params = own.f_params;
+        point_tensors(&net->w, net->params);
+    }
     shard_work_free(&w);
     free(perm);
     free(X);
