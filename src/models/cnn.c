@@ -392,18 +392,36 @@ void ntas_cnn_train_opts_defaults(ntas_cnn_train_opts *o)
     o->progress_every = 100;
 }
 
-void ntas_adamw_update(double *p, const double *g, double *m, double *v, size_t n, int64_t t,
-                       const ntas_cnn_train_opts *o)
+/* AdamW with the gradient g = a, or with add set g = a + b (the shard
+ * tree's last addition, made here so the sum is never written to memory
+ * and read back: the same one rounding per element). */
+static inline void adamw_core(double *p, const double *a, const double *b, int add, double *m, double *v, size_t n,
+                              int64_t t, const ntas_cnn_train_opts *o)
 {
     const double step_size = o->lr / (1.0 - pow(o->beta1, (double)t));
     const double bc2_sqrt = sqrt(1.0 - pow(o->beta2, (double)t));
     const double decay = 1.0 - o->lr * o->weight_decay;
     const double b1 = o->beta1, b2 = o->beta2, eps = o->eps;
     for (size_t i = 0; i < n; i++) {
-        m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+        const double g = add ? a[i] + b[i] : a[i];
+        m[i] = b1 * m[i] + (1.0 - b1) * g;
+        v[i] = b2 * v[i] + (1.0 - b2) * g * g;
         p[i] = p[i] * decay - step_size * m[i] / (sqrt(v[i]) / bc2_sqrt + eps);
     }
+}
+
+void ntas_adamw_update(double *p, const double *g, double *m, double *v, size_t n, int64_t t,
+                       const ntas_cnn_train_opts *o)
+{
+    adamw_core(p, g, NULL, 0, m, v, n, t, o);
+}
+
+/* ntas_adamw_update with the gradient a + b, or a when b is NULL. */
+static void adamw_update_sum(double *p, const double *a, const double *b, double *m, double *v, size_t n, int64_t t,
+                             const ntas_cnn_train_opts *o)
+{
+    if (b) adamw_core(p, a, b, 1, m, v, n, t, o);
+    else adamw_core(p, a, NULL, 0, m, v, n, t, o);
 }
 
 void ntas_cnn_adamw_step(ntas_cnn *net, const ntas_cnn_train_opts *o)
@@ -718,10 +736,11 @@ static void pack_slices(shard_work *w)
 }
 
 /* This part's node sums, the exchange, the whole tree on this part's
- * slice: *g points at the batch gradient's elements lo .. lo+len-1 (the
- * loss is element n_params) inside w. */
+ * slice but its last addition: the batch gradient's elements lo ..
+ * lo+len-1 (the loss is element n_params) are a[i] + b[i], or a[i] when *b
+ * is NULL (the root node was one part's). */
 static int shard_gradient(ntas_cnn *net, shard_work *w, const double *X, const uint8_t *y, int B,
-                          const ntas_cnn_exchange *ex, const double **g, char *err, size_t errlen)
+                          const ntas_cnn_exchange *ex, const double **a, const double **b, char *err, size_t errlen)
 {
     for (int k = 0; k < w->n_mine; k++)
         node_sum(net, w, X, y, B, w->all[w->mine_first + k], w->nodes + (size_t)k * w->block);
@@ -737,8 +756,20 @@ static int shard_gradient(ntas_cnn *net, shard_work *w, const double *X, const u
             return -1;
         }
     }
-    *g = combine(w, (shard_node){0, NTAS_CNN_SHARDS}, w->sum);
-    if (!*g) {
+    const shard_node root = {0, NTAS_CNN_SHARDS}, left = {0, NTAS_CNN_SHARDS / 2},
+                     right = {NTAS_CNN_SHARDS / 2, NTAS_CNN_SHARDS};
+    int whole = 0;   /* the root node is one part's */
+    *a = *b = NULL;
+    for (int k = 0; k < w->n_all; k++)
+        if (w->all[k].lo == root.lo && w->all[k].hi == root.hi) {
+            *a = w->node_at[k];
+            whole = 1;
+        }
+    if (!whole) {
+        *a = combine(w, left, w->sum);
+        *b = combine(w, right, w->scratch[0]);
+    }
+    if (!*a || (!whole && !*b)) {
         ntas_set_err(err, errlen, "internal: the shard tree is not covered by the parts' nodes");
         return -1;
     }
@@ -764,10 +795,12 @@ int ntas_cnn_sharded_gradient(ntas_cnn *net, const double *X, const uint8_t *y, 
                  ex ? ex->part : 0, ex ? ex->parts : 1);
         return -1;
     }
-    const double *g = NULL;
-    int rc = shard_gradient(net, &w, X, y, B, ex, &g, err, errlen);
+    const double *a = NULL, *b = NULL;
+    int rc = shard_gradient(net, &w, X, y, B, ex, &a, &b, err, errlen);
     if (rc == 0) {
-        memcpy(net->grads + w.lo, g, w.len * sizeof *g);   /* grads has the spare slot for the loss */
+        /* grads has the spare slot for the loss */
+        if (b) add_blocks(net->grads + w.lo, a, b, w.len);
+        else memcpy(net->grads + w.lo, a, w.len * sizeof *a);
         rc = share_slices(&w, ex, net->grads, err, errlen);
         *loss = net->grads[net->n_params];
     }
@@ -880,8 +913,8 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
         if (net->float32 && !w.shm)   /* one rounding of the weights for all shards of the step */
             to_float(net->f_params, net->params, net->n_params);
         net->f_params_current = net->float32;
-        const double *g;
-        const int got = shard_gradient(net, &w, X, y, B, ex, &g, err, errlen);
+        const double *g, *g_right;
+        const int got = shard_gradient(net, &w, X, y, B, ex, &g, &g_right, err, errlen);
         net->f_params_current = 0;
         if (got != 0) {
             rc = -1;
@@ -892,8 +925,9 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
          * part's slice to every part. */
         const size_t n_mine = w.lo + w.len > net->n_params ? net->n_params - w.lo : w.len;
         net->adam_t++;
-        ntas_adamw_update(net->params + w.lo, g, net->adam_m + w.lo, net->adam_v + w.lo, n_mine, net->adam_t, o);
-        if (n_mine < w.len) net->params[net->n_params] = g[n_mine];
+        adamw_update_sum(net->params + w.lo, g, g_right, net->adam_m + w.lo, net->adam_v + w.lo, n_mine, net->adam_t,
+                         o);
+        if (n_mine < w.len) net->params[net->n_params] = g_right ? g[n_mine] + g_right[n_mine] : g[n_mine];
         if (w.shm) {   /* each part rounds its slice, for all parts */
             if (net->float32) to_float(net->f_params + w.lo, net->params + w.lo, n_mine);
             if (ex->sync_shared(ex->ctx, w.shm) != 0) {
