@@ -457,15 +457,20 @@ static int obtain(ntas_features *f, const ntas_pretrain_setting *s, const hid_t 
 /* ---- one pretraining shared by every rank ---------------------------------- */
 
 /* Completes a non-blocking collective without spinning: a rank that
- * finished its shards first sleeps in 50 us naps, leaving the core to the
- * rank still computing (they may share it) rather than polling on it. */
+ * finished its shards first sleeps in naps, leaving the core to the rank
+ * still computing (they may share it) rather than polling on it. The naps
+ * grow from 50 us to 400 us: on a loaded machine a rank may wait tens of
+ * ms, and each wake-up costs CPU time the other rank could use; a balanced
+ * wait on an idle machine stays within the first naps. */
 static int wait_napping(MPI_Request *req)
 {
+    long nap_ns = 50000;
     for (;;) {
         int done = 0;
         if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
         if (done) return 0;
-        nanosleep(&(struct timespec){0, 50000}, NULL);
+        nanosleep(&(struct timespec){0, nap_ns}, NULL);
+        if (nap_ns < 400000) nap_ns *= 2;
     }
 }
 
