@@ -90,12 +90,21 @@ for case in ("subtask_flexible", "subtask_forgetful"):
 add(_row(F, S, "task_flexible: loss 0.1 after the first composite switch",
          dict(kind="series", dataset="loss", case="task_flexible", blocks=[23], after=0.1),
          [0.0, 0.02], 0.01, NB3 + ", image panel C zoom"))
+# Panels C and D have one x tick ("new tasks" at 23); their time scale is that
+# of the plotted tape slices: C plots entries 7604:7937 of a 10000-entry tape
+# over t = 0..30, D entries 2260:2360 of 3000, each shifted by +23 dt, so both
+# span t = 22.84..23.83, drawn over pixel columns 81..272 (C) and 357..547 (D):
+# 191.9 pixels per time unit; the y ticks 0.0 and 0.2 sit at pixel rows 128
+# and 66. The switch is at column 112.3 (C) and 389.5 (D). The centre of the
+# grey (forgetful) line then reads 0.094, 0.055, 0.032, 0.019 at +0.05, 0.1,
+# 0.15, 0.2 in C and 0.123, 0.101, 0.082, 0.060, 0.043, 0.019 at +0.1, 0.15,
+# 0.2, 0.25, 0.3, 0.4 in D (the 0.12 read before is D at +0.1).
 add(_row(F, S, "task_forgetful: loss 0.1 after the first composite switch",
          dict(kind="series", dataset="loss", case="task_forgetful", blocks=[23], after=0.1),
-         [0.07, 0.09], 0.03, NB3 + ", image panel C zoom"))
+         0.055, 0.03, NB3 + ", image fig3_gen_taskswitch_7_0 panel C, grey line at +0.1"))
 add(_row(F, S, "subtask_forgetful: loss 0.25 after the first composite switch",
          dict(kind="series", dataset="loss", case="subtask_forgetful", blocks=[23], after=0.25),
-         0.12, 0.04, NB3 + ", image panel D zoom"))
+         0.060, 0.04, NB3 + ", image fig3_gen_taskswitch_7_0 panel D, grey line at +0.25"))
 
 # ---------------------------------------------------------------- Fig. A.12
 F, S = "Fig. A.12", "figA12_composition"
