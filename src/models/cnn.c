@@ -631,6 +631,9 @@ static int map_shared_work(shard_work *w, const ntas_cnn *net, const ntas_cnn_ex
     }
     size_t mine = (size_t)w->n_mine * w->block * sizeof(double);
     if (w->part == 0) mine += w->block * sizeof(double) + (net->float32 ? net->n_params * sizeof(float) : 0);
+    /* The regions may lie back to back: whole cache lines keep the next
+     * part's doubles aligned (and the parts off each other's lines). */
+    mine = (mine + 63) / 64 * 64;
     void *bases_fixed[8], **bases = P <= 8 ? bases_fixed : malloc(P * sizeof *bases);
     /* A lone failure here still calls map_shared, which tells every part. */
     const int got = ex->map_shared(ex->ctx, bases ? mine : (size_t)-1, bases ? bases : bases_fixed, &w->shm);
