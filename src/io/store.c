@@ -809,6 +809,15 @@ int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err
             st->ds[k] = -1;   /* no run of this sweep needs it */
             continue;
         }
+        if (ok && H5Lexists(st->file, dk.name, H5P_DEFAULT) <= 0) {
+            /* A result every run writes, added within this format (max_dc_dt). */
+            snprintf(why, sizeof why,
+                     "%s lacks dataset '%s', which this ntasweep writes for every run: the file was written by "
+                     "an earlier ntasweep of the same format (see its ntasweep_version attribute). Finish it "
+                     "with that version, or start a new file with --force-new or another -o",
+                     path, dk.name);
+            ok = 0;
+        }
         st->ds[k] = ok ? H5Dopen2(st->file, dk.name, H5P_DEFAULT) : -1;
         if (ok && st->ds[k] < 0) {
             ntas_h5_fail(why, sizeof why, "%s: cannot open dataset '%s'", path, dk.name);
