@@ -211,29 +211,16 @@ add(_row(F, S, "full model: sqrt(d_in) * singular-value projection at t = 20 (me
 # ---------------------------------------------------------------- Fig. A.2
 F, S = "Fig. A.2", "figA2_rank"
 NBA2 = "figA2_dimensionality.ipynb (run logged 2024-10-25)"
-# The gate rate needs every step: their cfg_full_ sets T_tape = -1 (a tape
-# entry per step); the sweep records every 9th step (a file of 75 MB instead
-# of 644 MB). Demonstrated on one trajectory recorded every step
-# (record_every = 1, docs/figures.md Fig. A.2): read every 9th record it
-# gives 0.76, 0.61, 0.55, 0.36, 0.35, 0.31 of its every-step rate (ranks 2,
-# 5, 8, 11, 14, 15); read every step 2.23, 6.25, 8.09, 18.9, 21.3, 25.5,
-# each close to that run's own sum s^2 of path 0 (1.8, 4.8, 7.9, 22.4, 19.6,
-# 26.0). Recorded as the cause where the every-step value is within the
-# tolerance of theirs; at ranks 5, 8, 11 that run's path 0 holds a different
-# share of the teachers than their one seed, so the cause is not shown there.
-A2_EVERY_STEP = {2: 2.23, 5: 6.25, 8: 8.09, 11: 18.93, 14: 21.25, 15: 25.51}
-A2_CAUSE = ("gates recorded every 9th step (theirs every step, cfg_full_ T_tape = -1): the same "
-            "sweep recorded every step (record_every = 1) gives %.2f here; reading that run's every "
-            "9th record gives 0.31-0.76 of its every-step rate")
+# The gate rate is read from max_dc_dt, the run loop's largest |dc/dt| over
+# every Euler step of a block: their cfg_full_ tapes every step (T_tape =
+# -1), and the sweep's records, every 9th step, caught only 0.31-0.76 of the
+# maximum (docs/figures.md, Fig. A.2).
 for r, y, x in ((2, 2.28, 2.0), (5, 5.39, 5.3), (8, 9.42, 9.2), (11, 13.11, 13.8),
                 (14, 23.38, 27.7), (15, 24.56, 29.4)):
-    tol = round(0.1 * y, 2)
-    shown = abs(A2_EVERY_STEP[r] - y) <= tol
     add(_row(F, S, "gate rate tau_c*max|dc/dt|, rank %d" % r,
              dict(kind="gate_rate", where=dict(teacher_rank=r), until=100.0),
-             y, tol, NBA2 + ", printed per-block max |dc/dt| x tau_c = 0.1 (each block's entry "
-             "is the whole gate series, so it is the maximum over t <= t_tot = 100)",
-             cause=A2_CAUSE % A2_EVERY_STEP[r] if shown else None))
+             y, round(0.1 * y, 2), NBA2 + ", printed per-block max |dc/dt| x tau_c = 0.1 (each block's entry "
+             "is the whole gate series, so it is the maximum over t <= t_tot = 100)"))
     add(_row(F, S, "sum of squared singular values of path 0, rank %d" % r,
              dict(kind="svsum", where=dict(teacher_rank=r)),
              x, 2.0 if r >= 14 else round(0.15 * x, 2), NBA2 + ", image figA2_dimensionality_6_0"))
