@@ -68,7 +68,7 @@ def main():
         top = np.nanmax(np.concatenate([xm, ym])) * 1.1
         ax.plot([0, top], [0, top], "k--", lw=1, label="y = x (App. A.2)")
         ax.set(xlim=(0, top), ylim=(0, top), aspect="equal",
-               xlabel="students' singular value sum $\\sum_\\alpha s_\\alpha^2$",
+               xlabel="path 0's singular value sum $\\sum_\\alpha s_\\alpha^2$ (final)",
                ylabel="gate change $\\tau_c\\,|dc/dt|$")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
@@ -76,7 +76,7 @@ def main():
         ax.errorbar(ranks, ym, yerr=np.nan_to_num(ys), color="C0", marker="o", capsize=2,
                     label="gate change $\\tau_c|dc/dt|$")
         ax.errorbar(ranks, xm, yerr=np.nan_to_num(xs), color="0.4", marker="s", capsize=2, ls="--",
-                    label="$\\sum_\\alpha s_\\alpha^2$")
+                    label="$\\sum_\\alpha s_\\alpha^2$ of path 0")
         ax.set(xlabel="teacher rank r", ylabel="(paper units)", title="against the rank")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
