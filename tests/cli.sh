@@ -104,6 +104,20 @@ PY
   expect_rc 2 "$bin" resume "$tmp/missing.h5"
   grep -q "nothing to resume" "$tmp/err" || fail "missing file message"
   ok "refusals: older format (exit 2, stored command line, file untouched), missing file"
+  # A format-4 file from before max_dc_dt (a result every run writes) is
+  # refused up front: exit 2, the dataset named, the file untouched.
+  cp "$tmp/r2.h5" "$tmp/pre.h5"
+  py - "$tmp/pre.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    del f["max_dc_dt"]
+PY
+  cp "$tmp/pre.h5" "$tmp/pre-before.h5"
+  expect_rc 2 "$bin" resume "$tmp/pre.h5"
+  cat "$tmp/err"
+  grep -q "lacks dataset 'max_dc_dt'" "$tmp/err" && grep -q -- "--force-new" "$tmp/err" || fail "no missing-dataset message"
+  cmp "$tmp/pre.h5" "$tmp/pre-before.h5"
+  ok "refusal: a format-4 file without max_dc_dt (exit 2, dataset named, file untouched)"
   ;;
 cli_json)
   # status --json and plan --json / --varied: schemas, and failed runs shown

@@ -3,7 +3,8 @@
  * product of the run's extents; weight_norm is ||W_p|| and sv_projection the
  * teachers' singular-mode coordinates, checked where they are known in
  * closed form (the reduced model: teachers e_1, e_2, so the projection of
- * path p on teacher m is w^p_m) and by Bessel's inequality otherwise. */
+ * path p on teacher m is w^p_m) and by Bessel's inequality otherwise; and
+ * max_dc_dt, taken every step, against an every-step record of the gates. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,6 +132,80 @@ static void test_nta_projection(const char *model)
     ntas_run_result_free(&r);
 }
 
+/* The largest |dc/dt| of each block over every step (max_dc_dt) of one run
+ * recorded every step: gates[k] is c before step k, so step k moves c by
+ * gates[k + 1] - gates[k] (the last step: gates_final - gates[last]). */
+static void expected_max_dc_dt(const ntas_params *p, const ntas_run_result *r, double *want)
+{
+    const int64_t spb = ntas_params_steps_per_block(p);
+    for (int64_t b = 0; b < r->n_blocks; b++) want[b] = 0.0;
+    for (int64_t k = 0; k < r->n_records; k++)
+        for (int q = 0; q < r->P; q++) {
+            const double after = k + 1 < r->n_records ? r->gates[(k + 1) * r->P + q] : r->gates_final[q];
+            const double v = fabs(after - r->gates[k * r->P + q]) / p->dt;
+            if (v > want[k / spb]) want[k / spb] = v;
+        }
+}
+
+/* max_dc_dt is taken every step whatever record_every says: recorded every
+ * step it equals the maximum of |delta c| / dt over the records, and the same
+ * run (same key) recorded every 7th step gives the same bits; models without
+ * a gate vector (fc) write NaN. */
+static void test_max_dc_dt(const char *model)
+{
+    ntas_params p;
+    ntas_params_defaults(&p);
+    set(&p, "model", model);
+    if (strcmp(model, "reduced") != 0) {
+        set(&p, "d_in", "6");
+        set(&p, "d_out", "3");
+    } else {
+        set(&p, "d_in", "1");
+        set(&p, "d_out", "2");
+        set(&p, "batch", "1");
+    }
+    set(&p, "n_blocks", "4");
+    set(&p, "record_every", "1");
+    if (!strcmp(model, "fc")) {
+        set(&p, "tau_w2", "0.04");
+        set(&p, "norm", "l2");
+    }
+    ntas_run_result every, sparse;
+    memset(&sparse, 0, sizeof sparse);
+    if (run(&p, &every) != 0) {
+        ntas_run_result_free(&every);
+        return;
+    }
+    const uint64_t key = ntas_params_run_key(&p);
+    set(&p, "record_every", "7");
+    char err[512];
+    CHECK(ntas_run_result_init(&sparse, &p, err, sizeof err) == 0);
+    CHECK(ntas_train_run(&p, key, &sparse, NULL, NULL, err, sizeof err) == 0 && sparse.status == NTAS_STATUS_DONE);
+    CHECK(every.n_blocks == 4 && sparse.n_records < every.n_records);
+    double want[4];
+    expected_max_dc_dt(&p, &every, want);
+    for (int64_t b = 0; b < every.n_blocks; b++) {
+        const double got = every.max_dc_dt[b];
+        if (!strcmp(model, "fc")) {
+            CHECK_MSG(isnan(got) && isnan(sparse.max_dc_dt[b]), "fc block %lld: %g, expected NaN", (long long)b, got);
+            continue;
+        }
+        CHECK_MSG(memcmp(&got, &sparse.max_dc_dt[b], sizeof got) == 0, "%s block %lld: %.17g every step, %.17g every 7th",
+                  model, (long long)b, got, sparse.max_dc_dt[b]);
+        CHECK_MSG(got > 0.0, "%s block %lld: %g", model, (long long)b, got);
+        /* nta_neuron records the sorted mean gate; its max_dc_dt is over the
+         * per-neuron gates, so only bounded from below by the records'. */
+        if (!strcmp(model, "nta_neuron"))
+            CHECK_MSG(got >= want[b] * (1 - 1e-12), "nta_neuron block %lld: %.17g < %.17g", (long long)b, got, want[b]);
+        else
+            CHECK_MSG(got == want[b], "%s block %lld: %.17g, records give %.17g", model, (long long)b, got, want[b]);
+    }
+    printf("%s: max |dc/dt| per block %.4g %.4g %.4g %.4g\n", model, every.max_dc_dt[0], every.max_dc_dt[1],
+           every.max_dc_dt[2], every.max_dc_dt[3]);
+    ntas_run_result_free(&every);
+    ntas_run_result_free(&sparse);
+}
+
 int main(void)
 {
     test_table();
@@ -138,5 +213,9 @@ int main(void)
     test_nta_projection("nta");
     test_nta_projection("nta_neuron");
     test_nta_projection("fc");
+    test_max_dc_dt("nta");
+    test_max_dc_dt("reduced");
+    test_max_dc_dt("nta_neuron");
+    test_max_dc_dt("fc");
     return CHECK_DONE();
 }

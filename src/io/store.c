@@ -646,6 +646,29 @@ out:
     return rc;
 }
 
+int ntas_store_check_results(const char *path, char *err, size_t errlen)
+{
+    ntas_h5_quiet();
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        ntas_set_err(err, errlen, "%s: exists but is not a readable HDF5 file; move it away or choose another -o", path);
+        return -1;
+    }
+    int rc = 0;
+    for (int id = 0; rc == 0 && id < NTAS_R_COUNT; id++) {
+        const ntas_result_desc *d = &ntas_results[id];
+        if (d->group != NTAS_RG_ALL || H5Lexists(file, d->dataset, H5P_DEFAULT) > 0) continue;
+        ntas_set_err(err, errlen,
+                     "%s lacks dataset '%s', which this ntasweep writes for every run: the file was written by an "
+                     "earlier ntasweep of the same format (see its ntasweep_version attribute). Finish it with that "
+                     "version, or start a new file with --force-new (the old one is kept) or another -o",
+                     path, d->dataset);
+        rc = -1;
+    }
+    H5Fclose(file);
+    return rc;
+}
+
 int ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_t errlen)
 {
     ntas_h5_quiet();
@@ -808,6 +831,15 @@ int ntas_store_open(ntas_store **out, const char *path, MPI_Comm comm, char *err
         if (optional && (!ok || H5Lexists(st->file, dk.name, H5P_DEFAULT) <= 0)) {
             st->ds[k] = -1;   /* no run of this sweep needs it */
             continue;
+        }
+        if (ok && H5Lexists(st->file, dk.name, H5P_DEFAULT) <= 0) {
+            /* A result every run writes, added within this format (max_dc_dt). */
+            snprintf(why, sizeof why,
+                     "%s lacks dataset '%s', which this ntasweep writes for every run: the file was written by "
+                     "an earlier ntasweep of the same format (see its ntasweep_version attribute). Finish it "
+                     "with that version, or start a new file with --force-new or another -o",
+                     path, dk.name);
+            ok = 0;
         }
         st->ds[k] = ok ? H5Dopen2(st->file, dk.name, H5P_DEFAULT) : -1;
         if (ok && st->ds[k] < 0) {

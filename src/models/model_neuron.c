@@ -134,6 +134,13 @@ static void neuron_step(void *state, const ntas_params *p, double *norm_dW, doub
     ntas_gated_paths_step(&((neuron_state *)state)->m, p->dt, p->tau_w, p->tau_c, norm_dW, norm_dc);
 }
 
+static const double *neuron_gate_values(void *state, int *n)
+{
+    const ntas_neuron *m = &((neuron_state *)state)->m;
+    *n = m->n_gates;
+    return m->c;
+}
+
 static const double *neuron_path_weights(void *state, int path)
 {
     return ntas_gated_paths_block(&((neuron_state *)state)->m, path);
@@ -189,6 +196,7 @@ const ntas_model_ops ntas_model_nta_neuron = {
     .forward = neuron_forward,
     .backward = neuron_backward,
     .step = neuron_step,
+    .gate_values = neuron_gate_values,
     .path_weights = neuron_path_weights,
     .record = neuron_record,
     .finish = neuron_finish,

@@ -103,6 +103,13 @@ static void nta_step(void *state, const ntas_params *p, double *norm_dW, double 
     ntas_gated_paths_step(state, p->dt, p->tau_w, p->tau_c, norm_dW, norm_dc);
 }
 
+static const double *nta_gate_values(void *state, int *n)
+{
+    const ntas_nta *m = state;
+    *n = m->n_gates;
+    return m->c;
+}
+
 static const double *nta_path_weights(void *state, int path)
 {
     return ntas_gated_paths_block(state, path);
@@ -169,6 +176,7 @@ const ntas_model_ops ntas_model_nta = {
     .forward = nta_forward,
     .backward = nta_backward,
     .step = nta_step,
+    .gate_values = nta_gate_values,
     .path_weights = nta_path_weights,
     .record = nta_record,
     .finish = nta_finish,

@@ -235,6 +235,13 @@ static void reduced_record(void *state, ntas_run_result *r, int64_t rec, int tas
     r->eq10_wbar[rec] = ntas_reduced_eq10_wbar(v.cbar, s->ratio);
 }
 
+static const double *reduced_gate_values(void *state, int *n)
+{
+    const ntas_nta *m = &((reduced_state *)state)->red.nta;
+    *n = m->n_gates;
+    return m->c;
+}
+
 static int reduced_finish(void *state, const ntas_params *p, ntas_run_result *r, char *err, size_t errlen)
 {
     const ntas_nta *m = &((reduced_state *)state)->red.nta;
@@ -255,6 +262,7 @@ const ntas_model_ops ntas_model_reduced = {
     .effective = reduced_effective,
     .backward = reduced_backward,
     .step = reduced_step,
+    .gate_values = reduced_gate_values,
     .path_weights = reduced_path_weights,
     .record = reduced_record,
     .finish = reduced_finish,

@@ -192,7 +192,9 @@ int ntas_resume_prepare(ntas_resume *r, const char *path, const ntas_spec *spec,
     r->spec_changed = strcmp(hex, info.spec_hash) != 0;
     if (info.n_runs == n) {
         r->kind = NTAS_RESUME_IN_PLACE;
-        rc = 0;
+        /* Extending copies what the file has (a result it lacks stays NaN);
+         * resuming in place writes into it, so it needs every result. */
+        rc = ntas_store_check_results(path, err, errlen) == 0 ? 0 : 1;
         goto out;
     }
     r->kind = NTAS_RESUME_EXTENDED;

@@ -190,6 +190,11 @@ static void cnn_nta_step(void *state, const ntas_params *p, double *norm_dW, dou
     ntas_model_nta.step(state, p, norm_dW, norm_dc);
 }
 
+static const double *cnn_nta_gate_values(void *state, int *n)
+{
+    return ntas_model_nta.gate_values(state, n);
+}
+
 static const double *cnn_nta_path_weights(void *state, int path)
 {
     return ntas_model_nta.path_weights(state, path);
@@ -205,6 +210,7 @@ const ntas_model_ops ntas_model_cnn_nta = {
     .forward = cnn_nta_forward,
     .backward = cnn_nta_backward,
     .step = cnn_nta_step,
+    .gate_values = cnn_nta_gate_values,
     .path_weights = cnn_nta_path_weights,
     .record = cnn_nta_record,
     .finish = cnn_nta_finish,

@@ -258,13 +258,28 @@ static void record_weight_norms(const ntas_model_ops *m, void *model, ntas_run_r
     }
 }
 
+/* max_dc_dt[block] of one step: the largest |c_after - c_before| / dt over
+ * the n gates (c_before: the copy taken before the step). Every step, not
+ * only the recorded ones: the gates move fastest on a block's first steps,
+ * which sparse records miss (Fig. A.2 needs the maximum over every step). */
+static void track_max_dc_dt(const double *c_before, const double *c_after, int n, double dt, double *max_block)
+{
+    double big = 0.0;
+    for (int k = 0; k < n; k++) {
+        const double v = fabs(c_after[k] - c_before[k]) / dt;
+        if (!(v <= big)) big = v;   /* NaN (a diverging step) wins, as in the records */
+    }
+    if (isnan(*max_block) || !(big <= *max_block)) *max_block = big;
+}
+
 /* The Euler steps of a run: the task's loss and gradient, the divergence
- * check, time to threshold (every step), the records (every record_every
- * steps, the state before the step), backward, step, poll. Returns 0 when
- * done or diverged (r->status), 1 when poll abandoned the run. */
+ * check, time to threshold and max |dc/dt| (every step), the records (every
+ * record_every steps, the state before the step), backward, step, poll.
+ * c_before: scratch for the model's gate vector (NULL: no gate_values).
+ * Returns 0 when done or diverged (r->status), 1 when poll abandoned the run. */
 static int run_steps(const ntas_params *p, const ntas_model_ops *m, void *model, const ntas_task_ops *t,
-                     void *task_state, const int *plan, double *norm_dW, ntas_run_result *r, ntas_poll_fn poll,
-                     void *poll_ctx)
+                     void *task_state, const int *plan, double *norm_dW, double *c_before, ntas_run_result *r,
+                     ntas_poll_fn poll, void *poll_ctx)
 {
     const int64_t steps_per_block = ntas_params_steps_per_block(p), total = steps_per_block * p->n_blocks;
     for (int64_t k = 0; k < total; k++) {
@@ -290,8 +305,12 @@ static int run_steps(const ntas_params *p, const ntas_model_ops *m, void *model,
             if (t->record) t->record(task_state, m, model, task, r, rec);
         }
         m->backward(model, p, &g);
+        int n_gates = 0;
+        const double *gates = c_before ? m->gate_values(model, &n_gates) : NULL;
+        if (gates) memcpy(c_before, gates, (size_t)n_gates * sizeof *c_before);
         double norm_dc;
         m->step(model, p, record ? norm_dW : NULL, record ? &norm_dc : NULL);
+        if (gates) track_max_dc_dt(c_before, gates, n_gates, p->dt, &r->max_dc_dt[block]);
         if (record) {
             memcpy(r->update_norm_w + rec * r->P, norm_dW, (size_t)r->P * sizeof(double));
             r->update_norm_c[rec] = norm_dc;
@@ -319,7 +338,7 @@ int ntas_train_run_features(const ntas_params *p, uint64_t run_key, const ntas_f
     }
     const ntas_model_ctx ctx = {p, run_key, r->n_records, features};
     void *task_state = NULL, *model = NULL;
-    double *norm_dW = malloc((size_t)r->P * sizeof *norm_dW);
+    double *norm_dW = malloc((size_t)r->P * sizeof *norm_dW), *c_before = NULL;
     int *plan = malloc((size_t)(p->n_blocks > 0 ? p->n_blocks : 1) * sizeof *plan);
     int rc = -1;
     if (!norm_dW || !plan) {
@@ -329,12 +348,21 @@ int ntas_train_run_features(const ntas_params *p, uint64_t run_key, const ntas_f
     if (plan_blocks(p, r, plan, err, errlen) != 0) goto done;
     if (t->init(&task_state, p, run_key, features, m, r, err, errlen) != 0) goto done;
     if (m->init(&model, &ctx, err, errlen) != 0) goto done;
-    rc = run_steps(p, m, model, t, task_state, plan, norm_dW, r, poll, poll_ctx);
+    if (m->gate_values && r->max_dc_dt) {
+        int n_gates = 0;
+        m->gate_values(model, &n_gates);
+        if (n_gates > 0 && !(c_before = malloc((size_t)n_gates * sizeof *c_before))) {
+            ntas_set_err(err, errlen, "out of memory");
+            goto done;
+        }
+    }
+    rc = run_steps(p, m, model, t, task_state, plan, norm_dW, c_before, r, poll, poll_ctx);
     if (rc == 0 && r->status == NTAS_STATUS_DONE && m->finish(model, p, r, err, errlen) != 0) rc = -1;
 done:
     if (model) m->free(model);
     if (task_state) t->free(task_state);
     free(norm_dW);
+    free(c_before);
     free(plan);
     return rc;
 }

@@ -47,6 +47,11 @@ typedef struct {
 /* Reads path's run table. 0, or -1 with err (not HDF5, not ntasweep's, or
  * another format version). */
 int  ntas_store_inspect(const char *path, ntas_store_info *info, char *err, size_t errlen);
+/* Whether path has every result dataset that all runs write (results.h group
+ * NTAS_RG_ALL): a file of this format written before one was added (e.g.
+ * max_dc_dt) cannot be resumed in place. 0, or -1 with err naming the file,
+ * the dataset and what to do. */
+int  ntas_store_check_results(const char *path, char *err, size_t errlen);
 void ntas_store_info_free(ntas_store_info *info);
 /* The canonical text (as ntas_param_format) of parameter k for each of the
  * file's n runs, into texts[n][width]. 0, or -1 with err (e.g. the file

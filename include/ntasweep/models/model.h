@@ -72,6 +72,10 @@ typedef struct ntas_model_ops {
      * (summing the norms every step cost a pass over the weights): the
      * update itself must then be bit for bit the same. */
     void (*step)(void *state, const ntas_params *p, double *norm_dW, double *norm_dc);
+    /* The model's gates as one vector of *n doubles (nta, cnn_nta, reduced:
+     * c_p; nta_neuron: the per-neuron c_pi), for the run loop's every-step
+     * max |dc/dt| (max_dc_dt); NULL op: the model has no gate vector. */
+    const double *(*gate_values)(void *state, int *n);
     /* Path p's weights (d_out x d_in), or NULL if the model has no path p. */
     const double *(*path_weights)(void *state, int path);
     /* Records the model's own results of record rec (state before the step;

@@ -153,7 +153,11 @@ typedef enum {
       "u*_a^mT W_p v*_a^m before the recorded step's update: path p's weights projected on mode a of base "    \
       "teacher m's SVD, modes by decreasing singular value (Sec. 5, Fig. A.1 A3/B3); NaN for a zero "          \
       "singular value; within equal singular values a mode is one deterministic basis vector, their sum is "   \
-      "basis-free (nta_neuron: unsorted W_p; fc: W1's row block p)")
+      "basis-free (nta_neuron: unsorted W_p; fc: W1's row block p)")                                          \
+    X(max_dc_dt, array, "max_dc_dt", NTAS_RG_ALL, 1, NTAS_AX_BLOCK, NTAS_AX_NONE, NTAS_AX_NONE, NTAS_AX_NONE,  \
+      "largest |dc/dt| = |c after - c before| / dt over the block's Euler steps (every step, not only the "  \
+      "recorded ones) and the model's gates (nta_neuron: its per-neuron gates; fc, cnn_alone: NaN); "         \
+      "x tau_c it is the gate rate of App. A.2 (Fig. A.2)")
 
 #define NTAS_RESULT_FIELD_array(name) double *name;
 #define NTAS_RESULT_FIELD_scalar(name) double name;
