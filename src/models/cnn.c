@@ -839,6 +839,32 @@ typedef struct {
     float *f_params;
 } own_arrays;
 
+/* The ranks' shared memory: every part's writes visible to all (a barrier). */
+static int sync_shared_params(const ntas_cnn_exchange *ex, void *shm, char *err, size_t errlen)
+{
+    if (ex->sync_shared(ex->ctx, shm) != 0) {
+        ntas_set_err(err, errlen, "sharing the CNN's parameters across the parts failed");
+        return -1;
+    }
+    return 0;
+}
+
+/* One step's update: AdamW on this part's slice (its moments are the only
+ * ones this part keeps current), the loss in the spare slot, then every
+ * part's slice to every part. */
+static int update_and_share(ntas_cnn *net, shard_work *w, const double *g, const double *g_right,
+                            const ntas_cnn_train_opts *o, const ntas_cnn_exchange *ex, char *err, size_t errlen)
+{
+    const size_t n_mine = w->lo + w->len > net->n_params ? net->n_params - w->lo : w->len;
+    net->adam_t++;
+    adamw_update_sum(net->params + w->lo, g, g_right, net->adam_m + w->lo, net->adam_v + w->lo, n_mine, net->adam_t,
+                     o);
+    if (n_mine < w->len) net->params[net->n_params] = g_right ? g[n_mine] + g_right[n_mine] : g[n_mine];
+    if (!w->shm) return share_slices(w, ex, net->params, err, errlen);
+    if (net->float32) to_float(net->f_params + w->lo, net->params + w->lo, n_mine);   /* each part its slice, for all */
+    return sync_shared_params(ex, w->shm, err, errlen);
+}
+
 /* Points net at the shared parameters for the pretraining (net's own
  * arrays saved in *own): each part copies (and in float32 mode rounds) its
  * slice of the parameters, which every part holds alike at the start. */
@@ -852,11 +878,7 @@ static int use_shared_params(ntas_cnn *net, const shard_work *w, own_arrays *own
     net->params = w->shared_params;
     if (net->float32) net->f_params = w->shared_f_params;
     point_tensors(&net->w, net->params);
-    if (w->ex->sync_shared(w->ex->ctx, w->shm) != 0) {
-        ntas_set_err(err, errlen, "sharing the CNN's parameters across the parts failed");
-        return -1;
-    }
-    return 0;
+    return sync_shared_params(w->ex, w->shm, err, errlen);
 }
 
 int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const ntas_cnn_train_opts *o,
@@ -923,22 +945,7 @@ int ntas_cnn_pretrain_parts(ntas_cnn *net, const ntas_idx_dataset *train, const 
             rc = -1;
             goto done;
         }
-        /* AdamW on this part's slice (its moments are the only ones this
-         * part keeps current), the loss in the spare slot, then every
-         * part's slice to every part. */
-        const size_t n_mine = w.lo + w.len > net->n_params ? net->n_params - w.lo : w.len;
-        net->adam_t++;
-        adamw_update_sum(net->params + w.lo, g, g_right, net->adam_m + w.lo, net->adam_v + w.lo, n_mine, net->adam_t,
-                         o);
-        if (n_mine < w.len) net->params[net->n_params] = g_right ? g[n_mine] + g_right[n_mine] : g[n_mine];
-        if (w.shm) {   /* each part rounds its slice, for all parts */
-            if (net->float32) to_float(net->f_params + w.lo, net->params + w.lo, n_mine);
-            if (ex->sync_shared(ex->ctx, w.shm) != 0) {
-                ntas_set_err(err, errlen, "sharing the CNN's parameters across the parts failed");
-                rc = -1;
-                goto done;
-            }
-        } else if (share_slices(&w, ex, net->params, err, errlen) != 0) {
+        if (update_and_share(net, &w, g, g_right, o, ex, err, errlen) != 0) {
             rc = -1;
             goto done;
         }
