@@ -171,7 +171,8 @@ for i, rb in enumerate(ROWS_TB):
 # ---------------------------------------------------------------- Fig. 6
 F, S = "Fig. 6", "fig6_fc"
 add(_row(F, S, "flexible final total alignment", dict(kind="final", dataset="total_alignment", case="flexible"),
-         0.82, 0.05, NB6 + ", image fig6_A5_A6_gating_FC panel B (flexible data of 2024-10-08)",
+         0.837, 0.05, NB6 + ", image fig6_A5_A6_gating_FC panel B (flexible data of 2024-10-08), "
+         "the line's centre at t = 30 read by pixel (docs/figures.md, Fig. 6)",
          cause="the draw of the seeds: one seed's value spreads by 0.052 (sd), a mean of 10 by 0.016; "
          "the flexible case with replicates = 40 (seeds 0-9 the sweep's, bit for bit) gives 0.888, "
          "0.856, 0.850, 0.849 for seeds 0-9, 10-19, 20-29, 30-39 and 0.861 for all 40: the last three "
