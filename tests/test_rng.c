@@ -177,6 +177,58 @@ static void test_normal_kat(void)
     }
 }
 
+/* The wedge squeeze decides like the exact log test: in every layer, at
+ * random points and at the words next to the curve. The decision is
+ * monotone in the uniform word (y grows with it), so bisection on the
+ * exact test finds the last accepted word; the squeeze must agree there,
+ * at the words around it (where only the exact test can decide) and far
+ * from it (where the bounds decide alone). */
+static void test_zig_squeeze(void)
+{
+    ntas_rng rng;
+    ntas_rng_init(&rng, ntas_stream_key(5, "zig-squeeze"));
+    long compared = 0, wedges = 0;
+    for (int layer = 1; layer < 1024; layer++) {
+        for (int s = 12; s <= 52; s += 4) {
+            uint64_t m = ((UINT64_C(1) << 52) - 1) - (((uint64_t)ntas_rng_u32(&rng) << 20) >> (s - 12) >> 20);
+            if (ntas_rng_zig_wedge_test(layer, m, 0, 1) < 0)
+                continue;
+            wedges++;
+            for (int k = 0; k < 8; k++) {
+                uint64_t u = ((uint64_t)ntas_rng_u32(&rng) << 32) | ntas_rng_u32(&rng);
+                CHECK_MSG(ntas_rng_zig_wedge_test(layer, m, u, 0) == ntas_rng_zig_wedge_test(layer, m, u, 1),
+                          "layer %d m %llu word %llx: squeeze and log differ", layer, (unsigned long long)m,
+                          (unsigned long long)u);
+                compared++;
+            }
+            /* Last accepted 53-bit uniform index (word = index << 11), if any. */
+            uint64_t lo = 0, hi = (UINT64_C(1) << 53) - 1;
+            if (!ntas_rng_zig_wedge_test(layer, m, 0, 1))
+                continue;
+            while (lo < hi) {
+                uint64_t mid = lo + (hi - lo + 1) / 2;
+                if (ntas_rng_zig_wedge_test(layer, m, mid << 11, 1)) lo = mid;
+                else hi = mid - 1;
+            }
+            for (int64_t d = -40; d <= 40; d++) {
+                int64_t q = (int64_t)lo + d * (d < -8 || d > 8 ? 4099 : 1);
+                if (q < 0 || q >= (INT64_C(1) << 53))
+                    continue;
+                uint64_t u = (uint64_t)q << 11;
+                int want = ntas_rng_zig_wedge_test(layer, m, u, 1);
+                CHECK(want == (q <= (int64_t)lo));
+                CHECK_MSG(ntas_rng_zig_wedge_test(layer, m, u, 0) == want,
+                          "layer %d m %llu index %lld (boundary %llu): squeeze and log differ", layer,
+                          (unsigned long long)m, (long long)q, (unsigned long long)lo);
+                compared++;
+            }
+        }
+    }
+    CHECK(wedges > 5000);
+    CHECK(ntas_rng_zig_wedge_test(1, 0, 0, 0) == -1 && ntas_rng_zig_wedge_test(0, UINT64_C(1) << 51, 0, 0) == -1);
+    printf("  wedge squeeze = log test at %ld points (%ld wedge candidates in 1023 layers)\n", compared, wedges);
+}
+
 /* Every kernel this machine has gives the bits of the portable one: many
  * draws from several keys, odd and even counts, counts that leave a partial
  * vector, and fills that start with an owed z1 or after a used word. */
@@ -614,6 +666,7 @@ int main(void)
     test_normal_kernels_equal();
     test_normal_stats();
     test_normal_far_tail();
+    test_zig_squeeze();
     test_normal_split();
     test_normal_position_rule();
     test_restore();

@@ -254,6 +254,45 @@ static inline double zig_signed(double x, uint64_t w)
     return bitsd(dbits(x) ^ (((w >> ZIG_SIGN_BIT) & 1) << 63));
 }
 
+/* The wedge test of layer i >= 1: log(y) < -x^2/2, decided without the log
+ * unless y is near the curve. The layer spans x in [a, b], a = x[i+1] (0
+ * for the top layer), b = x[i], with F[i+1] = f(a); so f(x) = F[i+1] e^-t,
+ * t = (x - a)(x + a)/2 in [0, ln(F[i+1]/F[i])] (at most 0.72, layer 1), and
+ * Taylor's alternating remainders bound it for every t >= 0:
+ *   F[i+1] (1 - t + t^2/2 - t^3/6) <= f(x) <= F[i+1] (1 - t + t^2/2).
+ * Below the lower bound (less a relative 2^-30) the exact test must accept,
+ * above the upper bound (plus 2^-30) it must reject: the exact test compares
+ * within ~4e-15 absolute in log space (ntas_log within 1 ulp, -x^2/2 two
+ * roundings), the bounds are evaluated within ~1e-15 relative, and F[i+1],
+ * a are the tables' roundings of f(x[i+1]), x[i+1] (~1e-15 relative apart
+ * in f); 2^-30 ~ 9e-10 is far beyond all of these. So the decisions, hence
+ * the bits, are those of the exact test alone, which runs only in the band
+ * between the bounds (t^3/6 + 2^-29 relative: 39 of 84 498 wedge draws in a
+ * test stream of 2e7 blocks). */
+#define ZIG_SQUEEZE_SLACK 0x1p-30
+static inline int zig_wedge_below(uint64_t i, double x, double y)
+{
+    const double a = i + 1 < ZIG_N ? ZIG_XS[i + 1] * 0x1p52 : 0.0;
+    const double t = 0.5 * (x - a) * (x + a);
+    const double upper = ZIG_F[i + 1] * (1.0 - t + 0.5 * t * t);
+    const double lower = upper - ZIG_F[i + 1] * (t * t * t * (1.0 / 6.0));
+    if (y < lower * (1.0 - ZIG_SQUEEZE_SLACK))
+        return 1;
+    if (y > upper * (1.0 + ZIG_SQUEEZE_SLACK))
+        return 0;
+    return ntas_log(y) < -0.5 * x * x;
+}
+
+int ntas_rng_zig_wedge_test(int layer, uint64_t m, uint64_t uword, int exact)
+{
+    if (layer < 1 || layer >= ZIG_N || m >= (UINT64_C(1) << 52) || m < ZIG_K[layer])
+        return -1;
+    const uint64_t i = (uint64_t)layer;
+    double x = (double)m * ZIG_XS[i];
+    double y = ZIG_F[i] + ntas_rng_uniform_of_word(uword) * (ZIG_F[i + 1] - ZIG_F[i]);
+    return exact ? ntas_log(y) < -0.5 * x * x : zig_wedge_below(i, x, y);
+}
+
 /* Normal h (0: words 0-1, 1: words 2-3) of block j whose candidate word w
  * failed the fast test. Attempt t draws the auxiliary Philox block with
  * counter {j lo, j hi, 1 + h, t}: disjoint from every stream block (counter
@@ -286,7 +325,7 @@ static double zig_slow(const uint32_t key[2], uint64_t j, int h, uint64_t w)
         /* Wedge: a uniform height in the layer against exp(-x^2/2). */
         double x = (double)m * ZIG_XS[i];
         double y = ZIG_F[i] + u01_from_words(a[0], a[1]) * (ZIG_F[i + 1] - ZIG_F[i]);
-        if (ntas_log(y) < -0.5 * x * x)
+        if (zig_wedge_below(i, x, y))
             return zig_signed(x, w);
         w = ((uint64_t)a[2] << 32) | a[3];
     }

@@ -95,6 +95,13 @@ void     ntas_rng_blocks_at(const ntas_rng *rng, uint64_t block0, size_t nb, dou
 double   ntas_rng_uniform_of_word(uint64_t w);
 int      ntas_rng_at_block_boundary(const ntas_rng *rng);
 void     ntas_rng_set_after_block(ntas_rng *rng, uint64_t block, uint64_t wa, uint64_t wb);
+/* The ziggurat's wedge test for layer 1..1023, with x = m ZIG_XS[layer]
+ * and y from the uniform of the 64-bit word uword, exactly as the slow
+ * path computes them: 1 accept, 0 reject, -1 when m is inside the layer's
+ * box (m < ZIG_K[layer]: no wedge) or layer is out of range. exact = 1
+ * decides by log(y) < -x^2/2 alone; exact = 0 as the generator does, by
+ * the squeeze first (rng.c). For test_rng, which checks they never differ. */
+int      ntas_rng_zig_wedge_test(int layer, uint64_t m, uint64_t uword, int exact);
 
 /* ntas_rng_normal_fill, then every value times scale: the weight init
  * W_ij ~ N(0, sigma^2 / d_in) of every model (SPEC-NOTES §1) is
