@@ -523,53 +523,87 @@ zig_fast_avx512(__m512i w, __mmask8 *accept)
         0x78)); /* A ^ (B & C) */
 }
 
-/* The AVX2 kernel at eight blocks per vector, with three-way XORs in one
- * instruction. */
-__attribute__((target("avx512f,avx512dq"))) static void
-normals_avx512(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uint64_t *words, uint32_t last[4])
+/* Philox of the eight blocks b .. b + 7 into their words (w0:w1 in *wa,
+ * w2:w3 in *wb), with three-way XORs in one instruction. */
+__attribute__((target("avx512f,avx512dq"))) static inline __attribute__((always_inline)) void
+philox8_avx512(uint64_t b, const __m512i *k0, const __m512i *k1, __m512i *wa, __m512i *wb)
 {
     const __m512i M0 = _mm512_set1_epi64(PHILOX_M0), M1 = _mm512_set1_epi64(PHILOX_M1);
     const __m512i LO = _mm512_set1_epi64(0xffffffffLL);
     const __m512i IOTA = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    __m512i c0 = _mm512_add_epi64(_mm512_set1_epi64((long long)b), IOTA);
+    /* Round 0 with c2 = c3 = 0 written out: its second product is 0. */
+    __m512i c3 = _mm512_mul_epu32(c0, M0), c1 = _mm512_setzero_si512();
+    __m512i c2 = _mm512_xor_si512(_mm512_srli_epi64(c3, 32), k1[0]);
+    c0 = _mm512_xor_si512(_mm512_srli_epi64(c0, 32), k0[0]);
+    for (int r = 1; r < 10; r++) {
+        __m512i p0 = _mm512_mul_epu32(c0, M0), p1 = _mm512_mul_epu32(c2, M1);
+        c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k0[r], 0x96);
+        c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k1[r], 0x96);
+        c1 = p1;
+        c3 = p0;
+    }
+    *wa = _mm512_or_si512(_mm512_slli_epi64(c0, 32), _mm512_and_si512(c1, LO));
+    *wb = _mm512_or_si512(_mm512_slli_epi64(c2, 32), _mm512_and_si512(c3, LO));
+}
+
+/* The normal pairs of blocks b .. b + 7 from their words into out (and the
+ * words into words, when asked), the slow path for the lanes that need it. */
+__attribute__((target("avx512f,avx512dq"))) static inline __attribute__((always_inline)) void
+zig8_avx512(const uint32_t key[2], uint64_t b, __m512i wa, __m512i wb, double *out, uint64_t *words)
+{
     const __m512i LOW_PAIRS = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
     const __m512i HIGH_PAIRS = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+    __mmask8 acc_a, acc_b;
+    __m512d za = zig_fast_avx512(wa, &acc_a), zb = zig_fast_avx512(wb, &acc_b);
+    _mm512_storeu_pd(out, _mm512_permutex2var_pd(za, LOW_PAIRS, zb));
+    _mm512_storeu_pd(out + 8, _mm512_permutex2var_pd(za, HIGH_PAIRS, zb));
+    if (words) {
+        _mm512_storeu_si512(words, _mm512_permutex2var_epi64(wa, LOW_PAIRS, wb));
+        _mm512_storeu_si512(words + 8, _mm512_permutex2var_epi64(wa, HIGH_PAIRS, wb));
+    }
+    unsigned bad_a = ~(unsigned)acc_a & 255u, bad_b = ~(unsigned)acc_b & 255u;
+    if (bad_a | bad_b) {
+        uint64_t va[8], vb[8];
+        _mm512_storeu_si512(va, wa);
+        _mm512_storeu_si512(vb, wb);
+        vector_fixup(key, b, 8, bad_a, bad_b, va, vb, out);
+    }
+}
+
+/* The AVX2 kernel at eight blocks per vector, four vectors per step (then
+ * two, one for what is left): the ten Philox rounds are a chain of
+ * dependent multiplies, and independent chains side by side keep the
+ * multiplier and the table gathers busy (a fill of 4000 normals: 1.50 ns
+ * per normal with one vector per step, 1.39 with two, 1.17 with four, 1.24
+ * with eight, which spills registers). */
+__attribute__((target("avx512f,avx512dq"))) static void
+normals_avx512(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uint64_t *words, uint32_t last[4])
+{
     __m512i k0[10], k1[10];
     for (int r = 0; r < 10; r++) {
         k0[r] = _mm512_set1_epi64((uint32_t)(key[0] + (uint32_t)r * PHILOX_W0));
         k1[r] = _mm512_set1_epi64((uint32_t)(key[1] + (uint32_t)r * PHILOX_W1));
     }
     size_t l = 0;
+    for (; l + 32 <= nb; l += 32) {
+        __m512i wa[4], wb[4];
+        for (int v = 0; v < 4; v++) philox8_avx512(block0 + l + 8 * (size_t)v, k0, k1, &wa[v], &wb[v]);
+        for (int v = 0; v < 4; v++)
+            zig8_avx512(key, block0 + l + 8 * (size_t)v, wa[v], wb[v], out + 2 * l + 16 * (size_t)v,
+                        words ? words + 2 * l + 16 * (size_t)v : NULL);
+    }
+    for (; l + 16 <= nb; l += 16) {
+        __m512i wa0, wb0, wa1, wb1;
+        philox8_avx512(block0 + l, k0, k1, &wa0, &wb0);
+        philox8_avx512(block0 + l + 8, k0, k1, &wa1, &wb1);
+        zig8_avx512(key, block0 + l, wa0, wb0, out + 2 * l, words ? words + 2 * l : NULL);
+        zig8_avx512(key, block0 + l + 8, wa1, wb1, out + 2 * l + 16, words ? words + 2 * l + 16 : NULL);
+    }
     for (; l + 8 <= nb; l += 8) {
-        const uint64_t b = block0 + l;
-        __m512i c0 = _mm512_add_epi64(_mm512_set1_epi64((long long)b), IOTA);
-        /* Round 0 with c2 = c3 = 0 written out: its second product is 0. */
-        __m512i c3 = _mm512_mul_epu32(c0, M0), c1 = _mm512_setzero_si512();
-        __m512i c2 = _mm512_xor_si512(_mm512_srli_epi64(c3, 32), k1[0]);
-        c0 = _mm512_xor_si512(_mm512_srli_epi64(c0, 32), k0[0]);
-        for (int r = 1; r < 10; r++) {
-            __m512i p0 = _mm512_mul_epu32(c0, M0), p1 = _mm512_mul_epu32(c2, M1);
-            c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1, k0[r], 0x96);
-            c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3, k1[r], 0x96);
-            c1 = p1;
-            c3 = p0;
-        }
-        __m512i wa = _mm512_or_si512(_mm512_slli_epi64(c0, 32), _mm512_and_si512(c1, LO));
-        __m512i wb = _mm512_or_si512(_mm512_slli_epi64(c2, 32), _mm512_and_si512(c3, LO));
-        __mmask8 acc_a, acc_b;
-        __m512d za = zig_fast_avx512(wa, &acc_a), zb = zig_fast_avx512(wb, &acc_b);
-        _mm512_storeu_pd(out + 2 * l, _mm512_permutex2var_pd(za, LOW_PAIRS, zb));
-        _mm512_storeu_pd(out + 2 * l + 8, _mm512_permutex2var_pd(za, HIGH_PAIRS, zb));
-        if (words) {
-            _mm512_storeu_si512(words + 2 * l, _mm512_permutex2var_epi64(wa, LOW_PAIRS, wb));
-            _mm512_storeu_si512(words + 2 * l + 8, _mm512_permutex2var_epi64(wa, HIGH_PAIRS, wb));
-        }
-        unsigned bad_a = ~(unsigned)acc_a & 255u, bad_b = ~(unsigned)acc_b & 255u;
-        if (bad_a | bad_b) {
-            uint64_t va[8], vb[8];
-            _mm512_storeu_si512(va, wa);
-            _mm512_storeu_si512(vb, wb);
-            vector_fixup(key, b, 8, bad_a, bad_b, va, vb, out + 2 * l);
-        }
+        __m512i wa, wb;
+        philox8_avx512(block0 + l, k0, k1, &wa, &wb);
+        zig8_avx512(key, block0 + l, wa, wb, out + 2 * l, words ? words + 2 * l : NULL);
     }
     vector_tail(key, block0, l, nb, out, words, last);
 }
