@@ -1,17 +1,16 @@
 /* kernels — the task gradient of one step (see kernels.h). */
 #include "ntasweep/train/kernels.h"
 
+#include "ntasweep/train/batch_gemm.h"
+
 #include <cblas.h>
 #include <string.h>
 
 void ntas_task_grad_batch_g(const double *D, const double *X, int B, int d_out, int d_in, double *E, double *G)
 {
-    /* E = X D^T = Y - Y* in one GEMM (Y* = X T^T is never formed). */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, d_out, d_in, 1.0, X, d_in, D, d_in, 0.0, E,
-                d_out);
-    /* G = dY^T X with dY = E / B: the 1/B rides on the GEMM's alpha. */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d_out, d_in, B, 1.0 / B, E, d_out, X, d_in,
-                0.0, G, d_in);
+    /* E = X D^T = Y - Y* (Y* = X T^T is never formed), then G = E^T X / B:
+     * our own fixed-order kernels (batch_gemm.h), not BLAS. */
+    ntas_batch_gemm(D, X, B, d_out, d_in, E, G);
 }
 
 double ntas_batch_loss(const double *E, int B, int d_out)
