@@ -11,6 +11,7 @@
 #include "ntasweep/core/err.h"
 #include "ntasweep/core/rng.h"
 #include "ntasweep/train/model_registry.h"
+#include "ntasweep/train/batch_gemm.h"
 #include "ntasweep/train/kernels.h"
 #include "ntasweep/train/train.h"
 #include "ntasweep/tasks/wishart.h"
@@ -90,6 +91,13 @@ static void gemm_step_mix(void *p)
     gemm_backward(p);
 }
 
+/* The pair a sampled step runs: E = X D^T, G = E^T X / B (batch_gemm.h). */
+static void gemm_own(void *p)
+{
+    gemm_ctx *c = p;
+    ntas_batch_gemm(c->W, c->X, c->B, c->d_out, c->d_in, c->Y, c->G);
+}
+
 int ntas_bench_gemm(int B, int d_in, int d_out, double min_seconds, int reps,
                     ntas_bench_gemm_rates *out, char *err, size_t errlen)
 {
@@ -118,6 +126,7 @@ int ntas_bench_gemm(int B, int d_in, int d_out, double min_seconds, int reps,
     out->forward = 1e-9 * best_rate(gemm_forward, &c, f, min_seconds, reps);
     out->backward = 1e-9 * best_rate(gemm_backward, &c, f, min_seconds, reps);
     out->step_mix = 1e-9 * best_rate(gemm_step_mix, &c, 3.0 * f, min_seconds, reps);
+    out->own = 1e-9 * best_rate(gemm_own, &c, 2.0 * f, min_seconds, reps);
     free(mem);
     return 0;
 }
@@ -415,14 +424,16 @@ int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t 
     if (ntas_bench_wishart(d_in, B, o->min_seconds, 3, &wishart, err, errlen) != 0) return -1;
     double gemm = g.forward > g.backward ? g.forward : g.backward;
     if (g.step_mix > gemm) gemm = g.step_mix;
+    if (g.own > gemm) gemm = g.own;
 
     fprintf(out, "ntasweep bench: Fig. 2 setting (d_in %d, d_out %d, paths %lld, batch %d, dt %g), "
                  "%lld steps per row, best of %d, 1 process\n",
             d_in, d_out, (long long)base.paths, B, base.dt, (long long)ntas_params_total_steps(&base),
             o->reps);
-    fprintf(out, "machine: GEMM %.2f GFLOP/s (best of X W^T %.2f, dY^T X %.2f, step mix %.2f at %dx%dx%d), "
-                 "normals %.3g/s, Wishart %.3g draws/s (d %d, B %d)\n",
-            gemm, g.forward, g.backward, g.step_mix, B, d_in, d_out, normals, wishart, d_in, B);
+    fprintf(out, "machine: GEMM %.2f GFLOP/s (best of BLAS X W^T %.2f, dY^T X %.2f, step mix %.2f, own E,G pair %.2f "
+                 "(%s) at %dx%dx%d), normals %.3g/s, Wishart %.3g draws/s (d %d, B %d)\n",
+            gemm, g.forward, g.backward, g.step_mix, g.own, ntas_gemm_isa_name(ntas_gemm_isa_best()), B, d_in, d_out,
+            normals, wishart, d_in, B);
     fprintf(out, "normal generator, ns per normal (fastest single fill of %d):", B * d_in);
     for (int k = NTAS_RNG_PORTABLE; k <= NTAS_RNG_AVX512; k++)
         if (kernel_rate[k] > 0)
