@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fig. 5: does the arithmetic precision (or the initial gates) move a cell?
+"""Fig. 5: does the arithmetic precision (or another single change) move a cell?
 
 The authors ran JAX in its default float32; ntasweep runs double. This
 simulates one cell of the Fig. 5 grids (sweeps/fig5_tauc.ini,
@@ -15,12 +15,18 @@ teachers of that mean row cosine, as ntasweep and the authors' concat_cossim).
                    published code keeps an unused std_c = 0 and gate key
                    beside its c = 1/2, a trace of a random gate start);
                    --gate-uniform draws c_p ~ U(0, 1) instead
+  --reg-form F     the gate regulariser: abs_l1 (default, ntasweep's and the
+                   published code's lam_nonneg sum max(0, -c) + lam_norm
+                   (sum |c| - 1)^2), signed_l1 (lam_norm (sum c - 1)^2, L1 on
+                   c not |c|), sq_nonneg (lam_nonneg sum max(0, -c)^2, a
+                   squared non-negativity term), per_path (both terms / P)
 
 The random numbers are numpy's, not ntasweep's: the float64 mean is checked
 against the C sweep's value of the same cell, within the seed noise.
 
 usage: fig5_precision.py --block B --tau-c T --lam-nonneg A --lam-norm N
                          [--seeds 10] [--steps 7000] [--gate-sigma S | --gate-uniform]
+                         [--reg-form F] [--only float64|float32]
 """
 import argparse
 import sys
@@ -54,10 +60,21 @@ def initial_state(seeds, gate_sigma, gate_uniform):
     return W, c
 
 
-def gate_reg_grad(c, lam_nonneg, lam_norm):
-    """d/dc of lam_nonneg sum max(0, -c) + lam_norm (||c||_1 - 1)^2 (src/models/reg.c)."""
+REG_FORMS = ("abs_l1", "signed_l1", "sq_nonneg", "per_path")
+
+
+def gate_reg_grad(c, lam_nonneg, lam_norm, form="abs_l1"):
+    """d/dc of the gate regulariser; abs_l1 = lam_nonneg sum max(0, -c) +
+    lam_norm (||c||_1 - 1)^2 (src/models/reg.c), the others see --reg-form."""
+    if form == "signed_l1":
+        excess = c.sum(axis=1, keepdims=True) - 1
+        return 2 * lam_norm * excess - np.where(c < 0, lam_nonneg, 0).astype(c.dtype)
     excess = np.abs(c).sum(axis=1, keepdims=True) - 1
-    return 2 * lam_norm * excess * np.sign(c) - np.where(c < 0, lam_nonneg, 0).astype(c.dtype)
+    norm_term = 2 * lam_norm * excess * np.sign(c)
+    if form == "sq_nonneg":
+        return norm_term - 2 * lam_nonneg * np.where(c < 0, -c, 0).astype(c.dtype)
+    grad = norm_term - np.where(c < 0, lam_nonneg, 0).astype(c.dtype)
+    return grad / P if form == "per_path" else grad
 
 
 def total_alignment(T, W):
@@ -85,7 +102,7 @@ def simulate(a, dtype):
         E = np.einsum("sp,spoi->soi", c, W) - T[(step // per_block) % M]
         G = np.matmul(E, S) * scale                                 # dL/dW_eff, L = 1/2 mean_i <.>
         dW = c[:, :, None, None] * G[:, None]
-        dc = np.einsum("spoi,soi->sp", W, G) + gate_reg_grad(c, lam_nonneg, lam_norm)
+        dc = np.einsum("spoi,soi->sp", W, G) + gate_reg_grad(c, lam_nonneg, lam_norm, a.reg_form)
         W = W - kw * dW
         c = c - kc * dc
     assert W.dtype == np.dtype(dtype) and c.dtype == np.dtype(dtype)
@@ -102,14 +119,15 @@ def main():
     ap.add_argument("--steps", type=int, default=7000)
     ap.add_argument("--gate-sigma", type=float, default=0.0)
     ap.add_argument("--gate-uniform", action="store_true")
+    ap.add_argument("--reg-form", choices=REG_FORMS, default="abs_l1")
     ap.add_argument("--only", choices=("float64", "float32"))
     a = ap.parse_args()
     for dtype in ("float64", "float32"):
         if a.only and dtype != a.only:
             continue
         ta = simulate(a, dtype)
-        print("%-8s block %g tau_c %g lambda %g/%g gates %s: total alignment mean %.4f sd %.4f (%d seeds) %s"
-              % (dtype, a.block, a.tau_c, a.lam_nonneg, a.lam_norm,
+        print("%-8s block %g tau_c %g lambda %g/%g %s gates %s: total alignment mean %.4f sd %.4f (%d seeds) %s"
+              % (dtype, a.block, a.tau_c, a.lam_nonneg, a.lam_norm, a.reg_form,
                  "U(0,1)" if a.gate_uniform else "1/2+%gN" % a.gate_sigma, ta.mean(), ta.std(ddof=1),
                  len(ta), " ".join("%.3f" % v for v in ta)), flush=True)
     return 0
