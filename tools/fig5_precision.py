@@ -21,8 +21,9 @@ teachers of that mean row cosine, as ntasweep and the authors' concat_cossim).
                    c not |c|), sq_nonneg (lam_nonneg sum max(0, -c)^2, a
                    squared non-negativity term), per_path (both terms / P)
 
-The random numbers are numpy's, not ntasweep's: the float64 mean is checked
-against the C sweep's value of the same cell, within the seed noise.
+The random numbers (teachers, initial W, inputs) are numpy's, not ntasweep's:
+the float64 mean agrees with the sweep's value of the same cell within the
+seed noise (docs/figures.md, Fig. 5).
 
 usage: fig5_precision.py --block B --tau-c T --lam-nonneg A --lam-norm N
                          [--seeds 10] [--steps 7000] [--gate-sigma S | --gate-uniform]
