@@ -457,53 +457,76 @@ zig_fast_avx2(__m256i w, __m256i *accept)
         _mm256_xor_si256(_mm256_castpd_si256(_mm256_mul_pd(md, xs)), sign));
 }
 
-/* Four blocks per 256-bit vector, one block per 64-bit lane: the Philox
+/* Philox of the four blocks b .. b + 3, one block per 64-bit lane: the
  * words live in the low halves, and vpmuludq reads only those, so the high
- * halves may hold garbage until the words are combined. */
-__attribute__((target("avx2"))) static void
-normals_avx2(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uint64_t *words, uint32_t last[4])
+ * halves may hold garbage until the words are combined (*wa = w0:w1,
+ * *wb = w2:w3). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+philox4_avx2(uint64_t b, const __m256i *k0, const __m256i *k1, __m256i *wa, __m256i *wb)
 {
     const __m256i M0 = _mm256_set1_epi64x(PHILOX_M0), M1 = _mm256_set1_epi64x(PHILOX_M1);
     const __m256i LO = _mm256_set1_epi64x(0xffffffffLL);
+    __m256i c0 = _mm256_set_epi64x((long long)(b + 3), (long long)(b + 2), (long long)(b + 1), (long long)b);
+    __m256i c1 = _mm256_srli_epi64(c0, 32), c2 = _mm256_setzero_si256(), c3 = c2;
+    for (int r = 0; r < 10; r++) {
+        __m256i p0 = _mm256_mul_epu32(c0, M0), p1 = _mm256_mul_epu32(c2, M1);
+        c0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1), k0[r]);
+        c2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), k1[r]);
+        c1 = p1;
+        c3 = p0;
+    }
+    *wa = _mm256_or_si256(_mm256_slli_epi64(c0, 32), _mm256_and_si256(c1, LO));
+    *wb = _mm256_or_si256(_mm256_slli_epi64(c2, 32), _mm256_and_si256(c3, LO));
+}
+
+/* The normal pairs of blocks b .. b + 3 from their words into out (and the
+ * words into words, when asked), the slow path for the lanes that need it. */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+zig4_avx2(const uint32_t key[2], uint64_t b, __m256i wa, __m256i wb, double *out, uint64_t *words)
+{
+    __m256i acc_a, acc_b;
+    __m256d za = zig_fast_avx2(wa, &acc_a), zb = zig_fast_avx2(wb, &acc_b);
+    __m256d lo = _mm256_unpacklo_pd(za, zb), hi = _mm256_unpackhi_pd(za, zb);
+    _mm256_storeu_pd(out, _mm256_permute2f128_pd(lo, hi, 0x20));
+    _mm256_storeu_pd(out + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
+    if (words) {
+        __m256d wlo = _mm256_unpacklo_pd(_mm256_castsi256_pd(wa), _mm256_castsi256_pd(wb));
+        __m256d whi = _mm256_unpackhi_pd(_mm256_castsi256_pd(wa), _mm256_castsi256_pd(wb));
+        _mm256_storeu_pd((double *)words, _mm256_permute2f128_pd(wlo, whi, 0x20));
+        _mm256_storeu_pd((double *)(words + 4), _mm256_permute2f128_pd(wlo, whi, 0x31));
+    }
+    unsigned bad_a = ~(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(acc_a)) & 15u;
+    unsigned bad_b = ~(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(acc_b)) & 15u;
+    if (bad_a | bad_b) {
+        uint64_t va[4], vb[4];
+        _mm256_storeu_si256((__m256i *)va, wa);
+        _mm256_storeu_si256((__m256i *)vb, wb);
+        vector_fixup(key, b, 4, bad_a, bad_b, va, vb, out);
+    }
+}
+
+/* Four blocks per 256-bit vector, four vectors per step (then one), as the
+ * AVX-512 kernel does for the same reason (independent multiply chains). */
+__attribute__((target("avx2"))) static void
+normals_avx2(const uint32_t key[2], uint64_t block0, size_t nb, double *out, uint64_t *words, uint32_t last[4])
+{
     __m256i k0[10], k1[10];
     for (int r = 0; r < 10; r++) {
         k0[r] = _mm256_set1_epi64x((uint32_t)(key[0] + (uint32_t)r * PHILOX_W0));
         k1[r] = _mm256_set1_epi64x((uint32_t)(key[1] + (uint32_t)r * PHILOX_W1));
     }
     size_t l = 0;
+    for (; l + 16 <= nb; l += 16) {
+        __m256i wa[4], wb[4];
+        for (int v = 0; v < 4; v++) philox4_avx2(block0 + l + 4 * (size_t)v, k0, k1, &wa[v], &wb[v]);
+        for (int v = 0; v < 4; v++)
+            zig4_avx2(key, block0 + l + 4 * (size_t)v, wa[v], wb[v], out + 2 * l + 8 * (size_t)v,
+                      words ? words + 2 * l + 8 * (size_t)v : NULL);
+    }
     for (; l + 4 <= nb; l += 4) {
-        const uint64_t b = block0 + l;
-        __m256i c0 = _mm256_set_epi64x((long long)(b + 3), (long long)(b + 2),
-                                       (long long)(b + 1), (long long)b);
-        __m256i c1 = _mm256_srli_epi64(c0, 32), c2 = _mm256_setzero_si256(), c3 = c2;
-        for (int r = 0; r < 10; r++) {
-            __m256i p0 = _mm256_mul_epu32(c0, M0), p1 = _mm256_mul_epu32(c2, M1);
-            c0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1), k0[r]);
-            c2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3), k1[r]);
-            c1 = p1;
-            c3 = p0;
-        }
-        __m256i wa = _mm256_or_si256(_mm256_slli_epi64(c0, 32), _mm256_and_si256(c1, LO));
-        __m256i wb = _mm256_or_si256(_mm256_slli_epi64(c2, 32), _mm256_and_si256(c3, LO));
-        __m256i acc_a, acc_b;
-        __m256d za = zig_fast_avx2(wa, &acc_a), zb = zig_fast_avx2(wb, &acc_b);
-        __m256d lo = _mm256_unpacklo_pd(za, zb), hi = _mm256_unpackhi_pd(za, zb);
-        _mm256_storeu_pd(out + 2 * l, _mm256_permute2f128_pd(lo, hi, 0x20));
-        _mm256_storeu_pd(out + 2 * l + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
-        if (words) {
-            __m256d wlo = _mm256_unpacklo_pd(_mm256_castsi256_pd(wa), _mm256_castsi256_pd(wb));
-            __m256d whi = _mm256_unpackhi_pd(_mm256_castsi256_pd(wa), _mm256_castsi256_pd(wb));
-            _mm256_storeu_pd((double *)(words + 2 * l), _mm256_permute2f128_pd(wlo, whi, 0x20));
-            _mm256_storeu_pd((double *)(words + 2 * l + 4), _mm256_permute2f128_pd(wlo, whi, 0x31));
-        }
-        unsigned bad_a = ~(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(acc_a)) & 15u;
-        unsigned bad_b = ~(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(acc_b)) & 15u;
-        if (bad_a | bad_b) {
-            uint64_t va[4], vb[4];
-            _mm256_storeu_si256((__m256i *)va, wa);
-            _mm256_storeu_si256((__m256i *)vb, wb);
-            vector_fixup(key, b, 4, bad_a, bad_b, va, vb, out + 2 * l);
-        }
+        __m256i wa, wb;
+        philox4_avx2(block0 + l, k0, k1, &wa, &wb);
+        zig4_avx2(key, block0 + l, wa, wb, out + 2 * l, words ? words + 2 * l : NULL);
     }
     vector_tail(key, block0, l, nb, out, words, last);
 }
