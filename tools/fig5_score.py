@@ -40,25 +40,13 @@ BLOCK_LENS = (1, 0.8, 0.6, 0.4, 0.1)  # rows: tau_B / tau_w = 10, 8, 6, 4, 1
 
 
 def alignment_at(f, at):
-    """Per-run total alignment: final, or at time `at` from the records."""
-    final = f["total_alignment"][:]
+    """Per-run total alignment: final (at None), at time `at`, or after 7
+    blocks (at "7tauB"), from the records (ntatools.alignment_at)."""
+    runs = list(range(f["total_alignment"].shape[0]))
     if at is None:
-        return final
-    cos = f["cos_sim"][:]  # run, record, teacher, path
-    interval = f["record_interval"][:]
-    block = f["block_len"][:]
-    out = np.full(len(final), np.nan)
-    for r in range(len(final)):
-        t = 7 * block[r] if at == "7tauB" else float(at)
-        k = int(round(t / interval[r]))
-        # record k holds the state before step k * record_every; the state
-        # after the last step is the final one
-        valid = int((~np.isnan(cos[r]).any(axis=(1, 2))).sum())
-        if k < valid:
-            out[r] = cos[r, k].max(axis=1).mean()
-        elif k == valid:
-            out[r] = final[r]
-    return out
+        return ntatools.alignment_at(f, runs, None)
+    t = 7 * f["block_len"][:] if at == "7tauB" else float(at)
+    return ntatools.alignment_at(f, runs, t)
 
 
 def grid(path, column, at):
