@@ -3,8 +3,9 @@
  * With a linear teacher T and squared loss, a step needs only D = W_eff - T
  * and its batch: L = 1/2 mean_b |(W_eff - T) x_b|^2 and G = dL/dW_eff
  * = D X^T X / B. Three forms, one per data path (train.h):
- *   batch:  from the inputs X themselves (two GEMMs, BLAS: 200 x 20 x 10 is
- *           big enough for BLAS to pay);
+ *   batch:  from the inputs X themselves (two GEMMs in ntasweep's own fixed
+ *           order, batch_gemm.h: at 200 x 20 x 10 they take about half of
+ *           OpenBLAS's time, and the bits no longer depend on the BLAS);
  *   moment: from S = X^T X / B, or S = I;
  *   factor: from a lower-triangular L with B S = L L^T (the Bartlett factor
  *           of the Wishart draw, wishart.h), without forming S.
