@@ -88,6 +88,21 @@ static int buffered_draw(ntas_wishart *w, ntas_rng *rng, const double **z)
     return 1;
 }
 
+/* z (row-major strict lower triangle) into A's strict lower triangle and
+ * At's strict upper one. */
+static inline __attribute__((always_inline)) void scatter_normals(const double *restrict z, size_t ud,
+                                                                  double *restrict A, double *restrict At)
+{
+    _Pragma("GCC unroll 20") for (size_t i = 1; i < ud; i++)
+    {
+        _Pragma("GCC unroll 20") for (size_t j = 0; j < i; j++)
+        {
+            A[i * ud + j] = *z;
+            At[j * ud + i] = *z++;
+        }
+    }
+}
+
 const double *ntas_wishart_factor(ntas_wishart *w, ntas_rng *rng)
 {
     const int d = w->d;
@@ -100,12 +115,10 @@ const double *ntas_wishart_factor(ntas_wishart *w, ntas_rng *rng)
         ntas_rng_uniform_fill(rng, w->u, ud);
         zs = w->z;
     }
-    const double *z = zs;
-    for (size_t i = 1; i < ud; i++)
-        for (size_t j = 0; j < i; j++) {
-            A[i * ud + j] = *z;
-            At[j * ud + i] = *z++;
-        }
+    if (d == 20)
+        scatter_normals(zs, 20, A, At); /* the Fig. 2 shape: constant indices, no loop branches */
+    else
+        scatter_normals(zs, ud, A, At);
     for (int i = 0; i < d; i++) {
         const int k = w->B - i; /* >= B - d + 1 >= 1 */
         const double x = zs[noff + (size_t)i];
