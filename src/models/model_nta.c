@@ -25,8 +25,8 @@ int ntas_nta_init(ntas_nta *m, int d_in, int d_out, int P, char *err, size_t err
 static inline __attribute__((always_inline)) void effective_body(const double *restrict W, const double *restrict c,
                                                                  int P, size_t en, double *restrict W_eff)
 {
-    for (size_t i = 0; i < en; i++) W_eff[i] = 0.0;
-    for (int p = 0; p < P; p++) {
+    for (size_t i = 0; i < en; i++) W_eff[i] = P > 0 ? fma(c[0], W[i], 0.0) : 0.0;
+    for (int p = 1; p < P; p++) {
         const double *restrict Wp = W + (size_t)p * en;
         const double cp = c[p];
         for (size_t i = 0; i < en; i++) W_eff[i] = fma(cp, Wp[i], W_eff[i]);
@@ -64,6 +64,7 @@ void ntas_nta_forward(ntas_nta *m, const double *X, int B, double *Y)
     ntas_gated_paths_apply(m, X, B, Y);
 }
 
+NTAS_ELEMENTWISE_CLONES /* dW_p = c_p G elementwise: the same bits in every clone */
 void ntas_nta_backward_G(ntas_nta *m)
 {
     size_t en = (size_t)m->d_out * (size_t)m->d_in;
