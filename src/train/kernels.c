@@ -181,8 +181,11 @@ __attribute__((target("avx2,fma"))) static double factor_fig2_avx2(const double 
 /* The same, AVX-512: a row is columns 0-7 and 8-15 in 8-lane vectors and
  * 16-19 in a 4-lane one, so the triangle is skipped 8 columns at a time:
  * 360 + 360 vector FMAs per call instead of 600 + 600, 5 rows of D at a
- * time (fewer broadcasts and row loads per FMA; 1 and 2 rows measured
- * slower). */
+ * time (1 row measured slower, 2 and 10 the same). On this project's Xeon
+ * a single call is no faster than the AVX2 copy (~0.22 us each, `ntasweep
+ * bench`), but whole Wishart runs are ~6 % faster with it (1.35 against
+ * 1.44 us of CPU per step, best of 10 runs, four alternations): half the
+ * instructions leave more room for the step's other work. */
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) static double factor_fig2_avx512(const double *restrict D,
                                                                                     const double *restrict L,
                                                                                     const double *restrict Lt,
