@@ -243,7 +243,10 @@ static void wgrad_blas(void *p)
 }
 
 /* Fastest single call, in seconds, of the factor kernel on each instruction
- * set (0 where the CPU lacks it) and of the S + BLAS route. */
+ * set (0 where the CPU lacks it) and of the S + BLAS route. All copies fuse
+ * the same multiply-adds (kernels.h); the portable one calls libm's fma()
+ * for each, so it is the slow one (~7 us here: only CPUs without FMA run
+ * it in a sweep). */
 static int bench_wishart_grad(int d_out, int d, int B, double min_seconds, double factor_s[3], double *blas_s,
                               char *err, size_t errlen)
 {
@@ -431,8 +434,8 @@ int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t 
     double factor_s[3], blas_s;
     if (bench_wishart_grad(d_out, d_in, B, o->min_seconds, factor_s, &blas_s, err, errlen) != 0) return -1;
     fprintf(out, "Wishart step, ns per call (fastest single call): factor draw %.0f (per draw of 16 in a call); "
-                 "G = (D A) A^T / B "
-                 "baseline %.0f",
+                 "G = (D A) A^T / B (fused) "
+                 "portable %.0f",
             1e9 / wishart, factor_s[0] * 1e9);
     if (factor_s[1] > 0) fprintf(out, " avx2 %.0f", factor_s[1] * 1e9);
     if (factor_s[2] > 0) fprintf(out, " avx512 %.0f", factor_s[2] * 1e9);
