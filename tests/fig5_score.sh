@@ -2,7 +2,8 @@
 # tools/fig5_score.py on fake Fig. 5 files: two seeds per cell whose mean is
 # the authors' printed value score 50/50; one cell moved by 0.3 is the only
 # one outside 0.1 and sets the largest deviation; columns are matched by rank
-# (a tau_c grid scaled by 0.5 scores the same); --at reads the records; a
+# (a tau_c grid scaled by 0.5 scores the same); --cells names that cell as
+# the one outside paper_check's tolerance; --at reads the records; a
 # missing file exits 2.
 # usage: fig5_score.sh SOURCE_DIR
 set -euo pipefail
@@ -44,6 +45,11 @@ grep -q "tau_c grid 25/25, lam grid 25/25, all 50/50; max dev 0.00" "$tmp/out" |
 fake 0.5 2 3 0.3
 score | tee "$tmp/out"
 grep -q "tau_c grid 24/25, lam grid 25/25, all 49/50; max dev 0.30" "$tmp/out" || fail "one moved cell is not the one outside 0.1"
+score --cells > "$tmp/out"
+grep -q "within paper_check's tolerance: 49/50" "$tmp/out" || fail "--cells: not 49/50 within tolerance"
+[ "$(grep -c ' differs$' "$tmp/out")" -eq 1 ] || fail "--cells: not exactly one cell differs"
+grep -q "^tau_c tau_B 0.6 tau_c 0.08  ours 0.925 theirs 0.625 tol 0.05 differs$" "$tmp/out" \
+  || fail "--cells: the moved cell (tau_B 0.6, 4th tau_c) is not the one that differs"
 score --at 0.1 | tee "$tmp/out"
 grep -q "; (b) 0.30 0.30 0.30 0.30" "$tmp/out" || fail "--at 0.1 does not read the records"
 rc=0

@@ -6,7 +6,12 @@
  *  - init_seed at its default leaves the run key as it was before the key
  *    existed, and a set init_seed enters it.
  *  - reduced_init = given starts the reduced model at the keys' values
- *    (first record = the state before the first update). */
+ *    (first record = the state before the first update).
+ *  - init_gates = uniform / normal (models nta, nta_neuron) draws the
+ *    initial gates, different per gate and per seed, within U(0, 1) or
+ *    around 1/2 by init_gates_sigma, from a stream of their own (with an
+ *    init_seed the initial W is the one of gates at 1/2); at their defaults
+ *    both keys leave the run key unchanged. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -155,6 +160,64 @@ static void test_reduced_given(void)
     CHECK(ntas_params_validate(&n, err, sizeof err, &bad) != 0 && strcmp(bad, "reduced_c2") == 0);
 }
 
+/* The initial gates of a fresh model into g (at most 64), their count. */
+static int initial_gates(const ntas_model_ops *ops, const ntas_params *p, double *g)
+{
+    const ntas_model_ctx ctx = {p, ntas_params_run_key(p), 1, NULL};
+    char err[256];
+    void *state = NULL;
+    CHECK_MSG(ops->init(&state, &ctx, err, sizeof err) == 0, "%s", err);
+    if (!state) return 0;
+    int n = 0;
+    const double *c = ops->gate_values(state, &n);
+    CHECK(n > 0 && n <= 64);
+    if (n > 64) n = 64;
+    memcpy(g, c, (size_t)n * sizeof *g);
+    ops->free(state);
+    return n;
+}
+
+static void test_init_gates(const ntas_model_ops *ops, ntas_params base)
+{
+    enum { MAXW = 2 * 20 * 20 };
+    double w_half[MAXW], w_drawn[MAXW], g[64], g1[64], gn[64];
+    const size_t bytes = (size_t)(base.paths * base.d_out * base.d_in) * sizeof(double);
+    char err[512];
+    const char *bad = NULL;
+    ntas_params half = base, uni = base, uni1 = base, nrm = base;
+    uni.init_gates = uni1.init_gates = NTAS_INIT_GATES_UNIFORM;
+    uni1.seed = 1;
+    nrm.init_gates = NTAS_INIT_GATES_NORMAL;
+    nrm.init_gates_sigma = 0.05;
+    CHECK_MSG(ntas_params_validate(&uni, err, sizeof err, &bad) == 0, "%s", err);
+    CHECK_MSG(ntas_params_validate(&nrm, err, sizeof err, &bad) == 0, "%s", err);
+    int n = initial_gates(ops, &half, g);
+    for (int k = 0; k < n; k++) CHECK_MSG(g[k] == 0.5, "%s: half gate %d = %g", ops->name, k, g[k]);
+    n = initial_gates(ops, &uni, g);
+    CHECK(initial_gates(ops, &uni1, g1) == n);
+    CHECK(initial_gates(ops, &nrm, gn) == n);
+    for (int k = 0; k < n; k++) {
+        CHECK_MSG(g[k] > 0.0 && g[k] < 1.0, "%s: uniform gate %d = %g", ops->name, k, g[k]);
+        CHECK_MSG(fabs(gn[k] - 0.5) < 0.05 * 6, "%s: normal gate %d = %g", ops->name, k, gn[k]);
+        CHECK_MSG(gn[k] != 0.5, "%s: normal gate %d not drawn", ops->name, k);
+        if (k > 0) CHECK_MSG(g[k] != g[0], "%s: two uniform gates alike", ops->name);
+    }
+    CHECK_MSG(memcmp(g, g1, (size_t)n * sizeof *g) != 0, "%s: seeds 0 and 1 draw the same gates", ops->name);
+    /* The gates have a stream of their own: with one init_seed (W keyed by
+     * it alone) W is the same as with gates at 1/2. */
+    ntas_params half_s = half, uni_s = uni;
+    half_s.init_seed = uni_s.init_seed = 7;
+    initial_w(ops, &half_s, w_half);
+    initial_w(ops, &uni_s, w_drawn);
+    CHECK_MSG(memcmp(w_half, w_drawn, bytes) == 0, "%s: init_gates moved W", ops->name);
+    /* The run key: unchanged at the defaults, changed by a drawn start. */
+    ntas_params same = half;
+    same.init_gates_sigma = 0.1;
+    CHECK(ntas_params_run_key(&same) == ntas_params_run_key(&half));
+    CHECK(ntas_params_run_key(&uni) != ntas_params_run_key(&half));
+    CHECK(ntas_params_run_key(&nrm) != ntas_params_run_key(&half));
+}
+
 int main(void)
 {
     ntas_params p;
@@ -165,6 +228,8 @@ int main(void)
     ntas_params n = p;
     n.model = NTAS_MODEL_NTA_NEURON;
     test_shared_w(&ntas_model_nta_neuron, n);
+    test_init_gates(&ntas_model_nta, p);
+    test_init_gates(&ntas_model_nta_neuron, n);
     ntas_params f = p;
     f.model = NTAS_MODEL_FC;
     test_shared_w(&ntas_model_fc, f);

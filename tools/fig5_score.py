@@ -9,13 +9,16 @@ Columns are matched by rank (the k-th smallest tau_c or lam of the file is
 the authors' k-th column), so a copy with every tau_c scaled by one factor is
 scored cell for cell.
 
-usage: fig5_score.py TAUC.h5 REG.h5 [--at T | --at 7tauB] [--show] [--name NAME]
+usage: fig5_score.py TAUC.h5 REG.h5 [--at T | --at 7tauB] [--show] [--cells] [--name NAME]
 
   --at T      total alignment of the state at time T (mean over teachers of
               the best path's cos_sim, from the records; the final state when
               T is the end of the run) instead of the final total_alignment;
               7tauB = after 7 blocks, whatever the block length
   --show      print both grids of seed means
+  --cells     print every cell: ours, theirs, tools/paper_check's tolerance
+              (paper_reference.py: +-0.05 for clear-cut cells, +-0.15 near
+              0.85) and the verdict, then the count within that tolerance
 Prints one line: cells within 0.1 (tau_c grid, lam grid, all 50), the
 largest deviation, and the cells of the two regions that differ on main:
 (a) tau_B = 1, 0.8 x tau_c = 0.06, 0.08, 0.1 and (b) tau_B = 0.1, lam > 0.
@@ -31,31 +34,19 @@ ntatools.ensure_interpreter(("h5py", "numpy"))
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
-from paper_reference import REG_GRID, TAU_C_GRID  # noqa: E402
+from paper_reference import REG_GRID, TAU_C_GRID, _grid_tol  # noqa: E402
 
 BLOCK_LENS = (1, 0.8, 0.6, 0.4, 0.1)  # rows: tau_B / tau_w = 10, 8, 6, 4, 1
 
 
 def alignment_at(f, at):
-    """Per-run total alignment: final, or at time `at` from the records."""
-    final = f["total_alignment"][:]
+    """Per-run total alignment: final (at None), at time `at`, or after 7
+    blocks (at "7tauB"), from the records (ntatools.alignment_at)."""
+    runs = list(range(f["total_alignment"].shape[0]))
     if at is None:
-        return final
-    cos = f["cos_sim"][:]  # run, record, teacher, path
-    interval = f["record_interval"][:]
-    block = f["block_len"][:]
-    out = np.full(len(final), np.nan)
-    for r in range(len(final)):
-        t = 7 * block[r] if at == "7tauB" else float(at)
-        k = int(round(t / interval[r]))
-        # record k holds the state before step k * record_every; the state
-        # after the last step is the final one
-        valid = int((~np.isnan(cos[r]).any(axis=(1, 2))).sum())
-        if k < valid:
-            out[r] = cos[r, k].max(axis=1).mean()
-        elif k == valid:
-            out[r] = final[r]
-    return out
+        return ntatools.alignment_at(f, runs, None)
+    t = 7 * f["block_len"][:] if at == "7tauB" else float(at)
+    return ntatools.alignment_at(f, runs, t)
 
 
 def grid(path, column, at):
@@ -76,7 +67,7 @@ def grid(path, column, at):
 
 
 def main(argv):
-    at, show, name = None, False, ""
+    at, show, cells, name = None, False, False, ""
     args = []
     i = 0
     while i < len(argv):
@@ -90,6 +81,8 @@ def main(argv):
             continue
         if argv[i] == "--show":
             show = True
+        elif argv[i] == "--cells":
+            cells = True
         elif argv[i] in ("-h", "--help"):
             print(__doc__)
             return 0
@@ -117,7 +110,25 @@ def main(argv):
         np.set_printoptions(precision=3, suppress=True)
         print("tau_c grid (rows tau_B = 1 ... 0.1, columns tau_c ascending)\n", tauc)
         print("lam grid (columns lam ascending)\n", reg)
+    if cells:
+        print_cells(tauc, reg)
     return 0
+
+
+def print_cells(tauc, reg):
+    """Every cell against paper_check's tolerance; the count that pass."""
+    n_pass = 0
+    for label, ours, theirs, cols in (("tau_c", tauc, TAU_C_GRID, (0.02, 0.04, 0.06, 0.08, 0.1)),
+                                      ("lam", reg, REG_GRID, (0, 0.05, 0.1, 0.15, 0.2))):
+        for i, b in enumerate(BLOCK_LENS):
+            for j, c in enumerate(cols):
+                v, ref = ours[i, j], theirs[i][j]
+                tol = _grid_tol(ref)
+                ok = abs(v - ref) <= tol
+                n_pass += bool(ok)
+                print("%-5s tau_B %-3g %s %-5g ours %.3f theirs %.3f tol %.2f %s"
+                      % (label, b, label, c, v, ref, tol, "pass" if ok else "differs"))
+    print("within paper_check's tolerance: %d/50" % n_pass)
 
 
 if __name__ == "__main__":

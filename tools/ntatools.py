@@ -459,39 +459,73 @@ def grid_mean(x, y, v):
 
 # The hyperparameter grids of Figs. 5 and A.7: per sweep, the parameters it
 # needs, its column coordinate per run (the swept quantity as the paper's axis
-# shows it) and the axis labels. Rows are always tau_B / tau_w (tau_W1 for the
-# fully-connected network).
+# shows it), the axis labels, and the time t at which the paper's value is
+# read (None: the final state). Rows are always tau_B / tau_w (tau_W1 for the
+# fully-connected network). Fig. 5: the authors' value is their last tape
+# entry, the state at t = t_tot = 7 (fig5_NTA_hpam.ipynb: T_tape entries over
+# linspace(0, t_tot)); rows whose whole blocks end after 7 (tau_B = 0.8, 0.6,
+# 0.4: 9, 12, 18 blocks, t = 7.2) are read at the record of t = 7.
 GRID_FIGURES = {
     "fig5_tauc": (("tau_c",), lambda f, r: f["tau_w"][r] / f["tau_c"][r],
-                  "gate learning rate $\\tau_w/\\tau_c$", "$\\tau_w$", "NTA"),
+                  "gate learning rate $\\tau_w/\\tau_c$", "$\\tau_w$", "NTA", 7.0),
     "fig5_reg": (("lambda_nonneg",), lambda f, r: round(3 * f["lambda_nonneg"][r] / 5, 10),
-                 "regularization strength $\\lambda$ ($\\lambda_{nonneg} = 5\\lambda/3$)", "$\\tau_w$", "NTA"),
+                 "regularization strength $\\lambda$ ($\\lambda_{nonneg} = 5\\lambda/3$)", "$\\tau_w$", "NTA", 7.0),
     "figA7_fc_tauw2": (("tau_w2",), lambda f, r: f["tau_w"][r] / f["tau_w2"][r],
-                       "layer 2 learning rate $\\tau_{W_1}/\\tau_{W_2}$", "$\\tau_{W_1}$", "FC network"),
+                       "layer 2 learning rate $\\tau_{W_1}/\\tau_{W_2}$", "$\\tau_{W_1}$", "FC network", None),
     "figA7_fc_reg": (("lambda_nonneg",), lambda f, r: round(11 * f["lambda_nonneg"][r] / 10, 10),
                      "regularization strength $\\lambda$ ($\\lambda_{nonneg} = 10\\lambda/11$)", "$\\tau_{W_1}$",
-                     "FC network"),
+                     "FC network", None),
 }
 
 
+def alignment_at(f, runs, t):
+    """Total alignment of each of `runs` at time t (one time, or one per run):
+    the final state when t is None or the run ends at t, else the record of
+    time t (the mean over teachers of the best path's mean row cosine, as
+    total_alignment of the final state); NaN when t lies beyond the run or
+    between records. The file needs cos_sim and record_interval for a t."""
+    import numpy as np
+    final = np.asarray(read_runs(f, "total_alignment", runs), dtype=float)
+    if t is None:
+        return final
+    times = np.broadcast_to(np.asarray(t, dtype=float), final.shape)
+    out = np.full(final.shape, np.nan)
+    for i, r in enumerate(runs):
+        interval, ti = float(f["record_interval"][r]), float(times[i])
+        k = int(round(ti / interval))
+        if abs(k * interval - ti) > 1e-9 * max(1.0, ti):
+            continue  # no record at t
+        cos = np.asarray(f["cos_sim"][r], dtype=float)  # record, teacher, path
+        valid = int((~np.isnan(cos).any(axis=(1, 2))).sum())
+        # record k holds the state before step k * record_every; the state
+        # after the last step is the final one
+        if k < valid:
+            out[i] = cos[k].max(axis=1).mean()
+        elif k == valid:
+            out[i] = final[i]
+    return out
+
+
 def alignment_grid_main(doc, sweep_name):
-    """Figs. 5 and A.7: the final total alignment, mean over seeds (A) and its
+    """Figs. 5 and A.7: the total alignment (final, or at the figure's reading
+    time: GRID_FIGURES), mean over seeds (A) and its
     s.e.m. (B), against block length (rows, longest on top, as the paper)
     and the sweep's second quantity (GRID_FIGURES)."""
     import numpy as np
-    keys, x_of, xlabel, tau_name, model = GRID_FIGURES[sweep_name]
+    keys, x_of, xlabel, tau_name, model, read_at = GRID_FIGURES[sweep_name]
     args, f = plot_start(doc, sweep_name, ("total_alignment", "block_len", "tau_w") + keys)
     plt = pyplot()
     runs = done_runs(f)
     xs, ys, mean, sem, count = grid_mean([x_of(f, r) for r in runs],
                                          [f["block_len"][r] / f["tau_w"][r] for r in runs],
-                                         read_runs(f, "total_alignment", runs))
+                                         alignment_at(f, runs, read_at))
     mean, sem, count, ys = mean[::-1], sem[::-1], count[::-1], ys[::-1]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
     ylabel = "block length $\\tau_B/$" + tau_name
     # The paper's colour scale: 0.7 (two identical mixed paths give 0.71) to 1.
     im = heatmap(axes[0], mean, tick_labels(xs), tick_labels(ys), 0.7, 1.0)
-    fig.colorbar(im, ax=axes[0], label="total alignment (final, mean over seeds)", extend="min")
+    when = "final" if read_at is None else "t = %g" % read_at
+    fig.colorbar(im, ax=axes[0], label="total alignment (%s, mean over seeds)" % when, extend="min")
     authors = authors_grid(sweep_name)
     for (j, i), val in np.ndenumerate(mean):
         ref = next((v for (rb, col), v in authors.items()
@@ -501,7 +535,8 @@ def alignment_grid_main(doc, sweep_name):
                                                     else "%.2f-%.2f" % tuple(ref)),
                          ha="center", va="center", fontsize=6,
                          color="0.85" if np.isfinite(val) and val > 0.91 else "0.25")
-    axes[0].set(xlabel=xlabel, ylabel=ylabel, title="%s: total alignment at the end" % model)
+    axes[0].set(xlabel=xlabel, ylabel=ylabel, title="%s: total alignment %s" % (
+        model, "at the end" if read_at is None else "at t = %g (the authors' last record)" % read_at))
     top = max(0.05, np.nanmax(sem)) if np.isfinite(sem).any() else 0.05
     im = heatmap(axes[1], sem, tick_labels(xs), tick_labels(ys), 0, top, cmap="Greys", fmt="%.3f")
     fig.colorbar(im, ax=axes[1], label="s.e.m. over seeds")

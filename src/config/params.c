@@ -29,6 +29,7 @@ static const char *const scaling_choices[] = {"fan_in", "unit", "unit_sum", NULL
 static const char *const dt_limit_choices[] = {"tau", "none", NULL};
 static const char *const weight_cost_choices[] = {"squared", "column_norm", NULL};
 static const char *const cnn_precision_choices[] = {"float64", "float32", NULL};
+static const char *const init_gates_choices[] = {"half", "uniform", "normal", NULL};
 
 #define OFF(field) offsetof(ntas_params, field)
 #define BIG 1e15
@@ -169,6 +170,12 @@ const ntas_param_desc ntas_param_table[] = {
      "model=cnn_nta, cnn_alone: arithmetic of the CNN pretraining's GEMMs (convolution, fc1..fc3, forward and "
      "backward): float64 = double throughout; float32 = float inputs, weights and products (the paper's JAX "
      "default), biases, activations and AdamW in double; a setting of its own, stored apart (docs/speed.md)", 1},
+    {"init_gates", NTAS_PT_CHOICE, OFF(init_gates), "half", 0, 0, 0, init_gates_choices, "", "",
+     "model=nta, nta_neuron: initial gates: half = every c_p = 1/2 (the paper); uniform = each c_p ~ U(0, 1); "
+     "normal = each c_p = 1/2 + init_gates_sigma N(0, 1); drawn from a stream of their own (issue #18: "
+     "the authors' published code keeps an unused gate key and std_c = 0 beside c = 1/2)", 1},
+    {"init_gates_sigma", NTAS_PT_REAL, OFF(init_gates_sigma), "0.1", 0, 10, 0, NULL, "", "",
+     "init_gates = normal: standard deviation of the initial gates around 1/2", 1},
 };
 const int ntas_param_count = (int)(sizeof ntas_param_table / sizeof ntas_param_table[0]);
 _Static_assert(sizeof ntas_param_table / sizeof ntas_param_table[0] <= NTAS_RUN_KEY_MAX_PARAMS,
@@ -464,6 +471,26 @@ static const char *given_start_key_set(const ntas_params *p)
          : p->reduced_c1 != 0.5 ? "reduced_c1" : p->reduced_c2 != 0.5 ? "reduced_c2" : NULL;
 }
 
+/* init_gates only where gates start at 1/2 otherwise (models nta,
+ * nta_neuron), init_gates_sigma only with init_gates = normal: elsewhere
+ * they would be silently ignored. */
+static int validate_init_gates(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
+{
+    if (p->init_gates != NTAS_INIT_GATES_HALF && p->model != NTAS_MODEL_NTA && p->model != NTAS_MODEL_NTA_NEURON) {
+        ntas_set_err(err, errlen, "init_gates = %s only applies to model=nta or nta_neuron (not %s)",
+                     init_gates_choices[p->init_gates], model_choices[p->model]);
+        *bad_key = "init_gates";
+        return -1;
+    }
+    if (p->init_gates_sigma != 0.1 && p->init_gates != NTAS_INIT_GATES_NORMAL) {
+        ntas_set_err(err, errlen, "init_gates_sigma only applies with init_gates = normal (here %s)",
+                     init_gates_choices[p->init_gates]);
+        *bad_key = "init_gates_sigma";
+        return -1;
+    }
+    return 0;
+}
+
 /* The starting-state keys: given_start only with reduced_init = given,
  * init_seed only where the initial weights are random. */
 static int validate_start(const ntas_params *p, char *err, size_t errlen, const char **bad_key)
@@ -474,6 +501,7 @@ static int validate_start(const ntas_params *p, char *err, size_t errlen, const 
         *bad_key = given;
         return -1;
     }
+    if (validate_init_gates(p, err, errlen, bad_key) != 0) return -1;
     if (p->init_seed < 0) return 0;
     if (p->model == NTAS_MODEL_CNN_ALONE) {
         ntas_set_err(err, errlen, "model=cnn_alone starts from the CNN's pretrained head (no random init): "

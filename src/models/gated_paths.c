@@ -54,6 +54,20 @@ void ntas_gated_paths_init_params(ntas_gated_paths *m, double sigma, double gate
     for (int k = 0; k < m->n_gates; k++) m->c[k] = gate0;
 }
 
+void ntas_gated_paths_start(ntas_gated_paths *m, const ntas_params *p, uint64_t run_key)
+{
+    const uint64_t init_stream = ntas_params_init_stream(p, run_key);
+    ntas_rng rng;
+    ntas_rng_init(&rng, init_stream);
+    ntas_gated_paths_init_params(m, p->init_sigma, 0.5, &rng);
+    if (p->init_gates == NTAS_INIT_GATES_HALF) return;
+    ntas_rng gate_rng;
+    ntas_rng_init(&gate_rng, ntas_stream_key(init_stream, "init_gates"));
+    for (int k = 0; k < m->n_gates; k++)
+        m->c[k] = p->init_gates == NTAS_INIT_GATES_UNIFORM ? ntas_rng_uniform(&gate_rng)
+                                                          : 0.5 + p->init_gates_sigma * ntas_rng_normal(&gate_rng);
+}
+
 void ntas_gated_paths_apply(const ntas_gated_paths *m, const double *X, int B, double *Y)
 {
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, m->d_out, m->d_in, 1.0, X, m->d_in,

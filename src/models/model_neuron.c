@@ -101,9 +101,7 @@ static int neuron_init(void **state, const ntas_model_ctx *ctx, char *err, size_
         neuron_free(s);
         return -1;
     }
-    ntas_rng rng;
-    ntas_rng_init(&rng, ntas_params_init_stream(p, ctx->run_key));
-    ntas_gated_paths_init_params(&s->m, p->init_sigma, 0.5, &rng);
+    ntas_gated_paths_start(&s->m, p, ctx->run_key);
     *state = s;
     return 0;
 }

@@ -98,9 +98,7 @@ static int nta_init(void **state, const ntas_model_ctx *ctx, char *err, size_t e
         free(m);
         return -1;
     }
-    ntas_rng rng;
-    ntas_rng_init(&rng, ntas_params_init_stream(p, ctx->run_key));
-    ntas_gated_paths_init_params(m, p->init_sigma, 0.5, &rng);
+    ntas_gated_paths_start(m, p, ctx->run_key);
     *state = m;
     return 0;
 }

@@ -36,6 +36,11 @@ typedef enum {
     NTAS_REDUCED_RANDOM = 0, NTAS_REDUCED_SPECIALIZED = 1, NTAS_REDUCED_COLLAPSED = 2, NTAS_REDUCED_GIVEN = 3
 } ntas_reduced_init_kind;
 typedef enum { NTAS_NORM_L1 = 0, NTAS_NORM_L2 = 1 } ntas_norm_kind;
+/* Initial gates of models nta, nta_neuron: half = every c = 1/2 (the paper,
+ * the authors' published code); uniform = c ~ U(0, 1); normal = c = 1/2 +
+ * init_gates_sigma N(0, 1), each gate drawn on its own (issue #18: the
+ * published code keeps an unused gate key and std_c = 0 beside c = 1/2). */
+typedef enum { NTAS_INIT_GATES_HALF = 0, NTAS_INIT_GATES_UNIFORM = 1, NTAS_INIT_GATES_NORMAL = 2 } ntas_init_gates_kind;
 /* How a step sees its batch (train.c): sampled = B fresh Gaussian inputs;
  * wishart = only S = X^T X / B, drawn directly (wishart.h); expected = S = I,
  * the B -> infinity gradient flow. */
@@ -97,6 +102,8 @@ typedef struct {
     double  reduced_c1, reduced_c2;
     int64_t init_seed;
     int64_t cnn_precision;  /* ntas_cnn_precision_kind: the pretraining's GEMMs (issue #16) */
+    int64_t init_gates;     /* ntas_init_gates_kind (issue #18, Fig. 5 candidates) */
+    double  init_gates_sigma; /* init_gates = normal: SD of c around 1/2 */
 } ntas_params;
 
 typedef enum { NTAS_PT_INT, NTAS_PT_REAL, NTAS_PT_CHOICE } ntas_ptype;

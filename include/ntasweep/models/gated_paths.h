@@ -46,6 +46,13 @@ void ntas_gated_paths_free(ntas_gated_paths *m);
 /* W_pij ~ N(0, sigma^2 / d_in), every gate = gate0 (paper: sigma = 0.01, c = 1/2). */
 void ntas_gated_paths_init_params(ntas_gated_paths *m, double sigma, double gate0, ntas_rng *rng);
 
+/* The run's starting state: W from the run's init stream (init_seed, see
+ * params.h) as above, and the gates as p->init_gates says: 1/2 (default),
+ * or drawn from a stream of their own ("init_gates", derived from the init
+ * stream), not from W's. (A drawn start changes the run key and with it the
+ * run's streams: W is the same as with gates at 1/2 only under init_seed.) */
+void ntas_gated_paths_start(ntas_gated_paths *m, const ntas_params *p, uint64_t run_key);
+
 /* Y (B x d_out) = X W_eff^T with the W_eff the model last computed. */
 void ntas_gated_paths_apply(const ntas_gated_paths *m, const double *X, int B, double *Y);
 
