@@ -159,17 +159,20 @@ def _grid_tol(v):
 # published code keeps an unused gate key (init_keys_layers_c) and
 # std_c = 0.0 beside its c = 1/2 (simulate_ in lcs/joint_learning.py), a
 # trace of a random gate start; tools/fig5_candidates -o DIR -n 10
-# gates_normal0.1 (init_gates = normal, init_gates_sigma = 0.1, nothing
-# else changed), read with tools/fig5_score.py ... --at 7. The state after
+# gates_normal0.2 (init_gates = normal, init_gates_sigma = 0.2, nothing
+# else changed), read with tools/fig5_score.py ... --at 7. sigma = 0.2 is
+# the one start that also reproduces all of Fig. 8 (0.1 gives the same
+# Fig. 5 cells but not Fig. 8's switch-2 row; 0.3 breaks four Fig. 8 rows). The state after
 # 7 blocks: their notebook passes num_blocks = 7 beside t_tot = 7; the same
 # runs with --at 7tauB.
 F5_GATES = ("their initial gates were random, not 1/2 (their published code keeps an unused gate key and "
-            "std_c = 0.0 beside c = 1/2): the same sweep with init_gates = normal, init_gates_sigma = 0.1 "
-            "(tools/fig5_candidates gates_normal0.1, 10 seeds, read at t = 7) gives %.3f")
+            "std_c = 0.0 beside c = 1/2): the same sweep with init_gates = normal, init_gates_sigma = 0.2 "
+            "(tools/fig5_candidates gates_normal0.2, 10 seeds, read at t = 7) gives %.3f; the same start "
+            "reproduces all 16 rows of Fig. 8")
 F5_7BLOCKS = ("their run read the state after 7 blocks (their notebook passes num_blocks = 7 with t_tot = 7), "
               "not at t = 7: the same runs at t = 7 tau_B (tools/fig5_score.py --at 7tauB, 10 seeds) give %.3f")
-TAU_C_CAUSE = {(10, 0.06): F5_GATES % 0.980, (10, 0.08): F5_GATES % 0.946, (10, 0.1): F5_GATES % 0.916,
-               (8, 0.06): F5_GATES % 0.986, (8, 0.08): F5_GATES % 0.954, (6, 0.06): F5_GATES % 0.959}
+TAU_C_CAUSE = {(10, 0.06): F5_GATES % 0.983, (10, 0.08): F5_GATES % 0.979, (10, 0.1): F5_GATES % 0.936,
+               (8, 0.06): F5_GATES % 0.978, (8, 0.08): F5_GATES % 0.946, (6, 0.06): F5_GATES % 0.938}
 REG_CAUSE = {(1, 0.05): F5_7BLOCKS % 0.725}
 
 
@@ -217,11 +220,18 @@ add(_row(F, S, "forgetful accuracy 0.1 after switches 5-9 (mean)",
 F, S = "Fig. 8", "fig8"
 FLEX8 = {1: (0.250, 0.140), 2: (0.142, 0.066), 3: (0.145, 0.024), 4: (0.114, 0.006)}
 FORG8_STEP5 = {1: 0.049, 2: 0.076, 3: 0.100, 4: 0.122}
+# The one row that differs: the random gate start of Fig. 5's cause
+# (docs/figures.md, Fig. 8 (i)): a copy of sweeps/fig8.ini with
+# init_gates = normal, init_gates_sigma = 0.2 passes all 16 rows.
+FIG8_GATES = ("their initial gates were random, not 1/2, as for Fig. 5's slow-gate cells: the same sweep "
+              "with init_gates = normal, init_gates_sigma = 0.2 gives 0.0385 here and passes all 16 rows "
+              "(U(0, 1) gates: 0.0439, all 16 pass; sigma = 0.1: 0.0254)")
 for n, (s1, s5) in FLEX8.items():
     for k, v in ((1, s1), (5, s5)):
         add(_row(F, S, "flexible loss %d step%s after switch %d" % (k, "s" if k > 1 else "", n),
                  dict(kind="series", dataset="loss", case="flexible", blocks=[n], steps=k),
-                 v, 0.03, NB8 + ", image fig8_task_switching_4_0"))
+                 v, 0.03, NB8 + ", image fig8_task_switching_4_0",
+                 cause=FIG8_GATES if (n, k) == (2, 5) else None))
 for n in FLEX8:
     add(_row(F, S, "forgetful loss 1 step after switch %d" % n,
              dict(kind="series", dataset="loss", case="forgetful", blocks=[n], steps=1),
