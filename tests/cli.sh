@@ -93,12 +93,12 @@ PY
   py - "$tmp/old.h5" <<'PY'
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "r+") as f:
-    f.attrs["format_version"] = np.int64(3)
+    f.attrs["format_version"] = np.int64(4)
 PY
   cp "$tmp/old.h5" "$tmp/old-before.h5"
   expect_rc 2 "$bin" resume "$tmp/old.h5"
   cat "$tmp/err"
-  grep -q "results format 3" "$tmp/err" || fail "no format message"
+  grep -q "results format 4" "$tmp/err" && grep -q "writes format 5" "$tmp/err" || fail "no format message naming both formats"
   grep -q "started as:" "$tmp/err" && grep -q -- "--set record_every=4 --set batch=12" "$tmp/err" || fail "refusal without the stored command line"
   cmp "$tmp/old.h5" "$tmp/old-before.h5"
   expect_rc 2 "$bin" resume "$tmp/missing.h5"

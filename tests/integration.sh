@@ -98,16 +98,16 @@ resume)
   # A file of an older results format is refused, named with both formats
   # and the ways out, and stays untouched.
   cp "$tmp/a.h5" "$tmp/old.h5"
-  py -c 'import sys, h5py, numpy as np; f = h5py.File(sys.argv[1], "r+"); f.attrs["format_version"] = np.int64(3); f.close()' "$tmp/old.h5"
+  py -c 'import sys, h5py, numpy as np; f = h5py.File(sys.argv[1], "r+"); f.attrs["format_version"] = np.int64(4); f.close()' "$tmp/old.h5"
   cp "$tmp/old.h5" "$tmp/before-old.h5"
   rc=0
   mpi 1 "$bin" run "$src/sweeps/smoke.ini" -o "$tmp/old.h5" 2> "$tmp/log" || rc=$?
   cat "$tmp/log"
-  check "a format-3 file: exit 2" is "$rc" 2
-  check "the refusal names the file's format" has "results format 3" "$tmp/log"
-  check "the refusal names this format" has "writes format 4" "$tmp/log"
+  check "a format-4 file: exit 2" is "$rc" 2
+  check "the refusal names the file's format" has "results format 4" "$tmp/log"
+  check "the refusal names this format" has "writes format 5" "$tmp/log"
   check "the refusal names --force-new" has "--force-new" "$tmp/log"
-  check "the format-3 file is untouched" cmp "$tmp/before-old.h5" "$tmp/old.h5"
+  check "the format-4 file is untouched" cmp "$tmp/before-old.h5" "$tmp/old.h5"
   finish
   ;;
 xarray_plot)

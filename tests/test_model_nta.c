@@ -1,6 +1,7 @@
 /* NTA model: every gradient against central finite differences in double
- * (relative error < 1e-6), the forward pass against a naive loop, and the
- * Euler step against its formula. */
+ * (relative error < 1e-6), the forward pass against a naive loop, the
+ * Euler step against its formula, and W_eff bitwise against its fused
+ * sums. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +61,42 @@ static void setup(fixture *f, uint64_t seed)
     f->m.c[0] = 0.7;
     f->m.c[1] = -0.4;
     f->m.c[2] = 0.25;
+}
+
+/* W_eff = sum_p c_p W_p exactly as model_nta.c promises: one C fma() per
+ * path and weight, p increasing, from 0 (whichever copy the CPU runs: the
+ * FMA one must give the bits of the portable one), at the Fig. 2 size too
+ * (vector remainders: 200 and 15 values per path). */
+static void test_effective_bits(void)
+{
+    fixture f;
+    setup(&f, 99);
+    double ref[D_OUT * D_IN];
+    ntas_nta_effective(&f.m);
+    for (int i = 0; i < D_OUT * D_IN; i++) {
+        double s = 0.0;
+        for (int q = 0; q < P; q++) s = fma(f.m.c[q], f.m.W[q * D_OUT * D_IN + i], s);
+        ref[i] = s;
+    }
+    CHECK_MSG(memcmp(ref, f.m.W_eff, sizeof ref) == 0, "W_eff is not the fused sum (small shape)");
+    ntas_gated_paths_free(&f.m);
+
+    ntas_nta big;
+    char err[256];
+    CHECK(ntas_nta_init(&big, 20, 10, 2, err, sizeof err) == 0);
+    ntas_rng rng;
+    ntas_rng_init(&rng, 1234);
+    ntas_rng_normal_fill(&rng, big.W, 400);
+    big.c[0] = 0.8133;
+    big.c[1] = -1.37;
+    ntas_nta_effective(&big);
+    int same = 1;
+    for (int i = 0; i < 200; i++) {
+        const double r = fma(big.c[1], big.W[200 + i], fma(big.c[0], big.W[i], 0.0));
+        same &= memcmp(&r, &big.W_eff[i], sizeof r) == 0;
+    }
+    CHECK_MSG(same, "W_eff is not the fused sum (10 x 20, 2 paths)");
+    ntas_gated_paths_free(&big);
 }
 
 /* The column-norm cost at a known point, and its subgradient 0 at a zero
@@ -131,6 +168,7 @@ int main(void)
         }
     }
     test_column_norm_values();
+    test_effective_bits();
 
     /* Regulariser values at a known point: c = (0.7, -0.4, 0.25). */
     setup(&f, 42);

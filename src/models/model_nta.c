@@ -16,12 +16,46 @@ int ntas_nta_init(ntas_nta *m, int d_in, int d_out, int P, char *err, size_t err
     return ntas_gated_paths_init(m, d_in, d_out, P, 1, "NTA model", err, errlen);
 }
 
+/* W_eff = sum_p c_p W_p, p increasing, each term one fused multiply-add
+ * (fma(c_p, W_p, sum) from sum = 0): what OpenBLAS's daxpy computed here
+ * before, on this project's machines (its SKYLAKEX and HASWELL kernels use
+ * FMA), at a fifth of a BLAS call's overhead for 200 values. The FMA copy
+ * is chosen at run time; the portable one (C's correctly rounded fma())
+ * gives the same bits. */
+static inline __attribute__((always_inline)) void effective_body(const double *restrict W, const double *restrict c,
+                                                                 int P, size_t en, double *restrict W_eff)
+{
+    for (size_t i = 0; i < en; i++) W_eff[i] = P > 0 ? fma(c[0], W[i], 0.0) : 0.0;
+    for (int p = 1; p < P; p++) {
+        const double *restrict Wp = W + (size_t)p * en;
+        const double cp = c[p];
+        for (size_t i = 0; i < en; i++) W_eff[i] = fma(cp, Wp[i], W_eff[i]);
+    }
+}
+
+static void effective_portable(const double *W, const double *c, int P, size_t en, double *W_eff)
+{
+    effective_body(W, c, P, en, W_eff);
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void effective_fma(const double *W, const double *c, int P, size_t en,
+                                                               double *W_eff)
+{
+    effective_body(W, c, P, en, W_eff);
+}
+#endif
+
 void ntas_nta_effective(ntas_nta *m)
 {
     size_t en = (size_t)m->d_out * (size_t)m->d_in;
-    memset(m->W_eff, 0, en * sizeof *m->W_eff);
-    for (int p = 0; p < m->P; p++)
-        cblas_daxpy((int)en, m->c[p], m->W + (size_t)p * en, 1, m->W_eff, 1);
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        effective_fma(m->W, m->c, m->P, en, m->W_eff);
+        return;
+    }
+#endif
+    effective_portable(m->W, m->c, m->P, en, m->W_eff);
 }
 
 void ntas_nta_forward(ntas_nta *m, const double *X, int B, double *Y)
@@ -30,6 +64,7 @@ void ntas_nta_forward(ntas_nta *m, const double *X, int B, double *Y)
     ntas_gated_paths_apply(m, X, B, Y);
 }
 
+NTAS_ELEMENTWISE_CLONES /* dW_p = c_p G elementwise: the same bits in every clone */
 void ntas_nta_backward_G(ntas_nta *m)
 {
     size_t en = (size_t)m->d_out * (size_t)m->d_in;

@@ -252,8 +252,11 @@ static void wgrad_blas(void *p)
 }
 
 /* Fastest single call, in seconds, of the factor kernel on each instruction
- * set (0 where the CPU lacks it) and of the S + BLAS route. */
-static int bench_wishart_grad(int d_out, int d, int B, double min_seconds, double factor_s[2], double *blas_s,
+ * set (0 where the CPU lacks it) and of the S + BLAS route. All copies fuse
+ * the same multiply-adds (kernels.h); the portable one calls libm's fma()
+ * for each, so it is the slow one (~7 us here: only CPUs without FMA run
+ * it in a sweep). */
+static int bench_wishart_grad(int d_out, int d, int B, double min_seconds, double factor_s[3], double *blas_s,
                               char *err, size_t errlen)
 {
     wgrad_ctx c;
@@ -269,7 +272,7 @@ static int bench_wishart_grad(int d_out, int d, int B, double min_seconds, doubl
     ntas_rng_init(&c.rng, ntas_stream_key(0, "bench/wishart-grad"));
     ntas_rng_normal_fill(&c.rng, c.D, en);
     (void)ntas_wishart_factor(&c.w, &c.rng);
-    for (int isa = NTAS_KERNEL_BASELINE; isa <= NTAS_KERNEL_AVX2; isa++) {
+    for (int isa = NTAS_KERNEL_BASELINE; isa <= NTAS_KERNEL_AVX512; isa++) {
         c.isa = isa;
         factor_s[isa] = ntas_kernel_isa_supported((ntas_kernel_isa)isa)
                             ? 1.0 / best_rate(wgrad_factor, &c, 1.0, min_seconds, 3)
@@ -439,13 +442,14 @@ int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t 
         if (kernel_rate[k] > 0)
             fprintf(out, " %s %.2f", ntas_rng_kernel_name((ntas_rng_kernel)k), 1e9 / kernel_rate[k]);
     fprintf(out, "; ntasweep uses %s\n", ntas_rng_kernel_name(ntas_rng_kernel_best()));
-    double factor_s[2], blas_s;
+    double factor_s[3], blas_s;
     if (bench_wishart_grad(d_out, d_in, B, o->min_seconds, factor_s, &blas_s, err, errlen) != 0) return -1;
     fprintf(out, "Wishart step, ns per call (fastest single call): factor draw %.0f (per draw of 16 in a call); "
-                 "G = (D A) A^T / B "
-                 "baseline %.0f",
+                 "G = (D A) A^T / B (fused) "
+                 "portable %.0f",
             1e9 / wishart, factor_s[0] * 1e9);
     if (factor_s[1] > 0) fprintf(out, " avx2 %.0f", factor_s[1] * 1e9);
+    if (factor_s[2] > 0) fprintf(out, " avx512 %.0f", factor_s[2] * 1e9);
     fprintf(out, "; S = A A^T / B + BLAS D S %.0f\n", blas_s * 1e9);
     fprintf(out, "floor = step flops / best GEMM rate + step normals / fastest generator rate "
                  "(both the fastest single call measured); ratio = us_per_step / floor_us\n");

@@ -4,6 +4,7 @@
 #include "ntasweep/train/batch_gemm.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
 
 void ntas_task_grad_batch_g(const double *D, const double *X, int B, int d_out, int d_in, double *E, double *G)
@@ -86,83 +87,20 @@ double ntas_task_grad_moment(const double *D, const double *S, int d_out, int d_
 }
 
 /* The factor form. P = D L row by row of D: P_o. = sum_i D_oi L_i., i
- * increasing; G_o. = sum_k P_ok Lt_k. / B, k DECREASING (Lt = L^T). At the
- * Fig. 2 shape the rows are 5 vectors of 4 and the triangle is skipped a
- * whole vector at a time, so some outputs also get exact zeros L_ik = 0
- * (i < k) or Lt_kj = 0 (j < k) added: these come before the output's first
- * real term (that is why the second sum runs down), while its sum is still
- * +0, and leave it +0; so the bits are those of the triangular sums written
- * in kernels.h, whatever the vector width. No fused multiply-adds (ISO C
- * mode: -ffp-contract=off) and no reassociation: the AVX2 copy computes the
- * same bits as the baseline one. */
-/* may_alias: the vectors are loaded from and stored to arrays of double. */
-typedef double v2d __attribute__((vector_size(16), aligned(8), may_alias));
-typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
+ * increasing; G_o. = sum_k P_ok Lt_k. / B, k DECREASING (Lt = L^T); every
+ * multiply-add fused (one rounding: C's fma() in the portable copy, the FMA
+ * instructions in the vector copies, which compute the same correctly
+ * rounded value). The vector copies run across the 20 columns and skip the
+ * triangle a whole vector at a time, so some outputs also get exact zeros
+ * L_ik = 0 (i < k) or Lt_kj = 0 (j < k) multiplied in: these come before
+ * the output's first real term (that is why the second sum runs down),
+ * while its sum is still +0, and fma(a, 0, +0) = +0 leaves it so; hence the
+ * bits are those of the triangular sums written in kernels.h at any vector
+ * width. No other contraction (-ffp-contract=off) and no reassociation. */
 
-/* The Fig. 2 shape (d_out 10, d_in 20) with rows of NI / W vectors of W
- * lanes, R rows of D at a time: one copy per vector type (v2d baseline,
- * v4d AVX2). 1200 multiplies and 1200 adds of 4 lanes: the AVX2 copy is
- * bound by the two vector ports (~0.34 us; R = 2 and a 512-bit copy
- * measured no faster on this CPU, and fused multiply-adds would give other
- * bits than the baseline copy). */
-#define DEFINE_FACTOR_FIG2(name, vec, W, R)                                                       \
-    static inline __attribute__((always_inline)) double name(                                     \
-        const double *restrict D, const double *restrict L, const double *restrict Lt, int B,    \
-        double *restrict G)                                                                       \
-    {                                                                                             \
-        enum { NO = 10, NI = 20, NV = NI / W };                                                   \
-        const double inv_b = 1.0 / B;                                                             \
-        vec sq[NV], zero = {0};                                                                   \
-        for (int v = 0; v < NV; v++) sq[v] = zero;                                                \
-        for (int o0 = 0; o0 < NO; o0 += R) {                                                      \
-            vec p[R][NV], g[R][NV];                                                               \
-            for (int r = 0; r < R; r++)                                                           \
-                for (int v = 0; v < NV; v++) p[r][v] = g[r][v] = zero;                            \
-            _Pragma("GCC unroll 20") for (int i = 0; i < NI; i++)                                 \
-            {                                                                                     \
-                const double *restrict li = L + i * NI; /* nonzero in columns 0 .. i */           \
-                for (int r = 0; r < R; r++)                               \
-                {                                                                                 \
-                    const double a = D[(o0 + r) * NI + i];                                        \
-                    for (int v = 0; v <= i / W; v++)                                                \
-                    {                                                                             \
-                        p[r][v] += a * *(const vec *)(li + W * v);                                \
-                    }                                                                             \
-                }                                                                                 \
-            }                                                                                     \
-            _Pragma("GCC unroll 20") for (int k = NI - 1; k >= 0; k--)                            \
-            {                                                                                     \
-                const double *restrict lk = Lt + k * NI; /* nonzero in columns k .. NI-1 */       \
-                for (int r = 0; r < R; r++)                               \
-                {                                                                                 \
-                    const double a = p[r][k / W][k % W];                                          \
-                    _Pragma("GCC unroll 10") for (int v = k / W; v < NV; v++)                     \
-                    {                                                                             \
-                        g[r][v] += a * *(const vec *)(lk + W * v);                                \
-                    }                                                                             \
-                }                                                                                 \
-            }                                                                                     \
-            for (int r = 0; r < R; r++)                                   \
-            {                                                                                     \
-                _Pragma("GCC unroll 10") for (int v = 0; v < NV; v++)                             \
-                {                                                                                 \
-                    sq[v] += p[r][v] * p[r][v];                                                   \
-                    *(vec *)(G + (o0 + r) * NI + W * v) = g[r][v] * inv_b;                        \
-                }                                                                                 \
-            }                                                                                     \
-        }                                                                                         \
-        double s = 0.0;                                                                           \
-        for (int k = 0; k < NI; k++) s += sq[k / W][k % W];                                       \
-        return 0.5 * s * inv_b;                                                                   \
-    }
-
-DEFINE_FACTOR_FIG2(factor_fig2_v2, v2d, 2, 1)
-DEFINE_FACTOR_FIG2(factor_fig2_v4, v4d, 4, 1)
-
-/* Any shape: the same sums, one output at a time. */
-static inline __attribute__((always_inline)) double factor_any(const double *restrict D, const double *restrict L,
-                                                             int B, int d_out, int d_in, double *restrict P,
-                                                             double *restrict G)
+/* Any shape, portable: the reference order, one output at a time. */
+static double factor_any(const double *restrict D, const double *restrict L, int B, int d_out, int d_in,
+                         double *restrict P, double *restrict G)
 {
     const size_t no = (size_t)d_out, ni = (size_t)d_in;
     const double inv_b = 1.0 / B;
@@ -173,8 +111,8 @@ static inline __attribute__((always_inline)) double factor_any(const double *res
         double *restrict p = P + o * ni;
         for (size_t k = 0; k < ni; k++) p[k] = 0.0;
         for (size_t i = 0; i < ni; i++)
-            for (size_t k = 0; k <= i; k++) p[k] += d[i] * L[i * ni + k];
-        for (size_t k = 0; k < ni; k++) lane[k] += p[k] * p[k];
+            for (size_t k = 0; k <= i; k++) p[k] = fma(d[i], L[i * ni + k], p[k]);
+        for (size_t k = 0; k < ni; k++) lane[k] = fma(p[k], p[k], lane[k]);
     }
     double s = 0.0;
     for (size_t k = 0; k < ni; k++) s += lane[k];
@@ -183,12 +121,128 @@ static inline __attribute__((always_inline)) double factor_any(const double *res
         double *restrict g = G + o * ni;
         for (size_t j = 0; j < ni; j++) {
             double sum = 0.0;
-            for (size_t k = j + 1; k-- > 0;) sum += p[k] * L[j * ni + k];
+            for (size_t k = j + 1; k-- > 0;) sum = fma(p[k], L[j * ni + k], sum);
             g[j] = sum * inv_b;
         }
     }
     return 0.5 * s * inv_b;
 }
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define NTAS_KERNELS_X86 1
+#include <immintrin.h>
+
+/* The Fig. 2 shape (d_out 10, d_in 20), AVX2: a row is 5 vectors of 4,
+ * 2 rows of D at a time (independent chains hide the FMA latency; 1, 5
+ * and 10 rows measured slower). 1200 4-lane FMAs per call. */
+enum { FIG2_NO = 10, FIG2_NI = 20 };
+__attribute__((target("avx2,fma"))) static double factor_fig2_avx2(const double *restrict D,
+                                                                   const double *restrict L,
+                                                                   const double *restrict Lt, int B,
+                                                                   double *restrict G)
+{
+    enum { NO = FIG2_NO, NI = FIG2_NI, NV = NI / 4, R = 2 };
+    const double inv_b = 1.0 / B;
+    const __m256d vinv = _mm256_set1_pd(inv_b);
+    __m256d sq[NV];
+    for (int v = 0; v < NV; v++) sq[v] = _mm256_setzero_pd();
+    for (int o0 = 0; o0 < NO; o0 += R) {
+        __m256d p[R][NV], g[R][NV];
+        double pm[R][NI];
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < NV; v++) p[r][v] = g[r][v] = _mm256_setzero_pd();
+        _Pragma("GCC unroll 20") for (int i = 0; i < NI; i++) {
+            for (int r = 0; r < R; r++) {
+                const __m256d a = _mm256_set1_pd(D[(o0 + r) * NI + i]);
+                for (int v = 0; v <= i / 4; v++) p[r][v] = _mm256_fmadd_pd(a, _mm256_loadu_pd(L + i * NI + 4 * v), p[r][v]);
+            }
+        }
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < NV; v++) {
+                _mm256_storeu_pd(pm[r] + 4 * v, p[r][v]);
+                sq[v] = _mm256_fmadd_pd(p[r][v], p[r][v], sq[v]);
+            }
+        _Pragma("GCC unroll 20") for (int k = NI - 1; k >= 0; k--) {
+            for (int r = 0; r < R; r++) {
+                const __m256d a = _mm256_broadcast_sd(&pm[r][k]);
+                for (int v = k / 4; v < NV; v++) g[r][v] = _mm256_fmadd_pd(a, _mm256_loadu_pd(Lt + k * NI + 4 * v), g[r][v]);
+            }
+        }
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < NV; v++) _mm256_storeu_pd(G + (o0 + r) * NI + 4 * v, _mm256_mul_pd(g[r][v], vinv));
+    }
+    double lane[NI], s = 0.0;
+    for (int v = 0; v < NV; v++) _mm256_storeu_pd(lane + 4 * v, sq[v]);
+    for (int k = 0; k < NI; k++) s += lane[k];
+    return 0.5 * s * inv_b;
+}
+
+/* The same, AVX-512: a row is columns 0-7 and 8-15 in 8-lane vectors and
+ * 16-19 in a 4-lane one, so the triangle is skipped 8 columns at a time:
+ * 360 + 360 vector FMAs per call instead of 600 + 600, 5 rows of D at a
+ * time (1 row measured slower, 2 and 10 the same). On this project's Xeon
+ * a single call is no faster than the AVX2 copy (~0.22 us each, `ntasweep
+ * bench`), but whole Wishart runs are ~6 % faster with it (1.35 against
+ * 1.44 us of CPU per step, best of 10 runs, four alternations): half the
+ * instructions leave more room for the step's other work. */
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) static double factor_fig2_avx512(const double *restrict D,
+                                                                                    const double *restrict L,
+                                                                                    const double *restrict Lt,
+                                                                                    int B, double *restrict G)
+{
+    enum { NO = FIG2_NO, NI = FIG2_NI, R = 5 };
+    const double inv_b = 1.0 / B;
+    __m512d sq0 = _mm512_setzero_pd(), sq1 = _mm512_setzero_pd();
+    __m256d sq2 = _mm256_setzero_pd();
+    for (int o0 = 0; o0 < NO; o0 += R) {
+        __m512d p0[R], p1[R], g0[R], g1[R];
+        __m256d p2[R], g2[R];
+        double pm[R][NI];
+        for (int r = 0; r < R; r++) {
+            p0[r] = p1[r] = g0[r] = g1[r] = _mm512_setzero_pd();
+            p2[r] = g2[r] = _mm256_setzero_pd();
+        }
+        _Pragma("GCC unroll 20") for (int i = 0; i < NI; i++) {
+            const double *li = L + i * NI; /* nonzero in columns 0 .. i */
+            for (int r = 0; r < R; r++) {
+                const double a = D[(o0 + r) * NI + i];
+                p0[r] = _mm512_fmadd_pd(_mm512_set1_pd(a), _mm512_loadu_pd(li), p0[r]);
+                if (i >= 8) p1[r] = _mm512_fmadd_pd(_mm512_set1_pd(a), _mm512_loadu_pd(li + 8), p1[r]);
+                if (i >= 16) p2[r] = _mm256_fmadd_pd(_mm256_set1_pd(a), _mm256_loadu_pd(li + 16), p2[r]);
+            }
+        }
+        for (int r = 0; r < R; r++) {
+            _mm512_storeu_pd(pm[r], p0[r]);
+            _mm512_storeu_pd(pm[r] + 8, p1[r]);
+            _mm256_storeu_pd(pm[r] + 16, p2[r]);
+            sq0 = _mm512_fmadd_pd(p0[r], p0[r], sq0);
+            sq1 = _mm512_fmadd_pd(p1[r], p1[r], sq1);
+            sq2 = _mm256_fmadd_pd(p2[r], p2[r], sq2);
+        }
+        _Pragma("GCC unroll 20") for (int k = NI - 1; k >= 0; k--) {
+            const double *lk = Lt + k * NI; /* nonzero in columns k .. NI-1 */
+            for (int r = 0; r < R; r++) {
+                const double a = pm[r][k];
+                g2[r] = _mm256_fmadd_pd(_mm256_set1_pd(a), _mm256_loadu_pd(lk + 16), g2[r]);
+                if (k < 16) g1[r] = _mm512_fmadd_pd(_mm512_set1_pd(a), _mm512_loadu_pd(lk + 8), g1[r]);
+                if (k < 8) g0[r] = _mm512_fmadd_pd(_mm512_set1_pd(a), _mm512_loadu_pd(lk), g0[r]);
+            }
+        }
+        for (int r = 0; r < R; r++) {
+            double *gr = G + (o0 + r) * NI;
+            _mm512_storeu_pd(gr, _mm512_mul_pd(g0[r], _mm512_set1_pd(inv_b)));
+            _mm512_storeu_pd(gr + 8, _mm512_mul_pd(g1[r], _mm512_set1_pd(inv_b)));
+            _mm256_storeu_pd(gr + 16, _mm256_mul_pd(g2[r], _mm256_set1_pd(inv_b)));
+        }
+    }
+    double lane[NI], s = 0.0;
+    _mm512_storeu_pd(lane, sq0);
+    _mm512_storeu_pd(lane + 8, sq1);
+    _mm256_storeu_pd(lane + 16, sq2);
+    for (int k = 0; k < NI; k++) s += lane[k];
+    return 0.5 * s * inv_b;
+}
+#endif
 
 /* sv_projection: out_c = sum_i Ut_ic (sum_j W_ij Vt_jc), j and i increasing,
  * each output on its own (kernels.h); the loops over c are across
@@ -230,29 +284,12 @@ static void svp_baseline(const double *W, const double *Ut, const double *Vt, in
     svp_any(W, Ut, Vt, d_out, d_in, n, out, wv);
 }
 
-/* One copy per instruction set. */
-static double factor_baseline(const double *D, const double *L_f, const double *Lt_f, int B, int d_out, int d_in,
-                              double *scratch, double *G)
-{
-    if (d_out == 10 && d_in == 20) return factor_fig2_v2(D, L_f, Lt_f, B, G);
-    return factor_any(D, L_f, B, d_out, d_in, scratch, G);
-}
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define NTAS_KERNELS_X86 1
-__attribute__((target("avx2"))) static double factor_avx2(const double *D, const double *L_f, const double *Lt_f,
-                                                           int B, int d_out, int d_in, double *scratch, double *G)
-{
-    if (d_out == 10 && d_in == 20) return factor_fig2_v4(D, L_f, Lt_f, B, G);
-    return factor_any(D, L_f, B, d_out, d_in, scratch, G);
-}
-
+#ifdef NTAS_KERNELS_X86
 __attribute__((target("avx2"))) static void svp_avx2(const double *W, const double *Ut, const double *Vt, int d_out,
                                                       int d_in, int n, double *out, double *wv)
 {
     svp_any(W, Ut, Vt, d_out, d_in, n, out, wv);
 }
-
 #endif
 
 int ntas_kernel_isa_supported(ntas_kernel_isa isa)
@@ -262,7 +299,14 @@ int ntas_kernel_isa_supported(ntas_kernel_isa isa)
         return 1;
     case NTAS_KERNEL_AVX2:
 #ifdef NTAS_KERNELS_X86
-        return __builtin_cpu_supports("avx2");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+        return 0;
+#endif
+    case NTAS_KERNEL_AVX512:
+#ifdef NTAS_KERNELS_X86
+        return ntas_kernel_isa_supported(NTAS_KERNEL_AVX2) && __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512vl");
 #else
         return 0;
 #endif
@@ -274,6 +318,7 @@ ntas_kernel_isa ntas_kernel_isa_best(void)
 {
     /* __builtin_cpu_supports reads a word libgcc fills at start-up: cheap
      * enough to ask every step. */
+    if (ntas_kernel_isa_supported(NTAS_KERNEL_AVX512)) return NTAS_KERNEL_AVX512;
     return ntas_kernel_isa_supported(NTAS_KERNEL_AVX2) ? NTAS_KERNEL_AVX2 : NTAS_KERNEL_BASELINE;
 }
 
@@ -281,11 +326,14 @@ double ntas_task_grad_factor_with(ntas_kernel_isa isa, const double *D, const do
                                   int B, int d_out, int d_in, double *scratch, double *G)
 {
 #ifdef NTAS_KERNELS_X86
-    if (isa == NTAS_KERNEL_AVX2 && ntas_kernel_isa_supported(NTAS_KERNEL_AVX2))
-        return factor_avx2(D, L_f, Lt_f, B, d_out, d_in, scratch, G);
+    if (d_out == FIG2_NO && d_in == FIG2_NI && ntas_kernel_isa_supported(isa)) {
+        if (isa == NTAS_KERNEL_AVX512) return factor_fig2_avx512(D, L_f, Lt_f, B, G);
+        if (isa == NTAS_KERNEL_AVX2) return factor_fig2_avx2(D, L_f, Lt_f, B, G);
+    }
 #endif
     (void)isa;
-    return factor_baseline(D, L_f, Lt_f, B, d_out, d_in, scratch, G);
+    (void)Lt_f;
+    return factor_any(D, L_f, B, d_out, d_in, scratch, G);
 }
 
 double ntas_task_grad_factor(const double *D, const double *L_f, const double *Lt_f, int B, int d_out, int d_in,
@@ -298,7 +346,7 @@ void ntas_sv_projection_with(ntas_kernel_isa isa, const double *W, const double 
                              int d_in, int n, double *out, double *scratch)
 {
 #ifdef NTAS_KERNELS_X86
-    if (isa == NTAS_KERNEL_AVX2 && ntas_kernel_isa_supported(NTAS_KERNEL_AVX2)) {
+    if (isa != NTAS_KERNEL_BASELINE && ntas_kernel_isa_supported(NTAS_KERNEL_AVX2)) {
         svp_avx2(W, Ut, Vt, d_out, d_in, n, out, scratch);
         return;
     }

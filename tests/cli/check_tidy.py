@@ -57,7 +57,7 @@ def main():
         check(f["tau_c"].dtype == np.float64 and np.array_equal(f["tau_c"][:], ds.tau_c.values), "h5py reads tau_c plainly")
         check(f["case"].dtype.kind == "S" and f["case"][0] in (b"flexible", b"forgetful"), "h5py reads case as fixed-length bytes")
         check(np.array_equal(f["t_total"][:], ds.t_total.values), "h5py reads t_total")
-        check(int(f.attrs["format_version"]) == 4, "format_version 4")
+        check(int(f.attrs["format_version"]) == 5, "format_version 5")
     print("%d checks failed" % len(failures) if failures else "all checks passed")
     return 1 if failures else 0
 

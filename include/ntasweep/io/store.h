@@ -16,10 +16,12 @@
 #include "ntasweep/config/spec.h"
 #include "ntasweep/train/train.h"
 
-#define NTAS_FORMAT_VERSION 4   /* 2: the counter-based normal generator of rng.h v2; 3: the fused step (other last bits);
+#define NTAS_FORMAT_VERSION 5   /* 2: the counter-based normal generator of rng.h v2; 3: the fused step (other last bits);
                                    4: the ziggurat normals of rng.h v3 (every sampled value changes); the results
                                    weight_norm, sv_projection with the mode dimension (results.h); [vars] stored
-                                   per run, parameters tagged as xarray coordinates, strings utf-8 */
+                                   per run, parameters tagged as xarray coordinates, strings utf-8;
+                                   5: data = wishart's task gradient with fused multiply-adds (kernels.h), so
+                                   wishart results differ in the last bits (sampled and expected do not) */
 
 /* Creates path for spec's run table (serial; call on one rank). With
  * copy_from, the table's first n_copy runs are copy_from's runs 0..n_copy-1

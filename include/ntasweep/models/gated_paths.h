@@ -16,6 +16,16 @@
 #include "ntasweep/config/params.h"
 #include "ntasweep/core/rng.h"
 
+/* Put before a function whose floating-point work is elementwise (or
+ * summed serially): GCC then also compiles an AVX2 clone and picks it at
+ * load time where the CPU has AVX2. Wider vectors change no bits there
+ * (no reassociation, and no contraction in ISO C mode). Elsewhere empty. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define NTAS_ELEMENTWISE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define NTAS_ELEMENTWISE_CLONES
+#endif
+
 typedef struct {
     int d_in, d_out, P;
     int n_gates;    /* P (model_nta) or P * d_out (model_neuron) */

@@ -22,7 +22,9 @@ typedef ntas_gated_paths ntas_nta;
 
 int ntas_nta_init(ntas_nta *m, int d_in, int d_out, int P, char *err, size_t errlen);
 
-/* W_eff = sum_p c_p W_p into m->W_eff (the model's map, Eq. 1). */
+/* W_eff = sum_p c_p W_p into m->W_eff (the model's map, Eq. 1): per
+ * weight, s = fma(c_p, W_p, s) from s = 0, p increasing (one rounding per
+ * path; on every CPU the same bits). */
 void ntas_nta_effective(ntas_nta *m);
 
 /* Y (B x d_out) = X W_eff^T with W_eff = sum_p c_p W_p (sets m->W_eff). */

@@ -24,6 +24,8 @@ typedef struct {
     double *z; /* d (d-1) / 2 + d normals of one draw */
     double *u; /* d uniforms of one draw */
     double *gd, *gc; /* Marsaglia-Tsang constants of diagonal i (ntas_rng_gamma_constants) */
+    double *diag;    /* d values: the diagonal of one draw (ntas_wishart_factor's scratch) */
+    long long *pass; /* d flags: its first attempts that passed the squeeze */
     /* Draws buffered ahead (ntas_wishart_factor): the normals and words of
      * buf_steps draws of per_step blocks each from block buf_block of the
      * stream with key buf_key; buf_next draws of them are used. 0 steps:

@@ -52,14 +52,18 @@ double ntas_task_grad_moment(const double *D, const double *S, int d_out, int d_
  * and the d_out d_in^2 of D S. scratch holds d_out d_in doubles.
  * Summation orders: P_ok = sum_{i >= k} D_oi L_ik, i increasing;
  * (P L^T)_oj = sum_{k <= j} P_ok L_jk, k DECREASING; ||P||^2 over o for each
- * column k, then over k. */
+ * column k, then over k. Each product-and-add of those three sums is one
+ * fused multiply-add (fma(): one rounding); the last sum over k, the 1/B
+ * and the 1/2 are plain operations. */
 double ntas_task_grad_factor(const double *D, const double *L_f, const double *Lt_f, int B, int d_out, int d_in,
                              double *scratch, double *G);
 
 /* Instruction sets of the factor kernel: every one computes the same bits
- * (the same multiplies and adds per output, in the same order, no fused
- * multiply-add); the widest the CPU runs is chosen at run time. */
-typedef enum { NTAS_KERNEL_BASELINE = 0, NTAS_KERNEL_AVX2 = 1 } ntas_kernel_isa;
+ * (the same fused multiply-adds per output, in the same order: C's fma()
+ * in the portable copy, FMA instructions in the vector ones); the widest
+ * the CPU runs is chosen at run time. AVX2 means AVX2 with FMA; AVX-512
+ * means AVX-512F and VL besides. */
+typedef enum { NTAS_KERNEL_BASELINE = 0, NTAS_KERNEL_AVX2 = 1, NTAS_KERNEL_AVX512 = 2 } ntas_kernel_isa;
 int ntas_kernel_isa_supported(ntas_kernel_isa isa);
 ntas_kernel_isa ntas_kernel_isa_best(void);
 /* ntas_task_grad_factor with a chosen instruction set (the baseline when
