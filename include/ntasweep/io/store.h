@@ -21,7 +21,12 @@
                                    weight_norm, sv_projection with the mode dimension (results.h); [vars] stored
                                    per run, parameters tagged as xarray coordinates, strings utf-8;
                                    5: data = wishart's task gradient with fused multiply-adds (kernels.h), so
-                                   wishart results differ in the last bits (sampled and expected do not) */
+                                   wishart results differ in the last bits; and the sampled step's products
+                                   E = X D^T, G = E^T X / B in ntasweep's own fixed order (batch_gemm.h)
+                                   instead of BLAS: the bits OpenBLAS 0.3.21's AVX-512 kernels gave (so
+                                   sampled results computed with them are unchanged; with other BLAS
+                                   kernels they differed in the last bits, and no longer depend on the BLAS);
+                                   expected results do not change */
 
 /* Creates path for spec's run table (serial; call on one rank). With
  * copy_from, the table's first n_copy runs are copy_from's runs 0..n_copy-1
