@@ -288,8 +288,9 @@ static void check_batch_gemm(int d_out, int d_in, int B, uint64_t seed)
 
 int main(void)
 {
-    check_batch_gemm(10, 20, 200, 21); /* Fig. 2: the hand-blocked AVX-512 copy */
-    check_batch_gemm(10, 20, 13, 22);  /* Fig. 2 rows, B not a multiple of 8 */
+    check_batch_gemm(10, 20, 200, 21); /* Fig. 2: the hand-blocked AVX-512 and AVX2 copies */
+    check_batch_gemm(10, 20, 13, 22);  /* Fig. 2 rows, B not a multiple of 8 (AVX2: of 4, one left) */
+    check_batch_gemm(10, 20, 6, 28);   /* AVX2: one block of 4 rows, two left */
     check_batch_gemm(10, 20, 1, 23);
     check_batch_gemm(3, 7, 9, 24);
     check_batch_gemm(17, 33, 101, 25);

@@ -11,9 +11,9 @@
  * correctly rounded: the hardware instruction's result) and the AVX2 and
  * AVX-512 copies give the same bits, on any machine and with any BLAS (the
  * bits of OpenBLAS 0.3.21's AVX-512 kernels, see batch_gemm.c). At
- * the Fig. 2 shape (B any, d_out 10, d_in 20) the AVX-512 copy is written
- * out with registers blocked by hand; every other shape runs loops the
- * compiler vectorises per instruction set. */
+ * the Fig. 2 shape (B any, d_out 10, d_in 20) the AVX-512 and AVX2 copies
+ * are written out with registers blocked by hand; every other shape runs
+ * loops the compiler vectorises per instruction set. */
 #ifndef NTASWEEP_TRAIN_BATCH_GEMM_H
 #define NTASWEEP_TRAIN_BATCH_GEMM_H
 
