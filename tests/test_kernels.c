@@ -266,17 +266,17 @@ static void check_batch_gemm(int d_out, int d_in, int B, uint64_t seed)
                       Gc[o * ni + i], plain);
             worst_g += diff > 0.0;
         }
-    for (int isa = NTAS_GEMM_PORTABLE; isa <= NTAS_GEMM_AVX512; isa++) {
-        if (!ntas_gemm_isa_supported((ntas_gemm_isa)isa)) {
-            printf("  batch gemm %s: not on this CPU\n", ntas_gemm_isa_name((ntas_gemm_isa)isa));
+    for (int isa = NTAS_KERNEL_BASELINE; isa <= NTAS_KERNEL_AVX512; isa++) {
+        if (!ntas_kernel_isa_supported((ntas_kernel_isa)isa)) {
+            printf("  batch gemm %s: not on this CPU\n", ntas_kernel_isa_name((ntas_kernel_isa)isa));
             continue;
         }
         memset(E, 0xff, nb * no * sizeof *E); /* NaN: every output must be written */
         memset(G, 0xff, no * ni * sizeof *G);
-        ntas_batch_gemm_with((ntas_gemm_isa)isa, D, X, B, d_out, d_in, E, G);
+        ntas_batch_gemm_with((ntas_kernel_isa)isa, D, X, B, d_out, d_in, E, G);
         CHECK_MSG(memcmp(E, Ec, nb * no * sizeof *E) == 0 && memcmp(G, Gc, no * ni * sizeof *G) == 0,
                   "batch gemm %s differs from its definition at d_out %d d_in %d B %d",
-                  ntas_gemm_isa_name((ntas_gemm_isa)isa), d_out, d_in, B);
+                  ntas_kernel_isa_name((ntas_kernel_isa)isa), d_out, d_in, B);
     }
     /* The default entry and the task gradient run the best copy. */
     ntas_task_grad_batch_g(D, X, B, d_out, d_in, E, G);

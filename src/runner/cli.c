@@ -25,6 +25,7 @@
 #include "ntasweep/runner/sweep.h"
 #include "ntasweep/train/bench.h"
 #include "ntasweep/train/features.h"
+#include "ntasweep/train/kernels.h"
 #include "ntasweep/train/train.h"
 
 /* --- the commands and their options ----------------------------------------- */
@@ -777,6 +778,15 @@ static int count_opt(const parsed *p, const char *name, long long lo, long long 
     return 0;
 }
 
+void ntas_cli_use_kernels(int warn)
+{
+    char err[256];
+    ntas_kernel_isa isa;
+    if (ntas_kernel_isa_request(getenv("NTASWEEP_KERNELS"), &isa, err, sizeof err) != 0 && warn)
+        fprintf(stderr, "ntasweep: warning: %s\n", err);
+    ntas_kernel_isa_use(isa);
+}
+
 /* `ntasweep bench`: the speed table of bench.h, on one core, without MPI. */
 static int cmd_bench(const parsed *p)
 {
@@ -787,6 +797,7 @@ static int cmd_bench(const parsed *p)
     bo.steps = steps;
     bo.reps = (int)reps;
     ntas_blas_set_threads(1); /* as `run` does on each rank */
+    ntas_cli_use_kernels(1);
     char err[512];
     if (ntas_bench_report(&bo, stdout, err, sizeof err) != 0) {
         fprintf(stderr, "ntasweep bench: %s\n", err);

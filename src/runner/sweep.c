@@ -326,6 +326,7 @@ int ntas_sweep_run(const ntas_sweep_options *o)
     s.o = o;
     MPI_Comm_rank(MPI_COMM_WORLD, &s.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &s.size);
+    ntas_cli_use_kernels(s.rank == 0); /* every rank chooses; one warns */
 
     int code = load_sweep(&s);
     if (code == NTAS_EXIT_OK) {

@@ -396,49 +396,14 @@ __attribute__((target("avx2,fma"))) static void gemm_avx2(const double *D, const
 }
 #endif
 
-int ntas_gemm_isa_supported(ntas_gemm_isa isa)
-{
-    switch (isa) {
-    case NTAS_GEMM_PORTABLE:
-        return 1;
-#if NTAS_X86_GEMM
-    case NTAS_GEMM_AVX2:
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case NTAS_GEMM_AVX512:
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-#endif
-    default:
-        return 0;
-    }
-}
-
-ntas_gemm_isa ntas_gemm_isa_best(void)
-{
-    if (ntas_gemm_isa_supported(NTAS_GEMM_AVX512)) return NTAS_GEMM_AVX512;
-    if (ntas_gemm_isa_supported(NTAS_GEMM_AVX2)) return NTAS_GEMM_AVX2;
-    return NTAS_GEMM_PORTABLE;
-}
-
-const char *ntas_gemm_isa_name(ntas_gemm_isa isa)
-{
-    switch (isa) {
-    case NTAS_GEMM_PORTABLE: return "portable";
-    case NTAS_GEMM_AVX2: return "avx2";
-    case NTAS_GEMM_AVX512: return "avx512";
-    }
-    return "unknown";
-}
-
-void ntas_batch_gemm_with(ntas_gemm_isa isa, const double *D, const double *X, int B, int d_out, int d_in,
+void ntas_batch_gemm_with(ntas_kernel_isa isa, const double *D, const double *X, int B, int d_out, int d_in,
                           double *E, double *G)
 {
-    if (!ntas_gemm_isa_supported(isa)) isa = NTAS_GEMM_PORTABLE;
+    if (!ntas_kernel_isa_supported(isa)) isa = NTAS_KERNEL_BASELINE;
     switch (isa) {
 #if NTAS_X86_GEMM
-    case NTAS_GEMM_AVX512: gemm_avx512(D, X, B, d_out, d_in, E, G); return;
-    case NTAS_GEMM_AVX2: gemm_avx2(D, X, B, d_out, d_in, E, G); return;
+    case NTAS_KERNEL_AVX512: gemm_avx512(D, X, B, d_out, d_in, E, G); return;
+    case NTAS_KERNEL_AVX2: gemm_avx2(D, X, B, d_out, d_in, E, G); return;
 #endif
     default: gemm_portable(D, X, B, d_out, d_in, E, G); return;
     }
@@ -446,5 +411,5 @@ void ntas_batch_gemm_with(ntas_gemm_isa isa, const double *D, const double *X, i
 
 void ntas_batch_gemm(const double *D, const double *X, int B, int d_out, int d_in, double *E, double *G)
 {
-    ntas_batch_gemm_with(ntas_gemm_isa_best(), D, X, B, d_out, d_in, E, G);
+    ntas_batch_gemm_with(ntas_kernel_isa_active(), D, X, B, d_out, d_in, E, G);
 }

@@ -435,7 +435,7 @@ int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t 
             o->reps);
     fprintf(out, "machine: GEMM %.2f GFLOP/s (best of BLAS X W^T %.2f, dY^T X %.2f, step mix %.2f, own E,G pair %.2f "
                  "(%s) at %dx%dx%d), normals %.3g/s, Wishart %.3g draws/s (d %d, B %d)\n",
-            gemm, g.forward, g.backward, g.step_mix, g.own, ntas_gemm_isa_name(ntas_gemm_isa_best()), B, d_in, d_out,
+            gemm, g.forward, g.backward, g.step_mix, g.own, ntas_kernel_isa_name(ntas_kernel_isa_active()), B, d_in, d_out,
             normals, wishart, d_in, B);
     fprintf(out, "normal generator, ns per normal (fastest single fill of %d):", B * d_in);
     for (int k = NTAS_RNG_PORTABLE; k <= NTAS_RNG_AVX512; k++)

@@ -1,6 +1,7 @@
 /* kernels — the task gradient of one step (see kernels.h). */
 #include "ntasweep/train/kernels.h"
 
+#include "ntasweep/core/err.h"
 #include "ntasweep/train/batch_gemm.h"
 
 #include <cblas.h>
@@ -322,6 +323,50 @@ ntas_kernel_isa ntas_kernel_isa_best(void)
     return ntas_kernel_isa_supported(NTAS_KERNEL_AVX2) ? NTAS_KERNEL_AVX2 : NTAS_KERNEL_BASELINE;
 }
 
+const char *ntas_kernel_isa_name(ntas_kernel_isa isa)
+{
+    switch (isa) {
+    case NTAS_KERNEL_BASELINE: return "portable";
+    case NTAS_KERNEL_AVX2: return "avx2";
+    case NTAS_KERNEL_AVX512: return "avx512";
+    }
+    return "unknown";
+}
+
+int ntas_kernel_isa_request(const char *name, ntas_kernel_isa *isa, char *err, size_t errlen)
+{
+    const ntas_kernel_isa best = ntas_kernel_isa_best();
+    *isa = best;
+    if (!name || !name[0]) return 0;
+    for (int k = NTAS_KERNEL_BASELINE; k <= NTAS_KERNEL_AVX512; k++) {
+        if (strcmp(name, ntas_kernel_isa_name((ntas_kernel_isa)k)) != 0) continue;
+        if (!ntas_kernel_isa_supported((ntas_kernel_isa)k)) {
+            ntas_set_err(err, errlen, "NTASWEEP_KERNELS=%s: this CPU lacks %s; using %s", name, name,
+                         ntas_kernel_isa_name(best));
+            return -1;
+        }
+        *isa = (ntas_kernel_isa)k;
+        return 0;
+    }
+    ntas_set_err(err, errlen, "NTASWEEP_KERNELS=%s: unknown (portable, avx2 or avx512); using %s", name,
+                 ntas_kernel_isa_name(best));
+    return -1;
+}
+
+/* The process's choice: -1 (the best) until ntas_kernel_isa_use. The one
+ * piece of state of the numeric layer; it cannot change a bit (kernels.h). */
+static int kernel_isa_chosen = -1;
+
+void ntas_kernel_isa_use(ntas_kernel_isa isa)
+{
+    kernel_isa_chosen = ntas_kernel_isa_supported(isa) ? (int)isa : -1;
+}
+
+ntas_kernel_isa ntas_kernel_isa_active(void)
+{
+    return kernel_isa_chosen < 0 ? ntas_kernel_isa_best() : (ntas_kernel_isa)kernel_isa_chosen;
+}
+
 double ntas_task_grad_factor_with(ntas_kernel_isa isa, const double *D, const double *L_f, const double *Lt_f,
                                   int B, int d_out, int d_in, double *scratch, double *G)
 {
@@ -339,7 +384,7 @@ double ntas_task_grad_factor_with(ntas_kernel_isa isa, const double *D, const do
 double ntas_task_grad_factor(const double *D, const double *L_f, const double *Lt_f, int B, int d_out, int d_in,
                              double *scratch, double *G)
 {
-    return ntas_task_grad_factor_with(ntas_kernel_isa_best(), D, L_f, Lt_f, B, d_out, d_in, scratch, G);
+    return ntas_task_grad_factor_with(ntas_kernel_isa_active(), D, L_f, Lt_f, B, d_out, d_in, scratch, G);
 }
 
 void ntas_sv_projection_with(ntas_kernel_isa isa, const double *W, const double *Ut, const double *Vt, int d_out,
@@ -358,5 +403,5 @@ void ntas_sv_projection_with(ntas_kernel_isa isa, const double *W, const double 
 void ntas_sv_projection(const double *W, const double *Ut, const double *Vt, int d_out, int d_in, int n,
                         double *out, double *scratch)
 {
-    ntas_sv_projection_with(ntas_kernel_isa_best(), W, Ut, Vt, d_out, d_in, n, out, scratch);
+    ntas_sv_projection_with(ntas_kernel_isa_active(), W, Ut, Vt, d_out, d_in, n, out, scratch);
 }

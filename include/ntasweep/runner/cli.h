@@ -13,4 +13,10 @@ enum { NTAS_EXIT_OK = 0, NTAS_EXIT_FAILED = 1, NTAS_EXIT_INPUT = 2, NTAS_EXIT_RE
 
 int ntas_cli_main(int argc, char **argv);
 
+/* Chooses the train kernels' instruction set from NTASWEEP_KERNELS
+ * (kernels.h: portable, avx2 or avx512; unset = the best this CPU runs);
+ * a value that is unknown or names a set the CPU lacks falls back to the
+ * best, with a one-line warning on stderr when warn is set (rank 0). */
+void ntas_cli_use_kernels(int warn);
+
 #endif

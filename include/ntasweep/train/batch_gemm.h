@@ -17,17 +17,13 @@
 #ifndef NTASWEEP_TRAIN_BATCH_GEMM_H
 #define NTASWEEP_TRAIN_BATCH_GEMM_H
 
-typedef enum { NTAS_GEMM_PORTABLE = 0, NTAS_GEMM_AVX2 = 1, NTAS_GEMM_AVX512 = 2 } ntas_gemm_isa;
+#include "ntasweep/train/kernels.h"
 
-int ntas_gemm_isa_supported(ntas_gemm_isa isa);
-/* The widest copy this CPU runs (chosen at run time, like kernels.h's). */
-ntas_gemm_isa ntas_gemm_isa_best(void);
-const char *ntas_gemm_isa_name(ntas_gemm_isa isa);
-
-/* E and G as above with the best copy; _with a chosen one (the portable
- * copy when the CPU lacks it): for tests and bench. */
+/* E and G as above with the process's instruction set (kernels.h:
+ * ntas_kernel_isa_active, NTASWEEP_KERNELS); _with a chosen one (the
+ * portable copy when the CPU lacks it): for tests and bench. */
 void ntas_batch_gemm(const double *D, const double *X, int B, int d_out, int d_in, double *E, double *G);
-void ntas_batch_gemm_with(ntas_gemm_isa isa, const double *D, const double *X, int B, int d_out, int d_in,
+void ntas_batch_gemm_with(ntas_kernel_isa isa, const double *D, const double *X, int B, int d_out, int d_in,
                           double *E, double *G);
 
 #endif

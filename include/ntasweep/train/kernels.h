@@ -58,14 +58,29 @@ double ntas_task_grad_moment(const double *D, const double *S, int d_out, int d_
 double ntas_task_grad_factor(const double *D, const double *L_f, const double *Lt_f, int B, int d_out, int d_in,
                              double *scratch, double *G);
 
-/* Instruction sets of the factor kernel: every one computes the same bits
- * (the same fused multiply-adds per output, in the same order: C's fma()
- * in the portable copy, FMA instructions in the vector ones); the widest
- * the CPU runs is chosen at run time. AVX2 means AVX2 with FMA; AVX-512
- * means AVX-512F and VL besides. */
+/* Instruction sets of the train kernels (the factor form, the projections
+ * and the batch form's GEMMs, batch_gemm.h): the one place that decides
+ * which copy runs. Every copy computes the same bits (the same fused
+ * multiply-adds per output, in the same order: C's fma() in the portable
+ * copy, FMA instructions in the vector ones), so the choice changes speed,
+ * never a result. AVX2 means AVX2 with FMA; AVX-512 means AVX-512F and VL
+ * besides. Names: "portable", "avx2", "avx512" (NTASWEEP_KERNELS). */
 typedef enum { NTAS_KERNEL_BASELINE = 0, NTAS_KERNEL_AVX2 = 1, NTAS_KERNEL_AVX512 = 2 } ntas_kernel_isa;
 int ntas_kernel_isa_supported(ntas_kernel_isa isa);
+/* The widest set this CPU runs. */
 ntas_kernel_isa ntas_kernel_isa_best(void);
+const char *ntas_kernel_isa_name(ntas_kernel_isa isa);
+/* The set a requested name (the value of NTASWEEP_KERNELS; NULL or "" asks
+ * for the best) stands for, into *isa. Returns 0, or -1 with err saying why
+ * when the name is unknown or names a set this CPU lacks: *isa is then the
+ * best. Prints nothing: the runner reports err. */
+int ntas_kernel_isa_request(const char *name, ntas_kernel_isa *isa, char *err, size_t errlen);
+/* The set the entry points without _with run: the best until
+ * ntas_kernel_isa_use chooses another (one a process, which the runner sets
+ * before any run from NTASWEEP_KERNELS: a choice among copies with the same
+ * bits, so runs stay independent of it; a set the CPU lacks means the best). */
+void ntas_kernel_isa_use(ntas_kernel_isa isa);
+ntas_kernel_isa ntas_kernel_isa_active(void);
 /* ntas_task_grad_factor with a chosen instruction set (the baseline when
  * the CPU lacks it): for tests and bench. */
 double ntas_task_grad_factor_with(ntas_kernel_isa isa, const double *D, const double *L_f, const double *Lt_f,
