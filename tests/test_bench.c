@@ -8,6 +8,7 @@
 
 #include "ntasweep/core/blas_threads.h"
 #include "ntasweep/train/bench.h"
+#include "ntasweep/train/kernels.h"
 #include "ntasweep/config/params.h"
 #include "check.h"
 
@@ -19,6 +20,9 @@ static void test_rates(void)
     CHECK(g.forward > 0 && isfinite(g.forward));
     CHECK(g.backward > 0 && isfinite(g.backward));
     CHECK(g.step_mix > 0 && isfinite(g.step_mix));
+    CHECK(g.own > 0 && isfinite(g.own));
+    for (int isa = NTAS_KERNEL_BASELINE; isa <= NTAS_KERNEL_AVX512; isa++) /* timed exactly where the CPU runs it */
+        CHECK((g.own_isa[isa] > 0 && isfinite(g.own_isa[isa])) == ntas_kernel_isa_supported((ntas_kernel_isa)isa));
     double normals = 0, wishart = 0;
     CHECK(ntas_bench_normals(4000, 0.01, 1, &normals, err, sizeof err) == 0);
     CHECK(normals > 0 && isfinite(normals));

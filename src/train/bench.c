@@ -65,6 +65,7 @@ typedef struct {
     int B, d_in, d_out;
     const double *X, *W, *T, *dY;
     double *Y, *G;
+    int isa; /* gemm_own_with: the instruction set (kernels.h) */
 } gemm_ctx;
 
 static void gemm_forward(void *p)
@@ -98,6 +99,13 @@ static void gemm_own(void *p)
     ntas_batch_gemm(c->W, c->X, c->B, c->d_out, c->d_in, c->Y, c->G);
 }
 
+/* The same pair on a chosen instruction set: the copies side by side. */
+static void gemm_own_with(void *p)
+{
+    gemm_ctx *c = p;
+    ntas_batch_gemm_with((ntas_kernel_isa)c->isa, c->W, c->X, c->B, c->d_out, c->d_in, c->Y, c->G);
+}
+
 int ntas_bench_gemm(int B, int d_in, int d_out, double min_seconds, int reps,
                     ntas_bench_gemm_rates *out, char *err, size_t errlen)
 {
@@ -117,7 +125,7 @@ int ntas_bench_gemm(int B, int d_in, int d_out, double min_seconds, int reps,
         return -1;
     }
     gemm_ctx c = { B, d_in, d_out, mem, mem + nx, mem + nx + nw, mem + nx + 2 * nw,
-                   mem + nx + 2 * nw + ny, mem + nx + 2 * nw + 2 * ny };
+                   mem + nx + 2 * nw + ny, mem + nx + 2 * nw + 2 * ny, NTAS_KERNEL_BASELINE };
     ntas_rng rng;
     ntas_rng_init(&rng, ntas_stream_key(0, "bench/gemm"));
     ntas_rng_normal_fill(&rng, mem, nx + 2 * nw + ny);
@@ -127,6 +135,12 @@ int ntas_bench_gemm(int B, int d_in, int d_out, double min_seconds, int reps,
     out->backward = 1e-9 * best_rate(gemm_backward, &c, f, min_seconds, reps);
     out->step_mix = 1e-9 * best_rate(gemm_step_mix, &c, 3.0 * f, min_seconds, reps);
     out->own = 1e-9 * best_rate(gemm_own, &c, 2.0 * f, min_seconds, reps);
+    for (int isa = NTAS_KERNEL_BASELINE; isa <= NTAS_KERNEL_AVX512; isa++) {
+        c.isa = isa;
+        out->own_isa[isa] = ntas_kernel_isa_supported((ntas_kernel_isa)isa)
+                                ? 1e-9 * best_rate(gemm_own_with, &c, 2.0 * f, min_seconds, reps)
+                                : 0.0;
+    }
     free(mem);
     return 0;
 }
@@ -437,6 +451,11 @@ int ntas_bench_report(const ntas_bench_options *o, FILE *out, char *err, size_t 
                  "(%s) at %dx%dx%d), normals %.3g/s, Wishart %.3g draws/s (d %d, B %d)\n",
             gemm, g.forward, g.backward, g.step_mix, g.own, ntas_kernel_isa_name(ntas_kernel_isa_active()), B, d_in, d_out,
             normals, wishart, d_in, B);
+    fprintf(out, "own E,G pair, ns per call (fastest single call):");
+    for (int k = NTAS_KERNEL_BASELINE; k <= NTAS_KERNEL_AVX512; k++)
+        if (g.own_isa[k] > 0)
+            fprintf(out, " %s %.0f", ntas_kernel_isa_name((ntas_kernel_isa)k), 4.0 * B * d_in * d_out / g.own_isa[k]);
+    fprintf(out, "; ntasweep uses %s (NTASWEEP_KERNELS)\n", ntas_kernel_isa_name(ntas_kernel_isa_active()));
     fprintf(out, "normal generator, ns per normal (fastest single fill of %d):", B * d_in);
     for (int k = NTAS_RNG_PORTABLE; k <= NTAS_RNG_AVX512; k++)
         if (kernel_rate[k] > 0)

@@ -24,6 +24,7 @@ typedef struct {
     double backward; /* G = dY^T X: (d_out x B)(B x d_in), RowMajor Trans/NoTrans */
     double step_mix; /* the step's sequence: Y* and Y (forward shape), then G */
     double own;      /* ntasweep's own pair E = X D^T, G = E^T X / B (batch_gemm.h), what a step runs */
+    double own_isa[3]; /* the same pair on each instruction set (ntas_kernel_isa), 0 where the CPU lacks it */
 } ntas_bench_gemm_rates;
 
 /* All return 0, or -1 with a message (bad arguments: sizes < 1, min_seconds
