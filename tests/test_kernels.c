@@ -286,8 +286,36 @@ static void check_batch_gemm(int d_out, int d_in, int B, uint64_t seed)
     free(D), free(X), free(E), free(G), free(Ec), free(Gc);
 }
 
+/* NTASWEEP_KERNELS' values (kernels.h): a set the CPU runs is taken, an
+ * unknown one or one the CPU lacks gives the best and a message; the choice
+ * is what the default entry points then run. */
+static void check_isa_request(void)
+{
+    const ntas_kernel_isa best = ntas_kernel_isa_best();
+    ntas_kernel_isa isa = NTAS_KERNEL_AVX512;
+    char err[256] = "";
+    CHECK(ntas_kernel_isa_request(NULL, &isa, err, sizeof err) == 0 && isa == best);
+    CHECK(ntas_kernel_isa_request("", &isa, err, sizeof err) == 0 && isa == best);
+    CHECK(ntas_kernel_isa_request("portable", &isa, err, sizeof err) == 0 && isa == NTAS_KERNEL_BASELINE);
+    for (int k = NTAS_KERNEL_AVX2; k <= NTAS_KERNEL_AVX512; k++) {
+        const int rc = ntas_kernel_isa_request(ntas_kernel_isa_name((ntas_kernel_isa)k), &isa, err, sizeof err);
+        if (ntas_kernel_isa_supported((ntas_kernel_isa)k))
+            CHECK(rc == 0 && isa == (ntas_kernel_isa)k);
+        else
+            CHECK(rc == -1 && isa == best && strstr(err, "lacks"));
+    }
+    err[0] = 0;
+    CHECK(ntas_kernel_isa_request("AVX2 ", &isa, err, sizeof err) == -1 && isa == best && strstr(err, "unknown"));
+    CHECK(ntas_kernel_isa_active() == best);
+    ntas_kernel_isa_use(NTAS_KERNEL_BASELINE);
+    CHECK(ntas_kernel_isa_active() == NTAS_KERNEL_BASELINE);
+    ntas_kernel_isa_use(best);
+    CHECK(ntas_kernel_isa_active() == best);
+}
+
 int main(void)
 {
+    check_isa_request();
     check_batch_gemm(10, 20, 200, 21); /* Fig. 2: the hand-blocked AVX-512 and AVX2 copies */
     check_batch_gemm(10, 20, 13, 22);  /* Fig. 2 rows, B not a multiple of 8 (AVX2: of 4, one left) */
     check_batch_gemm(10, 20, 6, 28);   /* AVX2: one block of 4 rows, two left */
