@@ -150,9 +150,18 @@ slurm_requeue)
   # 2. srun, and the signal from SLURM itself: -t 1 (60 s) with
   #    --signal=B:USR1@25. slurmctld checks time limits every 30 s and sends
   #    the signal at the check before it is due, so it comes 5 to 35 s into
-  #    each allocation. The sweep is sized to last about 50 s (from the
-  #    reference above), so the first allocation is always cut.
-  blocks=$(awk -v a="$t0" -v b="$t1" 'BEGIN { n = int(10 * 50 / (b - a)) + 1; print (n < 20 ? 20 : n) }')
+  #    each allocation. The sweep is sized to last about 80 s, so the first
+  #    allocation is always cut, even if the sweep runs twice as fast as
+  #    sized (a 10 s grace then still leaves work). The time per block comes
+  #    from two reference sweeps (1 and 10 blocks): the start-up of mpirun
+  #    and of the file, which a single reference would count as compute,
+  #    cancels out (with fast steps it was a third of the 10-block time, and
+  #    a sweep sized for 50 s finished at the first signal).
+  t2=$(now); "$src/tools/mpi-launch" -n 2 "$bin" run "$sweep" --set n_blocks=1 -o "$tmp/ref1.h5" --quiet; t3=$(now)
+  blocks=$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" 'BEGIN {
+    per = ((b - a) - (d - c)) / 9; if (per < 0.01) per = 0.01
+    n = int(80 / per) + 1; print (n < 20 ? 20 : n) }')
+  echo "per block on 2 ranks: $(awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" 'BEGIN { printf "%.3f", ((b - a) - (d - c)) / 9 }') s; srun sweep of $blocks blocks"
   out=$tmp/srun/fig2.h5
   (cd "$tmp" && "$src/tools/submit" "$sweep" --set n_blocks="$blocks" -n 2 -t 1 -o "$out" --grace 10 \
      --launcher srun --bin "$bin" -- --signal=B:USR1@25) > "$tmp/submit.log" 2>&1 \
@@ -161,7 +170,7 @@ slurm_requeue)
   job=$(sed -n 's/^submitted job \([0-9]*\):.*/\1/p' "$tmp/submit.log")
   [ -n "$job" ] || fail "no job id in the output of tools/submit"
   log=$tmp/srun/fig2-$job.log
-  wait_state "$job" COMPLETED 300
+  wait_state "$job" COMPLETED 420
   cat "$log"
   restarts=$(job_field "$job" Restarts)
   [ "$restarts" -ge 1 ] && pass || fail "job $job was not requeued (Restarts=$restarts)"
