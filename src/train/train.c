@@ -59,10 +59,10 @@ typedef struct {
     ntas_wishart ws;
     double *X, *E, *D;
     double *S; /* data = wishart: scratch of ntas_task_grad_factor */
-    /* SVD of each base teacher m: U [M][modes][d_out], V [M][modes][d_in];
-     * their transposes Ut [d_out][M][modes], Vt [d_in][M][modes] (every
-     * mode of every teacher a column: ntas_sv_projection), and its scratch. */
-    double *U, *sv, *V, *Ut, *Vt, *svp_scratch;
+    /* The singular vectors of each base teacher m, transposed: Ut
+     * [d_out][M][modes], Vt [d_in][M][modes] (every mode of every teacher
+     * a column: ntas_sv_projection), and its scratch. */
+    double *Ut, *Vt, *svp_scratch;
 } teacher_task;
 
 static void teacher_free(void *state)
@@ -74,16 +74,42 @@ static void teacher_free(void *state)
     free(t->S);
     free(t->D);
     ntas_wishart_free(&t->ws);
-    free(t->U);
-    free(t->sv);
-    free(t->V);
     free(t->Ut);
     free(t->Vt);
     free(t->svp_scratch);
     free(t);
 }
 
-/* The teachers of the run into r->teachers, and each base teacher's SVD. */
+/* Each base teacher's singular vectors into t->Ut, t->Vt (the SVD's U
+ * [M][modes][d_out] and V [M][modes][d_in] transposed; the singular values
+ * are not kept: the records project on the vectors). */
+static int teacher_modes(teacher_task *t, const double *teachers, char *err, size_t errlen)
+{
+    const size_t n = (size_t)t->M * (size_t)t->modes;
+    double *U = malloc(n * (size_t)t->d_out * sizeof *U), *sv = malloc(n * sizeof *sv),
+           *V = malloc(n * (size_t)t->d_in * sizeof *V);
+    int rc = -1;
+    if (!U || !sv || !V) {
+        ntas_set_err(err, errlen, "out of memory for the teachers' SVD");
+        goto done;
+    }
+    for (int k = 0; k < t->M; k++)
+        if (ntas_svd(teachers + (size_t)k * t->en, t->d_out, t->d_in, U + (size_t)k * t->modes * t->d_out,
+                     sv + (size_t)k * t->modes, V + (size_t)k * t->modes * t->d_in, err, errlen) != 0)
+            goto done;
+    for (size_t c = 0; c < n; c++) {
+        for (int i = 0; i < t->d_out; i++) t->Ut[(size_t)i * n + c] = U[c * (size_t)t->d_out + (size_t)i];
+        for (int j = 0; j < t->d_in; j++) t->Vt[(size_t)j * n + c] = V[c * (size_t)t->d_in + (size_t)j];
+    }
+    rc = 0;
+done:
+    free(U);
+    free(sv);
+    free(V);
+    return rc;
+}
+
+/* The teachers of the run into r->teachers, and each base teacher's modes. */
 static int teacher_build(teacher_task *t, const ntas_model_ops *m, ntas_run_result *r, char *err, size_t errlen)
 {
     const ntas_params *p = t->p;
@@ -94,16 +120,7 @@ static int teacher_build(teacher_task *t, const ntas_model_ops *m, ntas_run_resu
         ntas_params_teacher_opts(p, &topts);
         if (ntas_teachers_build(&topts, r->teachers, err, errlen) != r->n_tasks) return -1;
     }
-    for (int k = 0; k < t->M; k++)
-        if (ntas_svd(r->teachers + (size_t)k * t->en, t->d_out, t->d_in, t->U + (size_t)k * t->modes * t->d_out,
-                     t->sv + (size_t)k * t->modes, t->V + (size_t)k * t->modes * t->d_in, err, errlen) != 0)
-            return -1;
-    const size_t n = (size_t)t->M * (size_t)t->modes;
-    for (size_t c = 0; c < n; c++) {
-        for (int i = 0; i < t->d_out; i++) t->Ut[(size_t)i * n + c] = t->U[c * (size_t)t->d_out + (size_t)i];
-        for (int j = 0; j < t->d_in; j++) t->Vt[(size_t)j * n + c] = t->V[c * (size_t)t->d_in + (size_t)j];
-    }
-    return 0;
+    return teacher_modes(t, r->teachers, err, errlen);
 }
 
 static int teacher_init(void **state, const ntas_params *p, uint64_t run_key, const void *data,
@@ -131,14 +148,11 @@ static int teacher_init(void **state, const ntas_params *p, uint64_t run_key, co
     t->E = batch ? malloc(B * (size_t)t->d_out * sizeof *t->E) : NULL;
     t->S = wishart ? malloc(t->en * sizeof *t->S) : NULL;
     t->D = malloc(t->en * sizeof *t->D);
-    t->U = malloc(M * modes * (size_t)t->d_out * sizeof *t->U);
-    t->sv = malloc(M * modes * sizeof *t->sv);
-    t->V = malloc(M * modes * (size_t)t->d_in * sizeof *t->V);
     t->Ut = malloc(M * modes * (size_t)t->d_out * sizeof *t->Ut);
     t->Vt = malloc(M * modes * (size_t)t->d_in * sizeof *t->Vt);
     t->svp_scratch = malloc((M * modes > 0 ? M * modes : 1) * sizeof *t->svp_scratch);
-    if ((batch && (!t->X || !t->E)) || (wishart && !t->S) || !t->D || !t->U || !t->sv || !t->V || !t->Ut ||
-        !t->Vt || !t->svp_scratch) {
+    if ((batch && (!t->X || !t->E)) || (wishart && !t->S) || !t->D || !t->Ut || !t->Vt ||
+        !t->svp_scratch) {
         teacher_free(t);
         ntas_set_err(err, errlen, "out of memory for a batch of %d", (int)p->batch);
         return -1;
