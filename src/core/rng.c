@@ -873,7 +873,10 @@ double ntas_rng_gamma_primed(ntas_rng *rng, double shape, double x, double u)
 
 double ntas_rng_gamma_primed_dc(ntas_rng *rng, double shape, double d, double c, double x, double u)
 {
-    double v = mt_v(x, c);
+    double v;
+    if (ntas_rng_mt_squeeze(x, u, c, &v)) /* the same v and squeeze as mt_v, mt_accept */
+        return d * v;
+    v = mt_v(x, c);
     if (v != 0.0 && mt_accept(x, u, v, d))
         return d * v;
     return ntas_rng_gamma(rng, shape);

@@ -102,11 +102,8 @@ static inline __attribute__((always_inline)) void squeeze_body(int n, const doub
                                                                long long *restrict pass)
 {
     for (int i = 0; i < n; i++) {
-        /* mt_v and the squeeze of mt_accept (rng.c), operation for operation */
-        double v = 1.0 + gc[i] * x[i];
-        v = v * v * v;
-        const double x2 = x[i] * x[i];
-        pass[i] = (1.0 + gc[i] * x[i] > 0.0) & (v >= 0x1p-1022) & (u[i] < 1.0 - 0.0331 * x2 * x2);
+        double v;
+        pass[i] = ntas_rng_mt_squeeze(x[i], u[i], gc[i], &v); /* as ntas_rng_gamma_primed_dc tests */
         val[i] = sqrt(2.0 * (gd[i] * v)); /* also where it fails: no branch */
     }
 }

@@ -148,6 +148,19 @@ double   ntas_rng_gamma_primed(ntas_rng *rng, double shape, double x, double u);
  * shape many times (shape >= 1 assumed). */
 void     ntas_rng_gamma_constants(double shape, double *d, double *c);
 double   ntas_rng_gamma_primed_dc(ntas_rng *rng, double shape, double d, double c, double x, double u);
+/* A Marsaglia-Tsang attempt from (x, u) with c of ntas_rng_gamma_constants:
+ * *v = (1 + c x)^3, and 1 when the attempt is valid (1 + c x > 0, v a
+ * normal double) and passes the squeeze u < 1 - 0.0331 x^4, which accepts
+ * d v without a log; 0 otherwise (then the log test of rng.c decides).
+ * Branch-free, so a caller can run it over many attempts at once (the
+ * Wishart diagonal); ntas_rng_gamma_primed_dc tests the same way, so the
+ * two agree bit for bit. */
+static inline int ntas_rng_mt_squeeze(double x, double u, double c, double *v)
+{
+    const double s = 1.0 + c * x, x2 = x * x;
+    *v = s * s * s;
+    return (s > 0.0) & (*v >= 0x1p-1022) & (u < 1.0 - 0.0331 * x2 * x2);
+}
 /* Chi-square variate with k >= 1 degrees of freedom: z^2 (z normal) for
  * k = 1, else 2 gamma(k/2), so integer k never needs the shape < 1 boost. */
 double   ntas_rng_chisq(ntas_rng *rng, int k);
