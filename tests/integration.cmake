@@ -47,6 +47,11 @@ set_tests_properties(paper_check PROPERTIES LABELS integration TIMEOUT 300)
 add_test(NAME fig5_score COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/fig5_score.sh ${PROJECT_SOURCE_DIR})
 set_tests_properties(fig5_score PROPERTIES LABELS integration TIMEOUT 120)
 
+# tools/precision_check.py, quick: --figure 8 and --figure 5 print finite float64 and float32
+# numbers that agree, --only, bad options exit 2; skipped (77) without numpy.
+add_test(NAME precision_check COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/precision_check.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(precision_check PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
+
 # A sweep across two MPI hosts made of network namespaces, one killed
 # mid-sweep and resumed (tests/two_hosts.sh); skipped (77) without the rights.
 add_test(NAME two_hosts COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/two_hosts.sh
