@@ -1,6 +1,7 @@
 /* Alignment metrics of SPEC-NOTES §4 and the row sorting of App. B.4.1 on
  * hand-made students and teachers. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -8,8 +9,34 @@
 
 enum { D_OUT = 2, D_IN = 4 };
 
+/* ntas_cos_sim (rows in vector lanes for small shapes) gives the bits of
+ * ntas_cos_sim_rows (row by row with ntas_cosine), on random matrices with
+ * some zero rows (cosine 0). */
+static void check_cos_sim_lanes(int M, int P, int d_out, int d_in, unsigned seed)
+{
+    const size_t en = (size_t)d_out * (size_t)d_in;
+    double *T = malloc((size_t)M * en * sizeof *T), *S = malloc((size_t)P * en * sizeof *S);
+    double *fast = malloc((size_t)M * (size_t)P * sizeof *fast), *rows = malloc((size_t)M * (size_t)P * sizeof *rows);
+    CHECK(T && S && fast && rows);
+    srand(seed);
+    for (size_t i = 0; i < (size_t)M * en; i++) T[i] = rand() / (double)RAND_MAX - 0.5;
+    for (size_t i = 0; i < (size_t)P * en; i++) S[i] = (rand() / (double)RAND_MAX - 0.5) * 1e-3;
+    memset(S + (size_t)(d_out - 1) * d_in, 0, (size_t)d_in * sizeof *S); /* path 0's last row */
+    if (M > 1) memset(T + en, 0, (size_t)d_in * sizeof *T);              /* teacher 1's first row */
+    ntas_cos_sim(T, M, S, P, d_out, d_in, fast);
+    ntas_cos_sim_rows(T, M, S, P, d_out, d_in, rows);
+    CHECK_MSG(memcmp(fast, rows, (size_t)M * (size_t)P * sizeof *fast) == 0,
+              "cos_sim M %d P %d %d x %d: not the bits of the row-by-row form", M, P, d_out, d_in);
+    free(T), free(S), free(fast), free(rows);
+}
+
 int main(void)
 {
+    check_cos_sim_lanes(2, 2, 10, 20, 1); /* Fig. 2 */
+    check_cos_sim_lanes(3, 3, 6, 20, 2);  /* Fig. 3 */
+    check_cos_sim_lanes(2, 4, 17, 7, 3);  /* three chunks, the last of one row */
+    check_cos_sim_lanes(1, 1, 1, 1, 4);
+    check_cos_sim_lanes(2, 2, 10, 80, 5); /* beyond the lanes' buffer: the rows form */
     /* Two orthogonal teachers: rows e0,e1 and e2,e3. */
     double T[2 * D_OUT * D_IN] = {1, 0, 0, 0, 0, 1, 0, 0,
                                   0, 0, 1, 0, 0, 0, 0, 1};

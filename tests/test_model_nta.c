@@ -1,7 +1,7 @@
 /* NTA model: every gradient against central finite differences in double
  * (relative error < 1e-6), the forward pass against a naive loop, the
- * Euler step against its formula, and W_eff bitwise against its fused
- * sums. */
+ * Euler step against its formula (and its from-G form bitwise against
+ * it), and W_eff bitwise against its fused sums. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -223,6 +223,19 @@ int main(void)
     memcpy(f.m.W, W0, sizeof W0);
     memcpy(f.m.c, c0, sizeof c0);
     ntas_gated_paths_step(&f.m, 0.01, 2.0, 0.05, NULL, NULL);
+    CHECK(memcmp(f.m.W, W1, sizeof W1) == 0 && memcmp(f.m.c, c1, sizeof c1) == 0);
+    /* The run loop's step from G (no weight cost: dW = c G never stored):
+     * the same bits and norms, with and without norms. */
+    double nW2[P], nc2;
+    memcpy(f.m.W, W0, sizeof W0);
+    memcpy(f.m.c, c0, sizeof c0);
+    ntas_nta_step_from_G(&f.m, 0.01, 2.0, 0.05, nW2, &nc2);
+    CHECK_MSG(memcmp(f.m.W, W1, sizeof W1) == 0 && memcmp(f.m.c, c1, sizeof c1) == 0,
+              "step from G: not the bits of dW = c G and the Euler step");
+    CHECK(memcmp(nW2, nW, sizeof nW) == 0 && memcmp(&nc2, &nc, sizeof nc) == 0);
+    memcpy(f.m.W, W0, sizeof W0);
+    memcpy(f.m.c, c0, sizeof c0);
+    ntas_nta_step_from_G(&f.m, 0.01, 2.0, 0.05, NULL, NULL);
     CHECK(memcmp(f.m.W, W1, sizeof W1) == 0 && memcmp(f.m.c, c1, sizeof c1) == 0);
     ntas_gated_paths_free(&f.m);
 

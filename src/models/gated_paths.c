@@ -116,6 +116,11 @@ void ntas_gated_paths_step(ntas_gated_paths *m, double dt, double tau_w, double 
         }
         norm_dW[p] = sqrt(sq);
     }
+    ntas_gated_paths_step_gates(m, kc, norm_dc);
+}
+
+void ntas_gated_paths_step_gates(ntas_gated_paths *m, double kc, double *norm_dc)
+{
     double sq = 0.0;
     for (int k = 0; k < m->n_gates; k++) {
         double u = kc * m->dc[k];

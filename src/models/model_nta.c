@@ -70,12 +70,46 @@ void ntas_nta_backward_G(ntas_nta *m)
     size_t en = (size_t)m->d_out * (size_t)m->d_in;
     /* One G serves every path: dL/dW_p = c_p G, dL/dc_p = <W_p, G>. */
     for (int p = 0; p < m->P; p++) {
-        const double *Wp = m->W + (size_t)p * en;
         double *dWp = m->dW + (size_t)p * en;
         double cp = m->c[p];
         for (size_t i = 0; i < en; i++) dWp[i] = cp * m->G[i];
-        m->dc[p] = cblas_ddot((int)en, Wp, 1, m->G, 1);
     }
+    ntas_nta_backward_dc(m);
+}
+
+/* The run loop's form of backward_G + step when no weight cost adds to dW
+ * (lambda_w = 0): dW_p = c_p G is never stored; the step computes each
+ * update as kw (c_p G_i), the same two roundings as kw dW_pi, so the same
+ * bits, without writing and re-reading P d_out d_in values. dc as in
+ * ntas_nta_backward_G. */
+void ntas_nta_backward_dc(ntas_nta *m)
+{
+    size_t en = (size_t)m->d_out * (size_t)m->d_in;
+    for (int p = 0; p < m->P; p++) m->dc[p] = cblas_ddot((int)en, m->W + (size_t)p * en, 1, m->G, 1);
+}
+
+NTAS_ELEMENTWISE_CLONES /* multiplies and a subtraction per weight, never fused: every clone the same bits */
+void ntas_nta_step_from_G(ntas_nta *m, double dt, double tau_w, double tau_c, double *norm_dW, double *norm_dc)
+{
+    const size_t en = (size_t)m->d_out * (size_t)m->d_in;
+    const double kw = dt / tau_w, kc = dt / tau_c;
+    const double *restrict G = m->G;
+    for (int p = 0; p < m->P; p++) {
+        double *restrict Wp = m->W + (size_t)p * en;
+        const double cp = m->c[p]; /* the gate backward used: the gates move after the weights */
+        if (!norm_dW) {
+            for (size_t i = 0; i < en; i++) Wp[i] -= kw * (cp * G[i]);
+            continue;
+        }
+        double sq = 0.0;
+        for (size_t i = 0; i < en; i++) {
+            const double u = kw * (cp * G[i]);
+            Wp[i] -= u;
+            sq += u * u;
+        }
+        norm_dW[p] = sqrt(sq);
+    }
+    ntas_gated_paths_step_gates(m, kc, norm_dc);
 }
 
 void ntas_nta_backward(ntas_nta *m, const double *X, const double *dY, int B)
@@ -123,17 +157,24 @@ static void nta_forward(void *state, const double *X, int B, double *Y)
     ntas_nta_forward(state, X, B, Y);
 }
 
+/* With no weight cost, dW = c G is left implicit (ntas_nta_step_from_G). */
 static void nta_backward(void *state, const ntas_params *p, const ntas_task_grad *g)
 {
     ntas_nta *m = state;
-    if (g->X) ntas_nta_backward(m, g->X, g->dY, g->B);
-    else ntas_nta_backward_G(m);
+    if (g->X) ntas_gated_paths_task_G(m, g->X, g->dY, g->B);
+    if (p->lambda_w > 0.0)
+        ntas_nta_backward_G(m);
+    else
+        ntas_nta_backward_dc(m);
     ntas_gated_paths_reg_backward(m, p);
 }
 
 static void nta_step(void *state, const ntas_params *p, double *norm_dW, double *norm_dc)
 {
-    ntas_gated_paths_step(state, p->dt, p->tau_w, p->tau_c, norm_dW, norm_dc);
+    if (p->lambda_w > 0.0)
+        ntas_gated_paths_step(state, p->dt, p->tau_w, p->tau_c, norm_dW, norm_dc);
+    else
+        ntas_nta_step_from_G(state, p->dt, p->tau_w, p->tau_c, norm_dW, norm_dc);
 }
 
 static const double *nta_gate_values(void *state, int *n)

@@ -266,30 +266,96 @@ static inline __attribute__((always_inline)) void svp_body(const double *restric
     }
 }
 
-/* The Fig. 2 shape (2 teachers of 10 modes, 10 x 20) with constant sizes,
- * so the 20 partial sums stay in registers; else the generic loops. */
-static inline __attribute__((always_inline)) void svp_any(const double *W, const double *Ut, const double *Vt,
-                                                         int d_out, int d_in, int n, double *out, double *wv)
+/* The Fig. 2 shape (2 teachers of 10 modes, 10 x 20): in the vector copies
+ * R rows of W at a time, their R x 20 partial sums W_i. Vt held in
+ * registers, so R independent chains hide the add latency (one row at a
+ * time is latency-bound). Multiply, then add: no fused multiply-add, so
+ * each output keeps the plain order of svp_body (j increasing inside a
+ * row, rows i increasing into out) and its bits. */
+enum { SVP_NO = 10, SVP_NI = 20, SVP_N = 20 };
+
+static inline __attribute__((always_inline)) int svp_is_fig2(int d_out, int d_in, int n)
 {
-    if (d_out == 10 && d_in == 20 && n == 20) {
-        double reg[20];
-        svp_body(W, Ut, Vt, 10, 20, 20, out, reg);
-    } else {
-        svp_body(W, Ut, Vt, d_out, d_in, n, out, wv);
-    }
+    return d_out == SVP_NO && d_in == SVP_NI && n == SVP_N;
 }
 
 static void svp_baseline(const double *W, const double *Ut, const double *Vt, int d_out, int d_in, int n,
                          double *out, double *wv)
 {
-    svp_any(W, Ut, Vt, d_out, d_in, n, out, wv);
+    svp_body(W, Ut, Vt, d_out, d_in, n, out, wv);
 }
 
 #ifdef NTAS_KERNELS_X86
+/* AVX2: a row of sums is 5 ymm, 2 rows at a time (10 of 16 registers). */
+__attribute__((target("avx2"))) static void svp_fig2_avx2(const double *restrict W, const double *restrict Ut,
+                                                           const double *restrict Vt, double *restrict out)
+{
+    enum { R = 2, NV = SVP_N / 4 };
+    __m256d o[NV];
+    for (int v = 0; v < NV; v++) o[v] = _mm256_setzero_pd();
+    for (int i0 = 0; i0 < SVP_NO; i0 += R) {
+        __m256d s[R][NV];
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < NV; v++) s[r][v] = _mm256_setzero_pd();
+        for (int j = 0; j < SVP_NI; j++) {
+            const double *vt = Vt + j * SVP_N;
+            for (int r = 0; r < R; r++) {
+                const __m256d w = _mm256_set1_pd(W[(i0 + r) * SVP_NI + j]);
+                for (int v = 0; v < NV; v++)
+                    s[r][v] = _mm256_add_pd(s[r][v], _mm256_mul_pd(w, _mm256_loadu_pd(vt + 4 * v)));
+            }
+        }
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < NV; v++)
+                o[v] = _mm256_add_pd(o[v], _mm256_mul_pd(_mm256_loadu_pd(Ut + (i0 + r) * SVP_N + 4 * v), s[r][v]));
+    }
+    for (int v = 0; v < NV; v++) _mm256_storeu_pd(out + 4 * v, o[v]);
+}
+
+/* AVX-512: a row of sums is columns 0-7, 8-15 (zmm) and 16-19 (ymm), 5 rows
+ * at a time (15 of 32 registers). */
+__attribute__((target("avx512f,avx512vl,avx2"))) static void svp_fig2_avx512(const double *restrict W,
+                                                                              const double *restrict Ut,
+                                                                              const double *restrict Vt,
+                                                                              double *restrict out)
+{
+    enum { R = 5 };
+    __m512d o0 = _mm512_setzero_pd(), o1 = _mm512_setzero_pd();
+    __m256d o2 = _mm256_setzero_pd();
+    for (int i0 = 0; i0 < SVP_NO; i0 += R) {
+        __m512d s0[R], s1[R];
+        __m256d s2[R];
+        for (int r = 0; r < R; r++) {
+            s0[r] = s1[r] = _mm512_setzero_pd();
+            s2[r] = _mm256_setzero_pd();
+        }
+        for (int j = 0; j < SVP_NI; j++) {
+            const double *vt = Vt + j * SVP_N;
+            const __m512d v0 = _mm512_loadu_pd(vt), v1 = _mm512_loadu_pd(vt + 8);
+            const __m256d v2 = _mm256_loadu_pd(vt + 16);
+            for (int r = 0; r < R; r++) {
+                const double w = W[(i0 + r) * SVP_NI + j];
+                s0[r] = _mm512_add_pd(s0[r], _mm512_mul_pd(_mm512_set1_pd(w), v0));
+                s1[r] = _mm512_add_pd(s1[r], _mm512_mul_pd(_mm512_set1_pd(w), v1));
+                s2[r] = _mm256_add_pd(s2[r], _mm256_mul_pd(_mm256_set1_pd(w), v2));
+            }
+        }
+        for (int r = 0; r < R; r++) {
+            const double *ut = Ut + (i0 + r) * SVP_N;
+            o0 = _mm512_add_pd(o0, _mm512_mul_pd(_mm512_loadu_pd(ut), s0[r]));
+            o1 = _mm512_add_pd(o1, _mm512_mul_pd(_mm512_loadu_pd(ut + 8), s1[r]));
+            o2 = _mm256_add_pd(o2, _mm256_mul_pd(_mm256_loadu_pd(ut + 16), s2[r]));
+        }
+    }
+    _mm512_storeu_pd(out, o0);
+    _mm512_storeu_pd(out + 8, o1);
+    _mm256_storeu_pd(out + 16, o2);
+}
+
 __attribute__((target("avx2"))) static void svp_avx2(const double *W, const double *Ut, const double *Vt, int d_out,
                                                       int d_in, int n, double *out, double *wv)
 {
-    svp_any(W, Ut, Vt, d_out, d_in, n, out, wv);
+    svp_body(W, Ut, Vt, d_out, d_in, n, out, wv);
 }
 #endif
 
@@ -392,7 +458,12 @@ void ntas_sv_projection_with(ntas_kernel_isa isa, const double *W, const double 
 {
 #ifdef NTAS_KERNELS_X86
     if (isa != NTAS_KERNEL_BASELINE && ntas_kernel_isa_supported(NTAS_KERNEL_AVX2)) {
-        svp_avx2(W, Ut, Vt, d_out, d_in, n, out, scratch);
+        if (!svp_is_fig2(d_out, d_in, n))
+            svp_avx2(W, Ut, Vt, d_out, d_in, n, out, scratch);
+        else if (isa == NTAS_KERNEL_AVX512 && ntas_kernel_isa_supported(NTAS_KERNEL_AVX512))
+            svp_fig2_avx512(W, Ut, Vt, out);
+        else
+            svp_fig2_avx2(W, Ut, Vt, out);
         return;
     }
 #endif

@@ -70,6 +70,9 @@ double ntas_gated_paths_reg_backward(ntas_gated_paths *m, const ntas_params *p);
  * record steps), which leaves the update's bits unchanged. */
 void ntas_gated_paths_step(ntas_gated_paths *m, double dt, double tau_w, double tau_c, double *norm_dW,
                            double *norm_dc);
+/* Its gate half alone, with kc = dt / tau_c (for a model whose weight
+ * update is computed otherwise: model_nta's step from G). */
+void ntas_gated_paths_step_gates(ntas_gated_paths *m, double kc, double *norm_dc);
 
 /* Block `path` of W, or NULL past the last path (model.h path_weights). */
 const double *ntas_gated_paths_block(const ntas_gated_paths *m, int path);

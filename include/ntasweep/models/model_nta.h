@@ -35,6 +35,12 @@ void ntas_nta_forward(ntas_nta *m, const double *X, int B, double *Y);
  * dc_p = <W_p, G> (overwriting dW, dc). */
 void ntas_nta_backward_G(ntas_nta *m);
 
+/* dc_p = <W_p, G> alone, and the Euler step that takes dW_p = c_p G from
+ * m->G instead of m->dW (the same bits as backward_G + ntas_gated_paths_step
+ * when nothing else adds to dW): the run loop's pair when lambda_w = 0. */
+void ntas_nta_backward_dc(ntas_nta *m);
+void ntas_nta_step_from_G(ntas_nta *m, double dt, double tau_w, double tau_c, double *norm_dW, double *norm_dc);
+
 /* Given dY = dL_task/dY (B x d_out) for the batch X used in forward, sets
  * G = dY^T X, then ntas_nta_backward_G. */
 void ntas_nta_backward(ntas_nta *m, const double *X, const double *dY, int B);
