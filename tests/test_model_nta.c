@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "fd.h"
+#include "ntasweep/models/model.h"
 #include "ntasweep/models/model_nta.h"
 #include "ntasweep/models/reg.h"
 #include "ntasweep/config/params.h"
@@ -96,6 +97,32 @@ static void test_effective_bits(void)
         same &= memcmp(&r, &big.W_eff[i], sizeof r) == 0;
     }
     CHECK_MSG(same, "W_eff is not the fused sum (10 x 20, 2 paths)");
+    /* The paths' norms two at a time (the records): ntas_norm2's bits. */
+    double na, nb;
+    ntas_norm2_pair(big.W, big.W + 200, 200, &na, &nb);
+    const double ra = ntas_norm2(big.W, 200), rb = ntas_norm2(big.W + 200, 200);
+    CHECK(memcmp(&na, &ra, sizeof na) == 0 && memcmp(&nb, &rb, sizeof nb) == 0);
+    /* The step from G at two paths (its recorded steps sum both norms side
+     * by side): the bits of dW = c G and ntas_gated_paths_step. */
+    ntas_rng_normal_fill(&rng, big.G, 200);
+    big.dc[0] = 0.3;
+    big.dc[1] = -0.2;
+    double W0[400], nW[2], nWg[2], nc, ncg;
+    memcpy(W0, big.W, sizeof W0);
+    const double c0[2] = {big.c[0], big.c[1]};
+    ntas_nta_step_from_G(&big, 0.001, 1.3, 0.03, nW, &nc);
+    double Wg[400], cg[2];
+    memcpy(Wg, big.W, sizeof Wg);
+    memcpy(cg, big.c, sizeof cg);
+    memcpy(big.W, W0, sizeof W0);
+    memcpy(big.c, c0, sizeof c0);
+    ntas_nta_backward_G(&big); /* dW = c G; overwrites dc: restore it */
+    big.dc[0] = 0.3;
+    big.dc[1] = -0.2;
+    ntas_gated_paths_step(&big, 0.001, 1.3, 0.03, nWg, &ncg);
+    CHECK_MSG(memcmp(Wg, big.W, sizeof Wg) == 0 && memcmp(cg, big.c, sizeof cg) == 0 &&
+                  memcmp(nW, nWg, sizeof nW) == 0 && memcmp(&nc, &ncg, sizeof nc) == 0,
+              "step from G, two paths: not the bits of the Euler step");
     ntas_gated_paths_free(&big);
 }
 

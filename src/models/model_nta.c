@@ -25,6 +25,12 @@ int ntas_nta_init(ntas_nta *m, int d_in, int d_out, int P, char *err, size_t err
 static inline __attribute__((always_inline)) void effective_body(const double *restrict W, const double *restrict c,
                                                                  int P, size_t en, double *restrict W_eff)
 {
+    if (P == 2) { /* Fig. 2 and most sweeps: both paths in one pass */
+        const double c0 = c[0], c1 = c[1];
+        const double *restrict W1 = W + en;
+        for (size_t i = 0; i < en; i++) W_eff[i] = fma(c1, W1[i], fma(c0, W[i], 0.0));
+        return;
+    }
     for (size_t i = 0; i < en; i++) W_eff[i] = P > 0 ? fma(c[0], W[i], 0.0) : 0.0;
     for (int p = 1; p < P; p++) {
         const double *restrict Wp = W + (size_t)p * en;
@@ -44,6 +50,12 @@ __attribute__((target("avx2,fma"))) static void effective_fma(const double *W, c
 {
     effective_body(W, c, P, en, W_eff);
 }
+
+__attribute__((target("avx512f,avx2,fma"))) static void effective_avx512(const double *W, const double *c, int P,
+                                                                         size_t en, double *W_eff)
+{
+    effective_body(W, c, P, en, W_eff);
+}
 #endif
 
 void ntas_nta_effective(ntas_nta *m)
@@ -51,7 +63,10 @@ void ntas_nta_effective(ntas_nta *m)
     size_t en = (size_t)m->d_out * (size_t)m->d_in;
 #if defined(__GNUC__) && defined(__x86_64__)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        effective_fma(m->W, m->c, m->P, en, m->W_eff);
+        if (__builtin_cpu_supports("avx512f"))
+            effective_avx512(m->W, m->c, m->P, en, m->W_eff);
+        else
+            effective_fma(m->W, m->c, m->P, en, m->W_eff);
         return;
     }
 #endif
@@ -94,6 +109,22 @@ void ntas_nta_step_from_G(ntas_nta *m, double dt, double tau_w, double tau_c, do
     const size_t en = (size_t)m->d_out * (size_t)m->d_in;
     const double kw = dt / tau_w, kc = dt / tau_c;
     const double *restrict G = m->G;
+    if (norm_dW && m->P == 2) { /* a recorded step of two paths: their two serial norm sums side by side */
+        double *restrict W0 = m->W, *restrict W1 = m->W + en;
+        const double c0 = m->c[0], c1 = m->c[1];
+        double sq0 = 0.0, sq1 = 0.0;
+        for (size_t i = 0; i < en; i++) {
+            const double u0 = kw * (c0 * G[i]), u1 = kw * (c1 * G[i]);
+            W0[i] -= u0;
+            W1[i] -= u1;
+            sq0 += u0 * u0;
+            sq1 += u1 * u1;
+        }
+        norm_dW[0] = sqrt(sq0);
+        norm_dW[1] = sqrt(sq1);
+        ntas_gated_paths_step_gates(m, kc, norm_dc);
+        return;
+    }
     for (int p = 0; p < m->P; p++) {
         double *restrict Wp = m->W + (size_t)p * en;
         const double cp = m->c[p]; /* the gate backward used: the gates move after the weights */

@@ -17,6 +17,17 @@ double ntas_norm2(const double *a, size_t n)
     return sqrt(sq);
 }
 
+void ntas_norm2_pair(const double *a, const double *b, size_t n, double *norm_a, double *norm_b)
+{
+    double sa = 0.0, sb = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        sa += a[i] * a[i];
+        sb += b[i] * b[i];
+    }
+    *norm_a = sqrt(sa);
+    *norm_b = sqrt(sb);
+}
+
 /* Mean row cosines over the records decide src_row; every record's
  * cos_sim, gates and sorted alignment are then computed for the sorted
  * students from that record's row cosines and raw gates. */

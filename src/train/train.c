@@ -266,9 +266,15 @@ static int plan_blocks(const ntas_params *p, ntas_run_result *r, int *plan, char
 static void record_weight_norms(const ntas_model_ops *m, void *model, ntas_run_result *r, int64_t rec)
 {
     const size_t en = (size_t)r->d_out * (size_t)r->d_in;
+    double *out = r->weight_norm + rec * r->P;
     for (int q = 0; q < r->P; q++) {
-        const double *W = m->path_weights(model, q);
-        r->weight_norm[rec * r->P + q] = W ? ntas_norm2(W, en) : NAN;
+        const double *W = m->path_weights(model, q), *W2 = q + 1 < r->P ? m->path_weights(model, q + 1) : NULL;
+        if (W && W2) {
+            ntas_norm2_pair(W, W2, en, &out[q], &out[q + 1]);
+            q++;
+        } else {
+            out[q] = W ? ntas_norm2(W, en) : NAN;
+        }
     }
 }
 

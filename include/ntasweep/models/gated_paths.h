@@ -21,7 +21,7 @@
  * load time where the CPU has AVX2. Wider vectors change no bits there
  * (no reassociation, and no contraction in ISO C mode). Elsewhere empty. */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define NTAS_ELEMENTWISE_CLONES __attribute__((target_clones("avx2", "default")))
+#define NTAS_ELEMENTWISE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define NTAS_ELEMENTWISE_CLONES
 #endif

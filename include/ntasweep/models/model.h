@@ -136,5 +136,8 @@ int ntas_finish_sorted(ntas_run_result *r, const double *rowcos, int64_t n_rec, 
 
 /* Frobenius norm of n doubles. */
 double ntas_norm2(const double *a, size_t n);
+/* Two of them at once, each summed as ntas_norm2 sums it (the same bits):
+ * two independent chains of adds take the time of one. */
+void ntas_norm2_pair(const double *a, const double *b, size_t n, double *norm_a, double *norm_b);
 
 #endif
