@@ -140,20 +140,11 @@ uint32_t ntas_rng_u32(ntas_rng *rng)
     return rng->buf[rng->used++];
 }
 
-/* 1 - 2^-53: the largest double below 1. */
-#define U01_MAX 0x1.fffffffffffffp-1
-
-/* Uniform from two words, a supplying the high half: x = top 53 bits of
- * (a:b), u = (x + 0.5) * 2^-53 evaluated in IEEE double (round to nearest).
- * The +0.5 keeps u away from 0 so log(u) is finite. In double arithmetic the
- * single value x = 2^53 - 1 would round up to exactly 1.0 (x + 0.5 needs 54
- * bits), so it is clamped to 1 - 2^-53 to keep the interval open; every other
- * x gives (x + 0.5) * 2^-53 rounded to nearest. */
+/* Uniform from two words, a supplying the high half: ntas_rng_uniform_of_word
+ * (rng.h) of the 64-bit word a:b. */
 static inline double u01_from_words(uint32_t a, uint32_t b)
 {
-    uint64_t x = (((uint64_t)a << 32) | b) >> 11;
-    double u = ((double)x + 0.5) * 0x1p-53;
-    return u < U01_MAX ? u : U01_MAX;
+    return ntas_rng_uniform_of_word(((uint64_t)a << 32) | b);
 }
 
 double ntas_rng_uniform(ntas_rng *rng)
@@ -738,11 +729,6 @@ void ntas_rng_blocks_at(const ntas_rng *rng, uint64_t block0, size_t nb, double 
 {
     uint32_t last[4];
     if (nb > 0) normal_pairs(NTAS_RNG_AUTO, rng->key, block0, nb, z, words, last);
-}
-
-double ntas_rng_uniform_of_word(uint64_t w)
-{
-    return u01_from_words((uint32_t)(w >> 32), (uint32_t)w);
 }
 
 int ntas_rng_at_block_boundary(const ntas_rng *rng)

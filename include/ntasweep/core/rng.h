@@ -92,7 +92,17 @@ void     ntas_rng_normal_fill(ntas_rng *rng, double *out, size_t n);
  * ntas_rng_set_after_block: the state after every word of block `block`
  * (words wa, wb) was consumed, which is where such fills leave it. */
 void     ntas_rng_blocks_at(const ntas_rng *rng, uint64_t block0, size_t nb, double *z, uint64_t *words);
-double   ntas_rng_uniform_of_word(uint64_t w);
+/* x = top 53 bits of w, u = (x + 0.5) * 2^-53 in IEEE double (round to
+ * nearest). The +0.5 keeps u away from 0 so log(u) is finite. In double
+ * arithmetic the single value x = 2^53 - 1 would round up to exactly 1.0
+ * (x + 0.5 needs 54 bits), so it is clamped to 1 - 2^-53, the largest
+ * double below 1, to keep the interval open. Inline: the Wishart draw
+ * converts 20 words a step. */
+static inline double ntas_rng_uniform_of_word(uint64_t w)
+{
+    const double u = ((double)(w >> 11) + 0.5) * 0x1p-53;
+    return u < 0x1.fffffffffffffp-1 ? u : 0x1.fffffffffffffp-1;
+}
 int      ntas_rng_at_block_boundary(const ntas_rng *rng);
 void     ntas_rng_set_after_block(ntas_rng *rng, uint64_t block, uint64_t wa, uint64_t wb);
 /* The ziggurat's wedge test for layer 1..1023, with x = m ZIG_XS[layer]
