@@ -269,8 +269,8 @@ static void factor_reference(int d, int B, ntas_rng *rng, double *A)
     }
 }
 
-/* The buffered draws of ntas_wishart_factor: every factor and the stream's
- * state after it bitwise those of separate fills, over draws with rejected
+/* The buffered draws of ntas_wishart_factor: every factor (and its
+ * transpose At) and the stream's state after it bitwise those of separate fills, over draws with rejected
  * gammas (small B: shapes down to 1), a stream moved in between by other
  * draws, another stream on the same sampler, and odd counts (no buffer). */
 static void test_buffered_factor(int d, int B, int draws)
@@ -295,6 +295,9 @@ static void test_buffered_factor(int d, int B, int draws)
         moved += ra->block - before != (uint64_t)w.per_step;
         for (int i = 0; i < d; i++)
             for (int j = 0; j <= i; j++) same &= memcmp(&A[i * d + j], &ref[i * d + j], sizeof *ref) == 0;
+        for (int i = 0; i < d; i++) /* At is A's transpose, zeros included (the kernels read both) */
+            for (int j = 0; j < d; j++)
+                same &= memcmp(&A[i * d + j], &w.At[j * d + i], sizeof *A) == 0 && (j <= i || A[i * d + j] == 0.0);
         same &= memcmp(ra, rb, sizeof *ra) == 0;
         if (t % 61 == 30) { /* other draws move both streams alike */
             same &= ntas_rng_u32(&a) == ntas_rng_u32(&b);
