@@ -9,10 +9,10 @@
 
 enum { D_OUT = 2, D_IN = 4 };
 
-/* ntas_cos_sim (rows in vector lanes for small shapes) gives the bits of
+/* ntas_cos_sim (each row norm summed once) gives the bits of
  * ntas_cos_sim_rows (row by row with ntas_cosine), on random matrices with
  * some zero rows (cosine 0). */
-static void check_cos_sim_lanes(int M, int P, int d_out, int d_in, unsigned seed)
+static void check_cos_sim_norms_once(int M, int P, int d_out, int d_in, unsigned seed)
 {
     const size_t en = (size_t)d_out * (size_t)d_in;
     double *T = malloc((size_t)M * en * sizeof *T), *S = malloc((size_t)P * en * sizeof *S);
@@ -32,11 +32,11 @@ static void check_cos_sim_lanes(int M, int P, int d_out, int d_in, unsigned seed
 
 int main(void)
 {
-    check_cos_sim_lanes(2, 2, 10, 20, 1); /* Fig. 2 */
-    check_cos_sim_lanes(3, 3, 6, 20, 2);  /* Fig. 3 */
-    check_cos_sim_lanes(2, 4, 17, 7, 3);  /* three chunks, the last of one row */
-    check_cos_sim_lanes(1, 1, 1, 1, 4);
-    check_cos_sim_lanes(2, 2, 10, 80, 5); /* beyond the lanes' buffer: the rows form */
+    check_cos_sim_norms_once(2, 2, 10, 20, 1); /* Fig. 2 */
+    check_cos_sim_norms_once(3, 3, 6, 20, 2);  /* Fig. 3 */
+    check_cos_sim_norms_once(2, 4, 17, 7, 3);
+    check_cos_sim_norms_once(1, 1, 1, 1, 4);
+    check_cos_sim_norms_once(1, 2, 300, 3, 5); /* beyond the norms' buffer: the rows form */
     /* Two orthogonal teachers: rows e0,e1 and e2,e3. */
     double T[2 * D_OUT * D_IN] = {1, 0, 0, 0, 0, 1, 0, 0,
                                   0, 0, 1, 0, 0, 0, 0, 1};

@@ -23,123 +23,44 @@ static double mean_row_cosine(const double *A, const double *Bm, int d_out, int 
     return s / d_out;
 }
 
-/* ntas_cos_sim's fast form, for the shapes it fits (small matrices: every
- * model of the paper). The rows go 8 at a time into lanes: each matrix is
- * copied transposed, in chunks of 8 rows ([chunk][j][lane]), so one
- * vector operation advances 8 rows' sums by one column. Every sum is the
- * one ntas_cosine computes (j increasing, multiply then add: no fused
- * multiply-add, -ffp-contract=off), and each teacher's and student's row
- * norm is summed once instead of once per pair: the same bits, about a
- * quarter of the operations. */
-enum { COS_LANES = 8, COS_MAX_D_IN = 64, COS_MAX_CHUNKS = 16 };
+/* ntas_cos_sim sums each teacher's and each student's row norm once, not
+ * once per (teacher, student) pair as ntas_cosine would: the same sums
+ * (j increasing, multiply then add), so the same bits, with a third fewer
+ * operations. (Rows in vector lanes measured no faster at Fig. 2's size:
+ * the transposed copies cost what the lanes save.) Norms of up to 256 rows
+ * a side fit the stack; more take the row-by-row form. */
+enum { COS_MAX_ROWS = 256 };
 
-static int cos_sim_lanes_fit(int M, int P, int d_out, int d_in)
+static double row_sq(const double *a, int n)
 {
-    const int chunks = (d_out + COS_LANES - 1) / COS_LANES;
-    return d_in <= COS_MAX_D_IN && (M + P) * chunks <= COS_MAX_CHUNKS;
-}
-
-/* rows (n x d_in, row-major) into t ([chunk][j][lane], unused lanes 0). */
-static inline __attribute__((always_inline)) void cos_transpose(const double *restrict rows, int n, int d_in,
-                                                                double *restrict t)
-{
-    const int chunks = (n + COS_LANES - 1) / COS_LANES;
-    for (int c = 0; c < chunks; c++) {
-        const int lanes = n - c * COS_LANES < COS_LANES ? n - c * COS_LANES : COS_LANES;
-        double *restrict tc = t + (size_t)c * d_in * COS_LANES;
-        for (int l = 0; l < lanes; l++) {
-            const double *restrict row = rows + (size_t)(c * COS_LANES + l) * d_in;
-            for (int j = 0; j < d_in; j++) tc[j * COS_LANES + l] = row[j];
-        }
-        for (int l = lanes; l < COS_LANES; l++)
-            for (int j = 0; j < d_in; j++) tc[j * COS_LANES + l] = 0.0;
-    }
-}
-
-/* out[lane] = sum_j a[j][lane] * b[j][lane], j increasing. */
-static inline __attribute__((always_inline)) void cos_lane_dots(const double *restrict a, const double *restrict b,
-                                                                int d_in, double *restrict out)
-{
-    double s[COS_LANES] = {0};
-    for (int j = 0; j < d_in; j++)
-        for (int l = 0; l < COS_LANES; l++) s[l] += a[j * COS_LANES + l] * b[j * COS_LANES + l];
-    for (int l = 0; l < COS_LANES; l++) out[l] = s[l];
-}
-
-static inline __attribute__((always_inline)) void cos_sim_lanes_body(const double *teachers, int M,
-                                                                     const double *students, int P, int d_out,
-                                                                     int d_in, double *cos)
-{
-    const int chunks = (d_out + COS_LANES - 1) / COS_LANES;
-    const size_t en = (size_t)d_out * (size_t)d_in, cm = (size_t)chunks * (size_t)d_in * COS_LANES;
-    double t[COS_MAX_CHUNKS * COS_MAX_D_IN * COS_LANES];
-    double sq[COS_MAX_CHUNKS * COS_LANES], ab[COS_LANES];
-    double *tt = t, *ts = t + (size_t)M * cm; /* teachers, then students */
-    for (int m = 0; m < M; m++) cos_transpose(teachers + m * en, d_out, d_in, tt + m * cm);
-    for (int p = 0; p < P; p++) cos_transpose(students + p * en, d_out, d_in, ts + p * cm);
-    for (int q = 0; q < (M + P) * chunks; q++) {
-        const double *x = t + (size_t)q * (size_t)d_in * COS_LANES;
-        cos_lane_dots(x, x, d_in, sq + q * COS_LANES);
-    }
-    const double *sq_t = sq, *sq_s = sq + (size_t)M * chunks * COS_LANES;
-    for (int m = 0; m < M; m++)
-        for (int p = 0; p < P; p++) {
-            double s = 0.0;
-            for (int c = 0; c < chunks; c++) {
-                const size_t off = (size_t)c * d_in * COS_LANES;
-                cos_lane_dots(tt + m * cm + off, ts + p * cm + off, d_in, ab);
-                const int lanes = d_out - c * COS_LANES < COS_LANES ? d_out - c * COS_LANES : COS_LANES;
-                for (int l = 0; l < lanes; l++) {
-                    const double aa = sq_t[(m * chunks + c) * COS_LANES + l], bb = sq_s[(p * chunks + c) * COS_LANES + l];
-                    s += aa > 0.0 && bb > 0.0 ? ab[l] / sqrt(aa * bb) : 0.0; /* as ntas_cosine */
-                }
-            }
-            cos[m * P + p] = s / d_out;
-        }
-}
-
-#if defined(__GNUC__) && defined(__x86_64__)
-__attribute__((target("avx512f,avx512vl,avx2"))) static void cos_sim_lanes_avx512(const double *teachers, int M,
-                                                                                  const double *students, int P,
-                                                                                  int d_out, int d_in, double *cos)
-{
-    if (M == 2 && P == 2 && d_out == 10 && d_in == 20)
-        cos_sim_lanes_body(teachers, 2, students, 2, 10, 20, cos); /* Fig. 2: constant sizes */
-    else
-        cos_sim_lanes_body(teachers, M, students, P, d_out, d_in, cos);
-}
-
-__attribute__((target("avx2"))) static void cos_sim_lanes_avx2(const double *teachers, int M, const double *students,
-                                                                int P, int d_out, int d_in, double *cos)
-{
-    cos_sim_lanes_body(teachers, M, students, P, d_out, d_in, cos);
-}
-#endif
-
-static void cos_sim_lanes_portable(const double *teachers, int M, const double *students, int P, int d_out,
-                                   int d_in, double *cos)
-{
-    cos_sim_lanes_body(teachers, M, students, P, d_out, d_in, cos);
+    double s = 0.0;
+    for (int j = 0; j < n; j++) s += a[j] * a[j];
+    return s;
 }
 
 void ntas_cos_sim(const double *teachers, int M, const double *students, int P, int d_out, int d_in,
                   double *cos)
 {
-    if (cos_sim_lanes_fit(M, P, d_out, d_in)) {
-#if defined(__GNUC__) && defined(__x86_64__)
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
-            cos_sim_lanes_avx512(teachers, M, students, P, d_out, d_in, cos);
-            return;
-        }
-        if (__builtin_cpu_supports("avx2")) {
-            cos_sim_lanes_avx2(teachers, M, students, P, d_out, d_in, cos);
-            return;
-        }
-#endif
-        cos_sim_lanes_portable(teachers, M, students, P, d_out, d_in, cos);
+    if (M * d_out > COS_MAX_ROWS || P * d_out > COS_MAX_ROWS) {
+        ntas_cos_sim_rows(teachers, M, students, P, d_out, d_in, cos);
         return;
     }
-    ntas_cos_sim_rows(teachers, M, students, P, d_out, d_in, cos);
+    const size_t en = (size_t)d_out * (size_t)d_in;
+    double sq_t[COS_MAX_ROWS], sq_s[COS_MAX_ROWS];
+    for (int r = 0; r < M * d_out; r++) sq_t[r] = row_sq(teachers + (size_t)r * d_in, d_in);
+    for (int r = 0; r < P * d_out; r++) sq_s[r] = row_sq(students + (size_t)r * d_in, d_in);
+    for (int m = 0; m < M; m++)
+        for (int p = 0; p < P; p++) {
+            double s = 0.0;
+            for (int i = 0; i < d_out; i++) {
+                const double *a = teachers + m * en + (size_t)i * d_in, *b = students + p * en + (size_t)i * d_in;
+                double ab = 0.0;
+                for (int j = 0; j < d_in; j++) ab += a[j] * b[j];
+                const double aa = sq_t[m * d_out + i], bb = sq_s[p * d_out + i];
+                s += aa > 0.0 && bb > 0.0 ? ab / sqrt(aa * bb) : 0.0; /* as ntas_cosine */
+            }
+            cos[m * P + p] = s / d_out;
+        }
 }
 
 void ntas_cos_sim_rows(const double *teachers, int M, const double *students, int P, int d_out, int d_in,

@@ -15,8 +15,8 @@ double ntas_cosine(const double *a, const double *b, int n);
 
 /* cos[m * P + p] = mean over rows i of cosine(row i of teacher m, row i of student p).
  * ntas_cos_sim_rows computes it row by row with ntas_cosine; ntas_cos_sim
- * gives the same bits, for small matrices 8 rows at a time in vector lanes
- * (the records of every step-sized run call it). */
+ * gives the same bits with each row norm summed once (the records of every
+ * run call it). */
 void ntas_cos_sim(const double *teachers, int M, const double *students, int P, int d_out, int d_in,
                   double *cos);
 void ntas_cos_sim_rows(const double *teachers, int M, const double *students, int P, int d_out, int d_in,
