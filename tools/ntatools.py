@@ -459,22 +459,27 @@ def grid_mean(x, y, v):
 
 # The hyperparameter grids of Figs. 5 and A.7: per sweep, the parameters it
 # needs, its column coordinate per run (the swept quantity as the paper's axis
-# shows it), the axis labels, and the time t at which the paper's value is
-# read (None: the final state). Rows are always tau_B / tau_w (tau_W1 for the
-# fully-connected network). Fig. 5: the authors' value is their last tape
-# entry, the state at t = t_tot = 7 (fig5_NTA_hpam.ipynb: T_tape entries over
-# linspace(0, t_tot)); rows whose whole blocks end after 7 (tau_B = 0.8, 0.6,
-# 0.4: 9, 12, 18 blocks, t = 7.2) are read at the record of t = 7.
+# shows it), the axis labels, the time t at which the paper's value is read
+# (None: the final state) and how its paths are matched to the teachers.
+# Rows are always tau_B / tau_w (tau_W1 for the fully-connected network).
+# Fig. 5: the authors' value is their last tape entry, the state at
+# t = t_tot = 7 (fig5_NTA_hpam.ipynb: T_tape entries over linspace(0, t_tot));
+# rows whose whole blocks end after 7 (tau_B = 0.8, 0.6, 0.4: 9, 12, 18
+# blocks, t = 7.2) are read at the record of t = 7; their paths are sorted
+# by the time-averaged cos_sim and compared one to one ("sorted":
+# sorted_alignment_at). A.7 (the FC network) keeps the best path per
+# teacher ("best": alignment_at).
 GRID_FIGURES = {
     "fig5_tauc": (("tau_c",), lambda f, r: f["tau_w"][r] / f["tau_c"][r],
-                  "gate learning rate $\\tau_w/\\tau_c$", "$\\tau_w$", "NTA", 7.0),
+                  "gate learning rate $\\tau_w/\\tau_c$", "$\\tau_w$", "NTA", 7.0, "sorted"),
     "fig5_reg": (("lambda_nonneg",), lambda f, r: round(3 * f["lambda_nonneg"][r] / 5, 10),
-                 "regularization strength $\\lambda$ ($\\lambda_{nonneg} = 5\\lambda/3$)", "$\\tau_w$", "NTA", 7.0),
+                 "regularization strength $\\lambda$ ($\\lambda_{nonneg} = 5\\lambda/3$)", "$\\tau_w$", "NTA", 7.0,
+                 "sorted"),
     "figA7_fc_tauw2": (("tau_w2",), lambda f, r: f["tau_w"][r] / f["tau_w2"][r],
-                       "layer 2 learning rate $\\tau_{W_1}/\\tau_{W_2}$", "$\\tau_{W_1}$", "FC network", None),
+                       "layer 2 learning rate $\\tau_{W_1}/\\tau_{W_2}$", "$\\tau_{W_1}$", "FC network", None, "best"),
     "figA7_fc_reg": (("lambda_nonneg",), lambda f, r: round(11 * f["lambda_nonneg"][r] / 10, 10),
                      "regularization strength $\\lambda$ ($\\lambda_{nonneg} = 10\\lambda/11$)", "$\\tau_{W_1}$",
-                     "FC network", None),
+                     "FC network", None, "best"),
 }
 
 
@@ -506,25 +511,80 @@ def alignment_at(f, runs, t):
     return out
 
 
+def _mean_row_cosines(T, W):
+    """cos[m, p] = mean over rows of cosine(row of T[m], row of W[p]) (0 for
+    a zero row), as ntas_cos_sim."""
+    import numpy as np
+    T, W = np.asarray(T, dtype=float), np.asarray(W, dtype=float)
+    dot = np.einsum("mij,pij->mpi", T, W)
+    den = np.sqrt(np.einsum("mij,mij->mi", T, T)[:, None, :] * np.einsum("pij,pij->pi", W, W)[None, :, :])
+    return np.where(den > 0, dot / np.where(den > 0, den, 1.0), 0.0).mean(axis=2)
+
+
+def sorted_alignment_at(f, runs, t):
+    """The authors' total alignment of Fig. 5 (run_config in their
+    lcs/joint_learning.py: sort_it, then compute_concat_cossim, which
+    replaces the per-step value of the loop): each path p < M is swapped
+    with the teacher m of the highest cos_sim averaged over the whole tape
+    (their tape spans t = 0 .. t_tot; here the records at times <= t and the
+    final state when the run ends at t), reading the unsorted order each
+    time, so two paths that lean to one teacher end swapped; then teacher m
+    is compared with the path now at position m, one to one, at time t:
+    the mean over m of cos_sim[m, path at m]. NaN where no record or final
+    state lies at t. Needs cos_sim, record_interval, teacher_weights and
+    student_weights."""
+    import numpy as np
+    out = np.full(len(runs), np.nan)
+    times = np.broadcast_to(np.asarray(t, dtype=float), (len(runs),))
+    for i, r in enumerate(runs):
+        interval, ti = float(f["record_interval"][r]), float(times[i])
+        cos = np.asarray(f["cos_sim"][r], dtype=float)  # record, teacher, path
+        valid = int((~np.isnan(cos).any(axis=(1, 2))).sum())
+        seq = [cos[k] for k in range(valid)]  # record k: the state before step k * record_every
+        seq.append(_mean_row_cosines(f["teacher_weights"][r], f["student_weights"][r]))  # the final state
+        k = int(round(ti / interval))
+        if abs(k * interval - ti) > 1e-9 * max(1.0, ti) or k >= len(seq):
+            continue
+        at, avg = seq[k], np.mean(seq[:k + 1], axis=0)
+        M, P = at.shape
+        pos = list(range(P))
+        for p in range(min(P, M)):
+            m = int(np.argmax(avg[:, p]))
+            if m != p:
+                pos[p], pos[m] = m, p  # their tape2[p] = tape[m], tape2[m] = tape[p]
+        out[i] = np.mean([at[m, pos[m]] for m in range(min(M, P))])
+    return out
+
+
+def grid_alignment(f, runs, sweep_name):
+    """The total alignment a grid figure shows (GRID_FIGURES): at its reading
+    time, with its authors' path matching (sorted by the time average, or
+    the best path per teacher)."""
+    read_at, matching = GRID_FIGURES[sweep_name][5:7]
+    if matching == "sorted":
+        return sorted_alignment_at(f, runs, read_at)
+    return alignment_at(f, runs, read_at)
+
+
 def alignment_grid_main(doc, sweep_name):
     """Figs. 5 and A.7: the total alignment (final, or at the figure's reading
     time: GRID_FIGURES), mean over seeds (A) and its
     s.e.m. (B), against block length (rows, longest on top, as the paper)
     and the sweep's second quantity (GRID_FIGURES)."""
     import numpy as np
-    keys, x_of, xlabel, tau_name, model, read_at = GRID_FIGURES[sweep_name]
+    keys, x_of, xlabel, tau_name, model, read_at, matching = GRID_FIGURES[sweep_name]
     args, f = plot_start(doc, sweep_name, ("total_alignment", "block_len", "tau_w") + keys)
     plt = pyplot()
     runs = done_runs(f)
     xs, ys, mean, sem, count = grid_mean([x_of(f, r) for r in runs],
                                          [f["block_len"][r] / f["tau_w"][r] for r in runs],
-                                         alignment_at(f, runs, read_at))
+                                         grid_alignment(f, runs, sweep_name))
     mean, sem, count, ys = mean[::-1], sem[::-1], count[::-1], ys[::-1]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
     ylabel = "block length $\\tau_B/$" + tau_name
     # The paper's colour scale: 0.7 (two identical mixed paths give 0.71) to 1.
     im = heatmap(axes[0], mean, tick_labels(xs), tick_labels(ys), 0.7, 1.0)
-    when = "final" if read_at is None else "t = %g" % read_at
+    when = ("final" if read_at is None else "t = %g" % read_at) + (", paths sorted" if matching == "sorted" else "")
     fig.colorbar(im, ax=axes[0], label="total alignment (%s, mean over seeds)" % when, extend="min")
     authors = authors_grid(sweep_name)
     for (j, i), val in np.ndenumerate(mean):
@@ -536,7 +596,9 @@ def alignment_grid_main(doc, sweep_name):
                          ha="center", va="center", fontsize=6,
                          color="0.85" if np.isfinite(val) and val > 0.91 else "0.25")
     axes[0].set(xlabel=xlabel, ylabel=ylabel, title="%s: total alignment %s" % (
-        model, "at the end" if read_at is None else "at t = %g (the authors' last record)" % read_at))
+        model, "at the end" if read_at is None else
+        "at t = %g (%s)" % (read_at, "sorted paths, as the authors'" if matching == "sorted" else
+                            "the authors' last record")))
     top = max(0.05, np.nanmax(sem)) if np.isfinite(sem).any() else 0.05
     im = heatmap(axes[1], sem, tick_labels(xs), tick_labels(ys), 0, top, cmap="Greys", fmt="%.3f")
     fig.colorbar(im, ax=axes[1], label="s.e.m. over seeds")

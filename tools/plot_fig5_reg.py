@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Plot Fig. 5 (right) of Sandbrink et al. (NeurIPS 2024) from a results
-file of sweeps/fig5_reg.ini: the final total alignment of the NTA (mean over
+file of sweeps/fig5_reg.ini: the total alignment of the NTA at t = 7 (the
+authors' last tape entry), paths sorted by their time-averaged cos_sim as
+theirs (ntatools.GRID_FIGURES; mean over
 seeds) against block length tau_B / tau_w (rows, longest on top) and the
 regularisation strength lam (columns; lambda_nonneg = 5 lam / 3, App. B.5),
 at constant total time; B: its s.e.m.

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Plot Fig. 5 (left) of Sandbrink et al. (NeurIPS 2024) from a results file
-of sweeps/fig5_tauc.ini: the final total alignment of the NTA (mean over
+of sweeps/fig5_tauc.ini: the total alignment of the NTA at t = 7 (the
+authors' last tape entry), paths sorted by their time-averaged cos_sim as
+theirs (ntatools.GRID_FIGURES; mean over
 seeds) against block length tau_B / tau_w (rows, longest on top) and gate
 speed tau_w / tau_c (columns), at constant total time; B: its s.e.m.
 
