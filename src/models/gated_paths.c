@@ -91,10 +91,10 @@ double ntas_gated_paths_reg_backward(ntas_gated_paths *m, const ntas_params *p)
     return loss;
 }
 
-/* An AVX2 clone where the CPU has it (chosen at load time): the update is
- * elementwise (a multiply and a subtraction per weight, never fused:
- * -ffp-contract=off) and the norms' sums stay serial, so every clone gives
- * the same bits; the 400 updates of a Fig. 2 step take half the time. */
+/* Vector clones where the CPU has them (NTAS_ELEMENTWISE_CLONES, chosen at
+ * load time): the update is elementwise (a multiply and a subtraction per
+ * weight, never fused: no contraction in ISO C mode) and the norms' sums
+ * stay serial, so every clone gives the same bits. */
 NTAS_ELEMENTWISE_CLONES
 void ntas_gated_paths_step(ntas_gated_paths *m, double dt, double tau_w, double tau_c, double *norm_dW,
                            double *norm_dc)

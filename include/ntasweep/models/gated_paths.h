@@ -17,9 +17,10 @@
 #include "ntasweep/core/rng.h"
 
 /* Put before a function whose floating-point work is elementwise (or
- * summed serially): GCC then also compiles an AVX2 clone and picks it at
- * load time where the CPU has AVX2. Wider vectors change no bits there
- * (no reassociation, and no contraction in ISO C mode). Elsewhere empty. */
+ * summed serially): GCC then also compiles AVX-512 and AVX2 clones and
+ * picks the widest the CPU has at load time. Wider vectors change no bits
+ * there (no reassociation, and no contraction in ISO C mode: neither
+ * target enables FMA). Elsewhere empty. */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define NTAS_ELEMENTWISE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
