@@ -483,6 +483,22 @@ GRID_FIGURES = {
 }
 
 
+def _record_at(f, r, t):
+    """Run r's cos_sim (record, teacher, path), its count of recorded states
+    and k, the record of time t: record k holds the state before step
+    k * record_every, and k == that count is the state after the last step,
+    the final one. None when no record lies at t (between records, or
+    beyond the run)."""
+    import numpy as np
+    interval = float(f["record_interval"][r])
+    k = int(round(t / interval))
+    if abs(k * interval - t) > 1e-9 * max(1.0, t):
+        return None
+    cos = np.asarray(f["cos_sim"][r], dtype=float)
+    valid = int((~np.isnan(cos).any(axis=(1, 2))).sum())
+    return (cos, valid, k) if k <= valid else None
+
+
 def alignment_at(f, runs, t):
     """Total alignment of each of `runs` at time t (one time, or one per run):
     the final state when t is None or the run ends at t, else the record of
@@ -496,18 +512,10 @@ def alignment_at(f, runs, t):
     times = np.broadcast_to(np.asarray(t, dtype=float), final.shape)
     out = np.full(final.shape, np.nan)
     for i, r in enumerate(runs):
-        interval, ti = float(f["record_interval"][r]), float(times[i])
-        k = int(round(ti / interval))
-        if abs(k * interval - ti) > 1e-9 * max(1.0, ti):
-            continue  # no record at t
-        cos = np.asarray(f["cos_sim"][r], dtype=float)  # record, teacher, path
-        valid = int((~np.isnan(cos).any(axis=(1, 2))).sum())
-        # record k holds the state before step k * record_every; the state
-        # after the last step is the final one
-        if k < valid:
-            out[i] = cos[k].max(axis=1).mean()
-        elif k == valid:
-            out[i] = final[i]
+        at = _record_at(f, r, float(times[i]))
+        if at is not None:
+            cos, valid, k = at
+            out[i] = cos[k].max(axis=1).mean() if k < valid else final[i]
     return out
 
 
@@ -537,15 +545,14 @@ def sorted_alignment_at(f, runs, t):
     out = np.full(len(runs), np.nan)
     times = np.broadcast_to(np.asarray(t, dtype=float), (len(runs),))
     for i, r in enumerate(runs):
-        interval, ti = float(f["record_interval"][r]), float(times[i])
-        cos = np.asarray(f["cos_sim"][r], dtype=float)  # record, teacher, path
-        valid = int((~np.isnan(cos).any(axis=(1, 2))).sum())
-        seq = [cos[k] for k in range(valid)]  # record k: the state before step k * record_every
-        seq.append(_mean_row_cosines(f["teacher_weights"][r], f["student_weights"][r]))  # the final state
-        k = int(round(ti / interval))
-        if abs(k * interval - ti) > 1e-9 * max(1.0, ti) or k >= len(seq):
+        rec = _record_at(f, r, float(times[i]))
+        if rec is None:
             continue
-        at, avg = seq[k], np.mean(seq[:k + 1], axis=0)
+        cos, valid, k = rec
+        seq = list(cos[:min(k + 1, valid)])
+        if k == valid:
+            seq.append(_mean_row_cosines(f["teacher_weights"][r], f["student_weights"][r]))
+        at, avg = seq[k], np.mean(seq, axis=0)
         M, P = at.shape
         pos = list(range(P))
         for p in range(min(P, M)):
